@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <glib.h>
+
+/* Helpers for the tests that run inside the test guest (tests/vm/run): the real kernel, the real
+ * udevd and a real system bus. Every helper asserts on failure. */
+
+#define DMBUS_NAME "org.dmbus.DeviceMapper1"
+#define DMBUS_ROOT "/org/dmbus/DeviceMapper1"
+#define DMBUS_MANAGER DMBUS_ROOT "/Manager"
+#define DMBUS_MANAGER_IFACE DMBUS_NAME ".Manager"
+
+/* Refuses to run outside the guest: these tests change the kernel's device-mapper state. */
+void vm_require_guest(void);
+
+/* Runs a shell command; asserts exit status 0 and returns its stdout with trailing space cut. */
+char *vm_sh(const char *format, ...) G_GNUC_PRINTF(1, 2);
+/* Runs a shell command and returns its exit status; stdout/stderr go to ours. */
+int vm_sh_status(const char *format, ...) G_GNUC_PRINTF(1, 2);
+
+typedef struct VmDaemon {
+        GPid pid;
+        char *log_path;
+} VmDaemon;
+
+/* Starts $DMBUSD on the system bus and waits for its READY=1 (sd_notify) within 60 s. */
+VmDaemon *vm_daemon_start(void);
+/* Sends SIGTERM and returns the exit status (as waitpid's) once it is gone. */
+int vm_daemon_stop(VmDaemon *d);
+/* What the daemon logged so far. */
+char *vm_daemon_log(VmDaemon *d);
+void vm_daemon_free(VmDaemon *d);
+
+GDBusConnection *vm_system_bus(void);
+/* Reads one property of a dmbus object; asserts it exists and has the type. */
+GVariant *vm_get_property(const char *path, const char *interface, const char *name, const char *type);
+gboolean vm_name_has_owner(const char *name);
+
+/* A loop device over a fresh sparse file of size_mib; returns "/dev/loopN". */
+char *vm_loop_new(unsigned size_mib);
+void vm_loop_free(const char *loop);
