@@ -16,48 +16,40 @@ void vm_require_guest(void) {
         }
 }
 
-static int sh_v(char **ret_stdout, const char *format, va_list ap) {
+/* Runs format as a shell command and asserts exit status 0. Its stdout is returned when asked
+ * for, else it goes to our stderr, so that nothing but TAP reaches our stdout. */
+static void sh_v(char **ret_stdout, const char *format, va_list ap) {
         g_autofree char *command = g_strdup_vprintf(format, ap);
+        g_autofree char *script = g_strconcat(ret_stdout ? "" : "exec >&2; ", command, NULL);
         g_autoptr(GError) error = NULL;
-        char *argv[] = { "/bin/sh", "-c", command, NULL };
+        char *argv[] = { "/bin/sh", "-c", script, NULL };
         int status;
 
-        if (!g_spawn_sync(NULL, argv, NULL, ret_stdout ? 0 : G_SPAWN_CHILD_INHERITS_STDOUT,
-                          NULL, NULL, ret_stdout, NULL, &status, &error))
+        if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_CHILD_INHERITS_STDOUT, NULL, NULL, ret_stdout, NULL, &status, &error))
                 g_error("cannot run '%s': %s", command, error->message);
+        if (!g_spawn_check_wait_status(status, &error))
+                g_error("'%s' failed: %s; it printed: %s", command, error->message,
+                        ret_stdout ? *ret_stdout : "(see above)");
         if (ret_stdout)
                 g_strchomp(*ret_stdout);
-        if (!WIFEXITED(status))
-                g_error("'%s' died by a signal", command);
-        g_debug("'%s' exited %d", command, WEXITSTATUS(status));
-        return WEXITSTATUS(status);
 }
 
 char *vm_sh(const char *format, ...) {
         char *out = NULL;
         va_list ap;
-        int status;
 
         va_start(ap, format);
-        status = sh_v(&out, format, ap);
+        sh_v(&out, format, ap);
         va_end(ap);
-        if (status != 0) {
-                va_start(ap, format);
-                g_autofree char *command = g_strdup_vprintf(format, ap);
-                va_end(ap);
-                g_error("'%s' exited %d; it printed: %s", command, status, out);
-        }
         return out;
 }
 
-int vm_sh_status(const char *format, ...) {
+void vm_do(const char *format, ...) {
         va_list ap;
-        int status;
 
         va_start(ap, format);
-        status = sh_v(NULL, format, ap);
+        sh_v(NULL, format, ap);
         va_end(ap);
-        return status;
 }
 
 VmDaemon *vm_daemon_start(void) {
@@ -176,12 +168,12 @@ gboolean vm_name_has_owner(const char *name) {
 char *vm_loop_new(unsigned size_mib) {
         g_autofree char *image = g_strdup_printf("/run/dmbus-loop-%d-%u.img", getpid(), g_random_int());
 
-        vm_sh("truncate -s %uM %s", size_mib, image);
+        vm_do("truncate -s %uM %s", size_mib, image);
         /* The backing file can go at once: the loop device keeps it open. */
         char *loop = vm_sh("losetup --find --show %s && rm -f %s", image, image);
         return loop;
 }
 
 void vm_loop_free(const char *loop) {
-        vm_sh("losetup -d %s", loop);
+        vm_do("losetup -d %s", loop);
 }

@@ -17,8 +17,8 @@ void vm_require_guest(void);
 
 /* Runs a shell command; asserts exit status 0 and returns its stdout with trailing space cut. */
 char *vm_sh(const char *format, ...) G_GNUC_PRINTF(1, 2);
-/* Runs a shell command and returns its exit status; stdout/stderr go to ours. */
-int vm_sh_status(const char *format, ...) G_GNUC_PRINTF(1, 2);
+/* Runs a shell command with its output on our stderr; asserts exit status 0. */
+void vm_do(const char *format, ...) G_GNUC_PRINTF(1, 2);
 
 typedef struct VmDaemon {
         GPid pid;
