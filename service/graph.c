@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+#include "hashmap.h"
+#include "strv.h"
+
+/* The reverse edges of one dev_t. */
+typedef struct HolderSet {
+        dev_t *items;
+        size_t n;
+        size_t allocated;
+} HolderSet;
+
+struct Graph {
+        Hashmap *by_devnum;
+        Hashmap *by_name;
+        Hashmap *by_uuid;
+        Hashmap *by_kernel_name;
+        Hashmap *holders;       /* dev_t → HolderSet */
+        size_t n_dm;
+};
+
+void dm_targets_free(DmTarget *targets, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(targets[i].type);
+                /* Parameters are masked, but wiping them costs nothing. */
+                if (targets[i].params)
+                        explicit_bzero(targets[i].params, strlen(targets[i].params));
+                free(targets[i].params);
+        }
+        free(targets);
+}
+
+void status_fields_free(StatusField *fields, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(fields[i].s);
+        free(fields);
+}
+
+DmDevice *dm_device_free(DmDevice *d) {
+        if (!d)
+                return NULL;
+        free(d->name);
+        free(d->uuid);
+        dm_targets_free(d->table, d->n_table);
+        dm_targets_free(d->status, d->n_status);
+        status_fields_free(d->parsed_status, d->n_parsed_status);
+        return mfree(d);
+}
+
+BlockDevice *block_device_free(BlockDevice *d) {
+        if (!d)
+                return NULL;
+        free(d->kernel_name);
+        free(d->devnode);
+        strv_free(d->symlinks);
+        free(d->deps);
+        dm_device_free(d->dm);
+        return mfree(d);
+}
+
+const char *block_device_preferred_device(const BlockDevice *d) {
+        for (char **l = d->symlinks; l && *l; l++)
+                if (strncmp(*l, "/dev/mapper/", 12) == 0)
+                        return *l;
+        return d->devnode ?: "";
+}
+
+Graph *graph_new(void) {
+        Graph *g = calloc(1, sizeof(Graph));
+
+        if (!g)
+                return NULL;
+        g->by_devnum = hashmap_new(HASHMAP_KEY_U64);
+        g->by_name = hashmap_new(HASHMAP_KEY_STRING);
+        g->by_uuid = hashmap_new(HASHMAP_KEY_STRING);
+        g->by_kernel_name = hashmap_new(HASHMAP_KEY_STRING);
+        g->holders = hashmap_new(HASHMAP_KEY_U64);
+        if (!g->by_devnum || !g->by_name || !g->by_uuid || !g->by_kernel_name || !g->holders)
+                return graph_free(g);
+        return g;
+}
+
+Graph *graph_free(Graph *g) {
+        BlockDevice *d;
+        HolderSet *h;
+
+        if (!g)
+                return NULL;
+        if (g->by_devnum)
+                for (size_t i = 0; hashmap_iterate(g->by_devnum, &i, (void **) &d);)
+                        block_device_free(d);
+        if (g->holders)
+                for (size_t i = 0; hashmap_iterate(g->holders, &i, (void **) &h);) {
+                        free(h->items);
+                        free(h);
+                }
+        hashmap_free(g->by_devnum);
+        hashmap_free(g->by_name);
+        hashmap_free(g->by_uuid);
+        hashmap_free(g->by_kernel_name);
+        hashmap_free(g->holders);
+        return mfree(g);
+}
+
+static int holder_add(Graph *g, dev_t target, dev_t holder) {
+        HolderSet *h = hashmap_get_u64(g->holders, target);
+
+        if (!h) {
+                h = calloc(1, sizeof(HolderSet));
+                if (!h)
+                        return -ENOMEM;
+                if (hashmap_put_u64(g->holders, target, h) < 0) {
+                        free(h);
+                        return -ENOMEM;
+                }
+        }
+        for (size_t i = 0; i < h->n; i++)
+                if (h->items[i] == holder)
+                        return 0;
+        if (h->n == h->allocated) {
+                size_t allocated = h->allocated ? h->allocated * 2 : 2;
+                dev_t *items = realloc(h->items, allocated * sizeof(dev_t));
+                if (!items)
+                        return -ENOMEM;
+                h->items = items;
+                h->allocated = allocated;
+        }
+        h->items[h->n++] = holder;
+        return 0;
+}
+
+static void holder_remove(Graph *g, dev_t target, dev_t holder) {
+        HolderSet *h = hashmap_get_u64(g->holders, target);
+
+        if (!h)
+                return;
+        for (size_t i = 0; i < h->n; i++)
+                if (h->items[i] == holder) {
+                        memmove(h->items + i, h->items + i + 1, (h->n - i - 1) * sizeof(dev_t));
+                        h->n--;
+                        break;
+                }
+        if (h->n == 0) {
+                hashmap_remove_u64(g->holders, target);
+                free(h->items);
+                free(h);
+        }
+}
+
+/* Drops d's entries from the name indexes and its edges from the holder sets. */
+static void unindex(Graph *g, BlockDevice *d) {
+        if (hashmap_get_string(g->by_kernel_name, d->kernel_name) == d)
+                hashmap_remove_string(g->by_kernel_name, d->kernel_name);
+        if (d->dm) {
+                if (hashmap_get_string(g->by_name, d->dm->name) == d)
+                        hashmap_remove_string(g->by_name, d->dm->name);
+                if (d->dm->uuid[0] && hashmap_get_string(g->by_uuid, d->dm->uuid) == d)
+                        hashmap_remove_string(g->by_uuid, d->dm->uuid);
+                g->n_dm--;
+        }
+        for (size_t i = 0; i < d->n_deps; i++)
+                holder_remove(g, d->deps[i], d->devnum);
+}
+
+static int index_device(Graph *g, BlockDevice *d) {
+        int r;
+
+        r = hashmap_put_string(g->by_kernel_name, d->kernel_name, d);
+        if (r < 0)
+                return r;
+        if (d->dm) {
+                g->n_dm++;
+                r = hashmap_put_string(g->by_name, d->dm->name, d);
+                if (r < 0)
+                        return r;
+                if (d->dm->uuid[0]) {
+                        r = hashmap_put_string(g->by_uuid, d->dm->uuid, d);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        for (size_t i = 0; i < d->n_deps; i++) {
+                r = holder_add(g, d->deps[i], d->devnum);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int graph_put(Graph *g, BlockDevice *d) {
+        BlockDevice *old = hashmap_get_u64(g->by_devnum, d->devnum);
+        int r;
+
+        if (old)
+                unindex(g, old);
+        r = hashmap_put_u64(g->by_devnum, d->devnum, d);
+        if (r < 0) {
+                block_device_free(d);
+                return r;
+        }
+        block_device_free(old);
+        return index_device(g, d);
+}
+
+bool graph_remove(Graph *g, dev_t devnum) {
+        BlockDevice *d = hashmap_remove_u64(g->by_devnum, devnum);
+
+        if (!d)
+                return false;
+        unindex(g, d);
+        block_device_free(d);
+        return true;
+}
+
+BlockDevice *graph_get(const Graph *g, dev_t devnum) {
+        return hashmap_get_u64(g->by_devnum, devnum);
+}
+
+BlockDevice *graph_get_by_name(const Graph *g, const char *name) {
+        return hashmap_get_string(g->by_name, name);
+}
+
+BlockDevice *graph_get_by_uuid(const Graph *g, const char *uuid) {
+        return hashmap_get_string(g->by_uuid, uuid);
+}
+
+BlockDevice *graph_get_by_kernel_name(const Graph *g, const char *kernel_name) {
+        return hashmap_get_string(g->by_kernel_name, kernel_name);
+}
+
+void graph_get_holders(const Graph *g, dev_t devnum, const dev_t **ret, size_t *ret_n) {
+        HolderSet *h = hashmap_get_u64(g->holders, devnum);
+
+        *ret = h ? h->items : NULL;
+        *ret_n = h ? h->n : 0;
+}
+
+size_t graph_size(const Graph *g) {
+        return hashmap_size(g->by_devnum);
+}
+
+size_t graph_dm_count(const Graph *g) {
+        return g->n_dm;
+}
+
+bool graph_iterate(const Graph *g, size_t *state, BlockDevice **ret) {
+        return hashmap_iterate(g->by_devnum, state, (void **) ret);
+}
+
+static int compare_devnum(const void *a, const void *b) {
+        dev_t x = (*(BlockDevice *const *) a)->devnum, y = (*(BlockDevice *const *) b)->devnum;
+
+        return x < y ? -1 : x > y;
+}
+
+ssize_t graph_list(const Graph *g, bool dm_only, BlockDevice ***ret) {
+        BlockDevice **list, *d;
+        size_t n = 0;
+
+        list = malloc(sizeof(BlockDevice *) * (graph_size(g) + 1));
+        if (!list)
+                return -ENOMEM;
+        for (size_t i = 0; graph_iterate(g, &i, &d);)
+                if (!dm_only || d->dm)
+                        list[n++] = d;
+        qsort(list, n, sizeof(BlockDevice *), compare_devnum);
+        *ret = list;
+        return n;
+}

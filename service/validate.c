@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <limits.h>
+#include <string.h>
+
+#include "validate.h"
+
+const char *dm_name_invalid_reason(const char *name) {
+        size_t n = strlen(name);
+
+        if (n == 0)
+                return "A device-mapper name cannot be empty.";
+        if (n > DM_NAME_MAX)
+                return "A device-mapper name is at most 127 bytes long.";
+        if (strchr(name, '/'))
+                return "A device-mapper name cannot contain '/'.";
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strcmp(name, "control") == 0)
+                return "\".\", \"..\" and \"control\" are not device-mapper names.";
+        return NULL;
+}
+
+const char *dm_uuid_invalid_reason(const char *uuid) {
+        size_t n = strlen(uuid);
+
+        if (n == 0)
+                return "A device-mapper UUID cannot be empty.";
+        if (n > DM_UUID_MAX)
+                return "A device-mapper UUID is at most 128 bytes long.";
+        return NULL;
+}
+
+const char *devnum_invalid_reason(uint32_t major, uint32_t minor) {
+        if (major == 0 && minor == 0)
+                return "0:0 is not a device number.";
+        if (major >= (1u << 12) || minor >= (1u << 20))
+                return "Major numbers are below 4096 and minor numbers below 1048576.";
+        return NULL;
+}
+
+const char *path_invalid_reason(const char *path) {
+        if (path[0] != '/')
+                return "The path must be absolute.";
+        if (strlen(path) >= PATH_MAX)
+                return "The path is too long.";
+        return NULL;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Checks of what callers send us, before it reaches the graph or the kernel. Each returns NULL
+ * when the value is acceptable, else a sentence for the caller that says what is wrong. */
+
+#define DM_NAME_MAX 127         /* bytes, without the NUL (the kernel's DM_NAME_LEN is 128) */
+#define DM_UUID_MAX 128         /* bytes, without the NUL (DM_UUID_LEN is 129) */
+
+/* A name the kernel could hold: 1 to 127 bytes, no '/', not ".", "..", or "control". */
+const char *dm_name_invalid_reason(const char *name);
+/* A UUID the kernel could hold: 1 to 128 bytes. */
+const char *dm_uuid_invalid_reason(const char *uuid);
+/* A dev_t that can exist: not 0:0, major below 4096, minor below 2^20. */
+const char *devnum_invalid_reason(uint32_t major, uint32_t minor);
+/* An absolute path shorter than PATH_MAX. */
+const char *path_invalid_reason(const char *path);
