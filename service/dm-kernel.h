@@ -1,12 +1,37 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The device-mapper ioctl layer: the only file that talks to libdevmapper. libdevmapper is not
- * thread-safe, so every call into this layer happens on the main loop's thread. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
-/* Sets libdevmapper up for a daemon: its log goes to ours, no udev cookie semaphores are ever
- * taken and no /dev nodes are ever made by the library (udev and our rules own /dev). */
+#include "graph.h"
+
+/* The device-mapper ioctl layer: the only file that talks to libdevmapper. libdevmapper is not
+ * thread-safe, so every call into this layer happens on the main loop's thread. No call here
+ * does block I/O on a DM device: only control ioctls, and STATUS without a flush. */
+
+/* Sets libdevmapper up for a daemon: its log goes to ours, names are taken as the kernel has
+ * them (no mangling), no udev cookie semaphores are ever taken and no /dev nodes are ever made
+ * by the library (udev and our rules own /dev). */
 void dm_kernel_setup(void);
 
 /* The kernel's DM ioctl interface version (e.g. "4.47.0") and libdevmapper's own version. */
 int dm_kernel_get_versions(char **ret_driver, char **ret_library);
+
+typedef struct DmListEntry {
+        dev_t devnum;
+        uint32_t event_nr;
+        char *name;
+} DmListEntry;
+
+void dm_list_free(DmListEntry *list, size_t n);
+
+/* One DM_DEVICE_LIST: every DM device with its event counter. */
+int dm_kernel_list(DmListEntry **ret, size_t *ret_n);
+
+/* INFO, TABLE, STATUS and DEPS of one device, as one consistent reading. Table parameters come
+ * with their secrets masked. Returns -ENXIO when the device does not exist (any more). */
+int dm_kernel_query(dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t *ret_n_deps);
+
+bool dm_kernel_is_dm_major(unsigned major);

@@ -1,33 +1,202 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
+#include "bus-error.h"
+#include "device-bus.h"
 #include "log.h"
 #include "manager-bus.h"
+#include "validate.h"
 
-static int property_get_version(
-                sd_bus *bus,
-                const char *path,
-                const char *interface,
-                const char *property,
-                sd_bus_message *reply,
-                void *userdata,
-                sd_bus_error *error) {
-
+static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
 }
 
-static int property_get_string(
-                sd_bus *bus,
-                const char *path,
-                const char *interface,
-                const char *property,
-                sd_bus_message *reply,
-                void *userdata,
-                sd_bus_error *error) {
-
+static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         char **s = userdata;
 
         return sd_bus_message_append(reply, "s", *s);
+}
+
+static int property_get_device_count(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        return sd_bus_message_append(reply, "u", (uint32_t) graph_dm_count(m->graph));
+}
+
+static int reply_with_device(sd_bus_message *message, const BlockDevice *d) {
+        char buf[BLOCK_OBJECT_PATH_MAX];
+
+        return sd_bus_reply_method_return(message, "o", block_object_path(d->devnum, buf));
+}
+
+static int method_resolve_name(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *name, *invalid;
+        BlockDevice *d;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        invalid = dm_name_invalid_reason(name);
+        if (invalid)
+                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
+        d = graph_get_by_name(m->graph, name);
+        if (!d)
+                return sd_bus_error_setf(error, DMBUS_ERROR_NOT_FOUND, "No device-mapper device is named \"%s\".", name);
+        return reply_with_device(message, d);
+}
+
+static int method_resolve_uuid(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *uuid, *invalid;
+        BlockDevice *d;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &uuid);
+        if (r < 0)
+                return r;
+        invalid = dm_uuid_invalid_reason(uuid);
+        if (invalid)
+                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
+        d = graph_get_by_uuid(m->graph, uuid);
+        if (!d)
+                return sd_bus_error_setf(error, DMBUS_ERROR_NOT_FOUND, "No device-mapper device has the UUID \"%s\".", uuid);
+        return reply_with_device(message, d);
+}
+
+static int method_resolve_devnum(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        uint32_t maj, min;
+        const char *invalid;
+        BlockDevice *d;
+        int r;
+
+        r = sd_bus_message_read(message, "uu", &maj, &min);
+        if (r < 0)
+                return r;
+        invalid = devnum_invalid_reason(maj, min);
+        if (invalid)
+                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
+        d = graph_get(m->graph, makedev(maj, min));
+        if (!d)
+                return sd_bus_error_setf(error, DMBUS_ERROR_NOT_FOUND,
+                                         "No device-mapper device, nor a device under one, has the number %u:%u.", maj, min);
+        return reply_with_device(message, d);
+}
+
+static int method_resolve_path(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *path, *invalid;
+        BlockDevice *d;
+        struct stat st;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &path);
+        if (r < 0)
+                return r;
+        invalid = path_invalid_reason(path);
+        if (invalid)
+                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
+        /* stat() follows the links and reads the inode, never the device. */
+        if (stat(path, &st) < 0) {
+                if (errno == ENOENT || errno == ENOTDIR)
+                        return sd_bus_error_setf(error, DMBUS_ERROR_NOT_FOUND, "Nothing exists at %s.", path);
+                return sd_bus_error_set_errnof(error, errno, "Cannot look at %s: %m", path);
+        }
+        if (!S_ISBLK(st.st_mode))
+                return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT, "%s is not a block device.", path);
+        d = graph_get(m->graph, st.st_rdev);
+        if (!d)
+                return sd_bus_error_setf(error, DMBUS_ERROR_NOT_FOUND,
+                                         "%s (%u:%u) is not a device-mapper device, nor a device under one.",
+                                         path, major(st.st_rdev), minor(st.st_rdev));
+        return reply_with_device(message, d);
+}
+
+static int method_get_devices(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(freep) BlockDevice **list = NULL;
+        Manager *m = userdata;
+        ssize_t n;
+        int r;
+
+        n = graph_list(m->graph, true, &list);
+        if (n < 0)
+                return n;
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "o");
+        if (r < 0)
+                return r;
+        for (ssize_t i = 0; i < n; i++) {
+                char buf[BLOCK_OBJECT_PATH_MAX];
+
+                r = sd_bus_message_append(reply, "o", block_object_path(list[i]->devnum, buf));
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_tree(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(freep) BlockDevice **list = NULL;
+        Manager *m = userdata;
+        ssize_t n;
+        int r;
+
+        /* One loop turn, one graph: the reply is a consistent snapshot by construction. */
+        n = graph_list(m->graph, false, &list);
+        if (n < 0)
+                return n;
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(oao)");
+        if (r < 0)
+                return r;
+        for (ssize_t i = 0; i < n; i++) {
+                char buf[BLOCK_OBJECT_PATH_MAX];
+
+                r = sd_bus_message_open_container(reply, 'r', "oao");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_append(reply, "o", block_object_path(list[i]->devnum, buf));
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_open_container(reply, 'a', "o");
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; j < list[i]->n_deps; j++) {
+                        if (!graph_get(m->graph, list[i]->deps[j]))
+                                continue;
+                        r = sd_bus_message_append(reply, "o", block_object_path(list[i]->deps[j], buf));
+                        if (r < 0)
+                                return r;
+                }
+                r = sd_bus_message_close_container(reply);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_close_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -35,6 +204,19 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("DriverVersion", "s", property_get_string, offsetof(Manager, driver_version), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("LibraryVersion", "s", property_get_string, offsetof(Manager, library_version), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("DeviceCount", "u", property_get_device_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_NAMES("ResolveName", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(device),
+                                 method_resolve_name, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ResolveUUID", "s", SD_BUS_PARAM(uuid), "o", SD_BUS_PARAM(device),
+                                 method_resolve_uuid, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ResolveDevNum", "uu", SD_BUS_PARAM(major) SD_BUS_PARAM(minor), "o", SD_BUS_PARAM(device),
+                                 method_resolve_devnum, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ResolvePath", "s", SD_BUS_PARAM(path), "o", SD_BUS_PARAM(device),
+                                 method_resolve_path, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetDevices", NULL,, "ao", SD_BUS_PARAM(devices),
+                                 method_get_devices, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetTree", NULL,, "a(oao)", SD_BUS_PARAM(tree),
+                                 method_get_tree, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 
@@ -49,5 +231,5 @@ int manager_bus_register(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to register the Manager object: %m");
 
-        return 0;
+        return device_bus_register(m);
 }

@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "dm-kernel.h"
+#include "inventory.h"
 #include "log.h"
 #include "manager-bus.h"
 #include "manager.h"
@@ -41,6 +42,13 @@ int manager_new(Manager **ret) {
 
         dm_kernel_setup();
 
+        r = udev_sysfs_new(&m->udev);
+        if (r < 0)
+                return r;
+        m->graph = graph_new();
+        if (!m->graph)
+                return log_oom();
+
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -51,6 +59,8 @@ Manager *manager_free(Manager *m) {
 
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
+        graph_free(m->graph);
+        udev_sysfs_free(m->udev);
         free(m->driver_version);
         free(m->library_version);
         return mfree(m);
@@ -82,6 +92,10 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
 
+        r = inventory_scan(m->graph, m->udev);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the device-mapper devices: %m");
+
         r = manager_connect_bus(m);
         if (r < 0)
                 return r;
@@ -95,8 +109,8 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to acquire the bus name %s: %m", DMBUS_SERVICE_NAME);
 
-        log_info("dmbusd %s ready: device-mapper driver %s, libdevmapper %s.",
-                 PACKAGE_VERSION, m->driver_version, m->library_version);
+        log_info("dmbusd %s ready: device-mapper driver %s, libdevmapper %s, %zu DM devices, %zu block devices.",
+                 PACKAGE_VERSION, m->driver_version, m->library_version, graph_dm_count(m->graph), graph_size(m->graph));
         (void) sd_notify(false, "READY=1\nSTATUS=Serving device-mapper inventory.");
         return 0;
 }

@@ -151,6 +151,108 @@ GVariant *vm_get_property(const char *path, const char *interface, const char *n
         return value;
 }
 
+GDBusNodeInfo *vm_introspect(const char *path) {
+        g_autoptr(GDBusConnection) bus = vm_system_bus();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        const char *xml;
+        GDBusNodeInfo *node;
+
+        reply = g_dbus_connection_call_sync(bus, DMBUS_NAME, path, "org.freedesktop.DBus.Introspectable",
+                                            "Introspect", NULL, G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE,
+                                            10000, NULL, &error);
+        g_assert_no_error(error);
+        g_variant_get(reply, "(&s)", &xml);
+        node = g_dbus_node_info_new_for_xml(xml, &error);
+        g_assert_no_error(error);
+        return node;
+}
+
+static void assert_args_equal(const char *member, GDBusArgInfo **want, GDBusArgInfo **have) {
+        unsigned i;
+
+        for (i = 0; want && want[i]; i++) {
+                if (!have || !have[i])
+                        g_error("%s: argument %s is missing", member, want[i]->name);
+                g_assert_cmpstr(want[i]->signature, ==, have[i]->signature);
+                g_assert_cmpstr(want[i]->name, ==, have[i]->name);
+        }
+        if (have && have[i])
+                g_error("%s: extra argument %s", member, have[i]->name);
+}
+
+static void assert_interface_matches(GDBusInterfaceInfo *want, GDBusInterfaceInfo *have) {
+        unsigned n;
+
+        for (n = 0; want->methods && want->methods[n]; n++) {
+                GDBusMethodInfo *m = g_dbus_interface_info_lookup_method(have, want->methods[n]->name);
+                if (!m)
+                        g_error("%s.%s() is in the contract but not on the bus", want->name, want->methods[n]->name);
+                assert_args_equal(m->name, want->methods[n]->in_args, m->in_args);
+                assert_args_equal(m->name, want->methods[n]->out_args, m->out_args);
+        }
+        g_assert_cmpuint(n, ==, have->methods ? g_strv_length((char **) have->methods) : 0);
+
+        for (n = 0; want->properties && want->properties[n]; n++) {
+                GDBusPropertyInfo *p = g_dbus_interface_info_lookup_property(have, want->properties[n]->name);
+                if (!p)
+                        g_error("%s.%s is in the contract but not on the bus", want->name, want->properties[n]->name);
+                g_assert_cmpstr(p->signature, ==, want->properties[n]->signature);
+                g_assert_cmpint(p->flags, ==, want->properties[n]->flags);
+        }
+        g_assert_cmpuint(n, ==, have->properties ? g_strv_length((char **) have->properties) : 0);
+
+        for (n = 0; want->signals && want->signals[n]; n++) {
+                GDBusSignalInfo *s = g_dbus_interface_info_lookup_signal(have, want->signals[n]->name);
+                if (!s)
+                        g_error("signal %s.%s is in the contract but not on the bus", want->name, want->signals[n]->name);
+                assert_args_equal(s->name, want->signals[n]->args, s->args);
+        }
+        g_assert_cmpuint(n, ==, have->signals ? g_strv_length((char **) have->signals) : 0);
+}
+
+GDBusNodeInfo *vm_contract(void) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *xml = NULL;
+        GDBusNodeInfo *node;
+
+        g_assert_true(g_file_get_contents(DMBUS_CONTRACT_XML, &xml, NULL, &error));
+        node = g_dbus_node_info_new_for_xml(xml, &error);
+        g_assert_no_error(error);
+        return node;
+}
+
+void vm_assert_object_matches_contract(const char *path, const char *interface) {
+        g_autoptr(GDBusNodeInfo) want = vm_contract();
+        g_autoptr(GDBusNodeInfo) have = vm_introspect(path);
+        GDBusInterfaceInfo *live = g_dbus_node_info_lookup_interface(have, interface);
+        GDBusInterfaceInfo *contract = g_dbus_node_info_lookup_interface(want, interface);
+
+        if (!live)
+                g_error("%s has no interface %s", path, interface);
+        g_assert_nonnull(contract);
+        assert_interface_matches(contract, live);
+}
+
+GVariant *vm_call(const char *path, const char *interface, const char *method, GVariant *parameters,
+                  const char *reply_type, GError **error) {
+        g_autoptr(GDBusConnection) bus = vm_system_bus();
+
+        return g_dbus_connection_call_sync(bus, DMBUS_NAME, path, interface, method, parameters,
+                                           reply_type ? G_VARIANT_TYPE(reply_type) : NULL,
+                                           G_DBUS_CALL_FLAGS_NONE, 30000, NULL, error);
+}
+
+GVariant *vm_get_managed_objects(void) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+
+        reply = vm_call(DMBUS_ROOT, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", NULL,
+                        "(a{oa{sa{sv}}})", &error);
+        g_assert_no_error(error);
+        return g_variant_get_child_value(reply, 0);
+}
+
 gboolean vm_name_has_owner(const char *name) {
         g_autoptr(GDBusConnection) bus = vm_system_bus();
         g_autoptr(GError) error = NULL;

@@ -38,6 +38,18 @@ GDBusConnection *vm_system_bus(void);
 GVariant *vm_get_property(const char *path, const char *interface, const char *name, const char *type);
 gboolean vm_name_has_owner(const char *name);
 
+/* A method call to dmbusd; returns NULL and sets error on failure. */
+GVariant *vm_call(const char *path, const char *interface, const char *method, GVariant *parameters,
+                  const char *reply_type, GError **error);
+/* GetManagedObjects' a{oa{sa{sv}}}. */
+GVariant *vm_get_managed_objects(void);
+
+/* The contract (dbus/org.dmbus.DeviceMapper1.xml) and the live introspection of an object. */
+GDBusNodeInfo *vm_contract(void);
+GDBusNodeInfo *vm_introspect(const char *path);
+/* The object's interface has exactly the contract's methods, properties and signals. */
+void vm_assert_object_matches_contract(const char *path, const char *interface);
+
 /* A loop device over a fresh sparse file of size_mib; returns "/dev/loopN". */
 char *vm_loop_new(unsigned size_mib);
 void vm_loop_free(const char *loop);

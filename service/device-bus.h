@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <sys/types.h>
+
+#include "manager.h"
+
+/* One object per block device in the graph, at /org/dmbus/DeviceMapper1/block/MAJOR_MINOR (the
+ * path follows the dev_t, so it survives a rename): org.dmbus.DeviceMapper1.Block on all of them,
+ * org.dmbus.DeviceMapper1.Device on DM devices. Served from the graph, never from the kernel. */
+
+#define DMBUS_BLOCK_PREFIX DMBUS_ROOT_PATH "/block"
+#define DMBUS_BLOCK_INTERFACE DMBUS_SERVICE_NAME ".Block"
+#define DMBUS_DEVICE_INTERFACE DMBUS_SERVICE_NAME ".Device"
+#define BLOCK_OBJECT_PATH_MAX sizeof(DMBUS_BLOCK_PREFIX "/4294967295_4294967295")
+
+char *block_object_path(dev_t devnum, char buf[static BLOCK_OBJECT_PATH_MAX]);
+int block_object_path_parse(const char *path, dev_t *ret);
+
+int device_bus_register(Manager *m);

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/sysmacros.h>
+
+#include "dm-kernel.h"
+#include "inventory.h"
+#include "log.h"
+
+static bool same_devices(const dev_t *a, size_t n_a, const dev_t *b, size_t n_b) {
+        if (n_a != n_b)
+                return false;
+        for (size_t i = 0; i < n_a; i++) {
+                bool found = false;
+                for (size_t j = 0; j < n_b && !found; j++)
+                        found = a[i] == b[j];
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
+int inventory_read_device(UdevSysfs *u, dev_t devnum, BlockDevice **ret) {
+        _cleanup_(block_device_freep) BlockDevice *d = NULL;
+        _cleanup_(freep) dev_t *slaves = NULL;
+        size_t n_slaves = 0;
+        int r;
+
+        r = udev_sysfs_read_block(u, devnum, &d, &slaves, &n_slaves);
+        if (r < 0)
+                return r;
+
+        if (dm_kernel_is_dm_major(major(devnum))) {
+                r = dm_kernel_query(devnum, &d->dm, &d->deps, &d->n_deps);
+                if (r < 0)
+                        return r;
+                /* DEPS is what the live table maps onto; sysfs should say the same. */
+                if (!same_devices(d->deps, d->n_deps, slaves, n_slaves))
+                        log_notice("%s: sysfs slaves/ (%zu) disagree with DM_DEPS (%zu); using DM_DEPS.",
+                                   d->kernel_name, n_slaves, d->n_deps);
+        }
+
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+static int add_device(Graph *g, UdevSysfs *u, dev_t devnum) {
+        BlockDevice *d;
+        int r;
+
+        r = inventory_read_device(u, devnum, &d);
+        if (r == -ENXIO || r == -ENODEV) {
+                log_debug("Block device %u:%u went away while being read.", major(devnum), minor(devnum));
+                return 0;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to read block device %u:%u: %m", major(devnum), minor(devnum));
+        return graph_put(g, d);
+}
+
+static bool contains(const dev_t *list, size_t n, dev_t devnum) {
+        for (size_t i = 0; i < n; i++)
+                if (list[i] == devnum)
+                        return true;
+        return false;
+}
+
+static int append(dev_t **list, size_t *n, size_t *allocated, dev_t devnum) {
+        if (*n == *allocated) {
+                size_t a = *allocated ? *allocated * 2 : 16;
+                dev_t *grown = realloc(*list, a * sizeof(dev_t));
+                if (!grown)
+                        return -ENOMEM;
+                *list = grown;
+                *allocated = a;
+        }
+        (*list)[(*n)++] = devnum;
+        return 0;
+}
+
+/* Adds whatever the graph's devices depend on and the graph lacks, until nothing is missing but
+ * devices that went away while we looked. */
+static int add_missing_dependencies(Graph *g, UdevSysfs *u) {
+        _cleanup_(freep) dev_t *gone = NULL;
+        size_t n_gone = 0, allocated_gone = 0;
+
+        for (;;) {
+                _cleanup_(freep) dev_t *missing = NULL;
+                size_t n = 0, allocated = 0;
+                BlockDevice *d;
+                int r;
+
+                for (size_t i = 0; graph_iterate(g, &i, &d);)
+                        for (size_t j = 0; j < d->n_deps; j++)
+                                if (!graph_get(g, d->deps[j]) && !contains(gone, n_gone, d->deps[j]) &&
+                                    !contains(missing, n, d->deps[j]) &&
+                                    append(&missing, &n, &allocated, d->deps[j]) < 0)
+                                        return log_oom();
+                if (n == 0)
+                        return 0;
+
+                for (size_t i = 0; i < n; i++) {
+                        r = add_device(g, u, missing[i]);
+                        if (r < 0)
+                                return r;
+                        if (!graph_get(g, missing[i]) && append(&gone, &n_gone, &allocated_gone, missing[i]) < 0)
+                                return log_oom();
+                }
+        }
+}
+
+int inventory_scan(Graph *g, UdevSysfs *u) {
+        DmListEntry *list;
+        size_t n;
+        int r;
+
+        r = dm_kernel_list(&list, &n);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < n; i++) {
+                r = add_device(g, u, list[i].devnum);
+                if (r < 0)
+                        break;
+        }
+        dm_list_free(list, n);
+        if (r < 0)
+                return r;
+
+        return add_missing_dependencies(g, u);
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <libudev.h>
+
+#include "log.h"
+#include "strv.h"
+#include "udev-sysfs.h"
+
+struct UdevSysfs {
+        struct udev *udev;
+};
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref);
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
+
+int udev_sysfs_new(UdevSysfs **ret) {
+        UdevSysfs *u = calloc(1, sizeof(UdevSysfs));
+
+        if (!u)
+                return log_oom();
+        u->udev = udev_new();
+        if (!u->udev) {
+                free(u);
+                return log_error_errno(errno ?: ENOMEM, "Failed to create the udev context: %m");
+        }
+        *ret = u;
+        return 0;
+}
+
+UdevSysfs *udev_sysfs_free(UdevSysfs *u) {
+        if (!u)
+                return NULL;
+        udev_unref(u->udev);
+        return mfree(u);
+}
+
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* "8:1\n" from a slave's dev attribute, read beside its directory entry. */
+static int read_slaves(const char *syspath, dev_t **ret, size_t *ret_n) {
+        _cleanup_(closedirp) DIR *dir = NULL;
+        char path[PATH_MAX];
+        dev_t *slaves = NULL;
+        size_t n = 0;
+        struct dirent *de;
+
+        snprintf(path, sizeof(path), "%s/slaves", syspath);
+        dir = opendir(path);
+        if (!dir) {
+                *ret = NULL;
+                *ret_n = 0;
+                return errno == ENOENT ? 0 : -errno;
+        }
+
+        while ((de = readdir(dir))) {
+                unsigned maj, min;
+                char buf[32];
+                ssize_t len;
+                int fd;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "%s/slaves/%s/dev", syspath, de->d_name);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                len = read(fd, buf, sizeof(buf) - 1);
+                close(fd);
+                if (len <= 0)
+                        continue;
+                buf[len] = 0;
+                if (sscanf(buf, "%u:%u", &maj, &min) != 2)
+                        continue;
+
+                dev_t *grown = realloc(slaves, (n + 1) * sizeof(dev_t));
+                if (!grown) {
+                        free(slaves);
+                        return -ENOMEM;
+                }
+                slaves = grown;
+                slaves[n++] = makedev(maj, min);
+        }
+
+        *ret = slaves;
+        *ret_n = n;
+        return 0;
+}
+
+int udev_sysfs_read_block(UdevSysfs *u, dev_t devnum, BlockDevice **ret, dev_t **ret_slaves, size_t *ret_n_slaves) {
+        _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
+        _cleanup_(block_device_freep) BlockDevice *d = NULL;
+        struct udev_list_entry *link;
+        const char *value;
+        size_t n_links;
+        int r;
+
+        dev = udev_device_new_from_devnum(u->udev, 'b', devnum);
+        if (!dev)
+                return -ENODEV;
+
+        d = calloc(1, sizeof(BlockDevice));
+        if (!d)
+                return -ENOMEM;
+        d->devnum = devnum;
+        d->kernel_name = strdup(udev_device_get_sysname(dev) ?: "");
+        value = udev_device_get_devnode(dev);
+        if (value)
+                d->devnode = strdup(value);
+        else if (asprintf(&d->devnode, "/dev/%s", udev_device_get_sysname(dev) ?: "") < 0)
+                d->devnode = NULL;
+        if (!d->kernel_name || !d->devnode)
+                return -ENOMEM;
+
+        /* sysfs counts 512-byte sectors whatever the logical block size. */
+        value = udev_device_get_sysattr_value(dev, "size");
+        d->size = value ? strtoull(value, NULL, 10) * 512 : 0;
+        value = udev_device_get_sysattr_value(dev, "ro");
+        d->read_only = value && value[0] == '1';
+
+        udev_list_entry_foreach(link, udev_device_get_devlinks_list_entry(dev)) {
+                r = strv_extend(&d->symlinks, udev_list_entry_get_name(link));
+                if (r < 0)
+                        return r;
+        }
+        n_links = strv_length(d->symlinks);
+        if (n_links > 1)
+                qsort(d->symlinks, n_links, sizeof(char *), compare_strings);
+
+        r = read_slaves(udev_device_get_syspath(dev), ret_slaves, ret_n_slaves);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(d);
+        return 0;
+}
