@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <libdevmapper.h>
+#include <linux/dm-ioctl.h>
 
 #include "dm-kernel.h"
 #include "log.h"
@@ -33,11 +37,37 @@ static void dm_kernel_log(int level, const char *file, int line, int dm_errno, c
         log_full_errno(level, dm_errno > 0 ? dm_errno : 0, "libdevmapper: %s", message);
 }
 
-void dm_kernel_setup(void) {
+struct DmKernel {
+        int control_fd;
+        void *list_buffer;
+        size_t list_buffer_size;
+};
+
+int dm_kernel_new(DmKernel **ret) {
+        _cleanup_(dm_kernel_freep) DmKernel *k = NULL;
+
         dm_log_with_errno_init(dm_kernel_log);
         dm_set_name_mangling_mode(DM_STRING_MANGLING_NONE);
         dm_udev_set_sync_support(0);
         dm_udev_set_checking(0);
+
+        k = calloc(1, sizeof(DmKernel));
+        if (!k)
+                return log_oom();
+        k->control_fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+        if (k->control_fd < 0)
+                return log_error_errno(errno, "Cannot open /dev/mapper/control (is dm-mod loaded?): %m");
+        *ret = TAKE_PTR(k);
+        return 0;
+}
+
+DmKernel *dm_kernel_free(DmKernel *k) {
+        if (!k)
+                return NULL;
+        if (k->control_fd >= 0)
+                close(k->control_fd);
+        free(k->list_buffer);
+        return mfree(k);
 }
 
 int dm_kernel_get_versions(char **ret_driver, char **ret_library) {
@@ -98,8 +128,10 @@ static int task_run(struct dm_task *dmt, struct dm_info *ret_info) {
 }
 
 void dm_list_free(DmListEntry *list, size_t n) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 free(list[i].name);
+                free(list[i].uuid);
+        }
         free(list);
 }
 
@@ -107,28 +139,66 @@ static void *align8(const void *p) {
         return (void *) (((uintptr_t) p + 7) & ~(uintptr_t) 7);
 }
 
-int dm_kernel_list(DmListEntry **ret, size_t *ret_n) {
-        _cleanup_(dm_task_destroyp) struct dm_task *dmt = NULL;
+/* DM_LIST_DEVICES on our own control fd and buffer, not through libdevmapper: a buffer-full answer
+ * makes libdevmapper double its buffer for every later ioctl of the process, so a long list would
+ * make each per-device ioctl copy it all (O(N²) over a scan). Ours also asks for UUIDs. */
+static int list_ioctl(DmKernel *k, struct dm_ioctl **ret) {
+        for (;;) {
+                struct dm_ioctl *io;
+
+                if (!k->list_buffer) {
+                        k->list_buffer_size = 16 * 1024;
+                        k->list_buffer = malloc(k->list_buffer_size);
+                        if (!k->list_buffer)
+                                return -ENOMEM;
+                }
+                io = k->list_buffer;
+                *io = (struct dm_ioctl) {
+                        .version = { DM_VERSION_MAJOR, 0, 0 },
+                        .data_size = k->list_buffer_size,
+                        .data_start = sizeof(struct dm_ioctl),
+                        .flags = DM_UUID_FLAG,
+                };
+                if (ioctl(k->control_fd, DM_LIST_DEVICES, io) < 0)
+                        return -errno;
+                if (!(io->flags & DM_BUFFER_FULL_FLAG)) {
+                        *ret = io;
+                        return 0;
+                }
+
+                free(k->list_buffer);
+                k->list_buffer_size *= 2;
+                k->list_buffer = malloc(k->list_buffer_size);
+                if (!k->list_buffer)
+                        return -ENOMEM;
+        }
+}
+
+int dm_kernel_list(DmKernel *k, DmListEntry **ret, size_t *ret_n) {
         DmListEntry *list = NULL;
-        struct dm_names *names;
+        struct dm_ioctl *io = NULL;
+        struct dm_name_list *nl;
+        const char *end;
         size_t n = 0, allocated = 0;
         uint32_t next;
+        int r;
 
-        dmt = dm_task_create(DM_DEVICE_LIST);
-        if (!dmt)
-                return log_oom();
-        /* libdevmapper grows its buffer and retries by itself when the kernel says it is full. */
-        if (!dm_task_run(dmt))
-                return log_error_errno(dm_task_get_errno(dmt) ?: EIO, "DM_DEVICE_LIST failed: %m");
+        r = list_ioctl(k, &io);
+        if (r < 0)
+                return log_error_errno(r, "DM_LIST_DEVICES failed: %m");
 
-        names = dm_task_get_names(dmt);
-        if (!names || names->dev == 0)
+        nl = (struct dm_name_list *) ((char *) io + io->data_start);
+        end = (const char *) io + io->data_size;
+        if (io->data_size <= io->data_start || nl->dev == 0)
                 goto done;
 
         do {
-                /* Since driver 4.37 the kernel puts the event counter, 8-aligned, after the name. */
-                const uint32_t *event_nr = align8(names->name + strlen(names->name) + 1);
+                /* Since driver 4.37 the event counter and flags follow the name, 8-aligned. */
+                const uint32_t *event = align8(nl->name + strlen(nl->name) + 1);
+                const char *uuid = (const char *) (event + 2);
 
+                if ((const char *) (event + 2) > end)
+                        return log_error_errno(EBADMSG, "DM_LIST_DEVICES answer is truncated.");
                 if (n == allocated) {
                         allocated = allocated ? allocated * 2 : 64;
                         DmListEntry *grown = realloc(list, allocated * sizeof(DmListEntry));
@@ -139,17 +209,19 @@ int dm_kernel_list(DmListEntry **ret, size_t *ret_n) {
                         list = grown;
                 }
                 list[n] = (DmListEntry) {
-                        .devnum = makedev(major(names->dev), minor(names->dev)),
-                        .event_nr = *event_nr,
-                        .name = strdup(names->name),
+                        .devnum = makedev(major(nl->dev), minor(nl->dev)),
+                        .event_nr = event[0],
+                        .name = strdup(nl->name),
+                        .uuid = event[1] & DM_NAME_LIST_FLAG_HAS_UUID ? strndup(uuid, end - uuid) : NULL,
                 };
-                if (!list[n++].name) {
+                n++;
+                if (!list[n - 1].name || ((event[1] & DM_NAME_LIST_FLAG_HAS_UUID) && !list[n - 1].uuid)) {
                         dm_list_free(list, n);
                         return log_oom();
                 }
 
-                next = names->next;
-                names = (struct dm_names *) ((char *) names + next);
+                next = nl->next;
+                nl = (struct dm_name_list *) ((char *) nl + next);
         } while (next);
 
 done:

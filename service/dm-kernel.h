@@ -11,10 +11,14 @@
  * thread-safe, so every call into this layer happens on the main loop's thread. No call here
  * does block I/O on a DM device: only control ioctls, and STATUS without a flush. */
 
-/* Sets libdevmapper up for a daemon: its log goes to ours, names are taken as the kernel has
- * them (no mangling), no udev cookie semaphores are ever taken and no /dev nodes are ever made
- * by the library (udev and our rules own /dev). */
-void dm_kernel_setup(void);
+typedef struct DmKernel DmKernel;
+
+/* Sets libdevmapper up for a daemon (its log goes to ours, names are taken as the kernel has them,
+ * no udev cookie semaphores are ever taken and no /dev nodes are ever made by the library: udev
+ * and our rules own /dev) and opens our own handle on /dev/mapper/control. */
+int dm_kernel_new(DmKernel **ret);
+DmKernel *dm_kernel_free(DmKernel *k);
+DEFINE_TRIVIAL_CLEANUP_FUNC(DmKernel *, dm_kernel_free);
 
 /* The kernel's DM ioctl interface version (e.g. "4.47.0") and libdevmapper's own version. */
 int dm_kernel_get_versions(char **ret_driver, char **ret_library);
@@ -23,12 +27,13 @@ typedef struct DmListEntry {
         dev_t devnum;
         uint32_t event_nr;
         char *name;
+        char *uuid;             /* NULL when the kernel did not say */
 } DmListEntry;
 
 void dm_list_free(DmListEntry *list, size_t n);
 
-/* One DM_DEVICE_LIST: every DM device with its event counter. */
-int dm_kernel_list(DmListEntry **ret, size_t *ret_n);
+/* One DM_LIST_DEVICES: every DM device with its event counter and UUID. */
+int dm_kernel_list(DmKernel *k, DmListEntry **ret, size_t *ret_n);
 
 /* INFO, TABLE, STATUS and DEPS of one device, as one consistent reading. Table parameters come
  * with their secrets masked. Returns -ENXIO when the device does not exist (any more). */

@@ -109,12 +109,12 @@ static int add_missing_dependencies(Graph *g, UdevSysfs *u) {
         }
 }
 
-int inventory_scan(Graph *g, UdevSysfs *u) {
+int inventory_scan(Graph *g, DmKernel *k, UdevSysfs *u) {
         DmListEntry *list;
         size_t n;
         int r;
 
-        r = dm_kernel_list(&list, &n);
+        r = dm_kernel_list(k, &list, &n);
         if (r < 0)
                 return r;
 

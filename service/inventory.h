@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "dm-kernel.h"
 #include "graph.h"
 #include "udev-sysfs.h"
 
 /* Fills the graph from the kernel: one DM_DEVICE_LIST, then every DM device (ioctls + udev) and
  * every block device under one (udev). Devices that vanish meanwhile are left out. */
-int inventory_scan(Graph *g, UdevSysfs *u);
+int inventory_scan(Graph *g, DmKernel *k, UdevSysfs *u);
 
 /* Reads one block device afresh: a DM device from the ioctls and udev, another from udev alone.
  * Returns -ENXIO/-ENODEV when it is gone. */

@@ -40,8 +40,9 @@ int manager_new(Manager **ret) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch SIGINT: %m");
 
-        dm_kernel_setup();
-
+        r = dm_kernel_new(&m->dm);
+        if (r < 0)
+                return r;
         r = udev_sysfs_new(&m->udev);
         if (r < 0)
                 return r;
@@ -61,6 +62,7 @@ Manager *manager_free(Manager *m) {
         sd_event_unref(m->event);
         graph_free(m->graph);
         udev_sysfs_free(m->udev);
+        dm_kernel_free(m->dm);
         free(m->driver_version);
         free(m->library_version);
         return mfree(m);
@@ -92,7 +94,7 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
 
-        r = inventory_scan(m->graph, m->udev);
+        r = inventory_scan(m->graph, m->dm, m->udev);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the device-mapper devices: %m");
 

@@ -4,6 +4,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "dm-kernel.h"
 #include "graph.h"
 #include "macro.h"
 #include "udev-sysfs.h"
@@ -17,6 +18,7 @@
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
+        DmKernel *dm;
         UdevSysfs *udev;
         Graph *graph;
 
