@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/sysmacros.h>
 
 #include "dm-kernel.h"
@@ -20,17 +22,39 @@ static bool same_devices(const dev_t *a, size_t n_a, const dev_t *b, size_t n_b)
         return true;
 }
 
+/* Since Linux 5.14 a DM device gets its block device only when its first table is loaded: before,
+ * it is a DM device with a kernel name (dm-MINOR) and nothing in sysfs or /dev. */
+static int unregistered_dm_device(dev_t devnum, BlockDevice **ret) {
+        _cleanup_(block_device_freep) BlockDevice *d = calloc(1, sizeof(BlockDevice));
+
+        if (!d)
+                return -ENOMEM;
+        d->devnum = devnum;
+        if (asprintf(&d->kernel_name, "dm-%u", minor(devnum)) < 0) {
+                d->kernel_name = NULL;
+                return -ENOMEM;
+        }
+        d->devnode = strdup("");
+        if (!d->devnode)
+                return -ENOMEM;
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
 int inventory_read_device(UdevSysfs *u, dev_t devnum, BlockDevice **ret) {
         _cleanup_(block_device_freep) BlockDevice *d = NULL;
         _cleanup_(freep) dev_t *slaves = NULL;
         size_t n_slaves = 0;
+        bool is_dm = dm_kernel_is_dm_major(major(devnum));
         int r;
 
         r = udev_sysfs_read_block(u, devnum, &d, &slaves, &n_slaves);
+        if (r == -ENODEV && is_dm)
+                r = unregistered_dm_device(devnum, &d);
         if (r < 0)
                 return r;
 
-        if (dm_kernel_is_dm_major(major(devnum))) {
+        if (is_dm) {
                 r = dm_kernel_query(devnum, &d->dm, &d->deps, &d->n_deps);
                 if (r < 0)
                         return r;

@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include "name-mangle.h"
 #include "secret-mask.h"
 #include "validate.h"
 
@@ -69,10 +70,30 @@ static void test_secret_mask(void) {
         assert_masked("crypt", "", "");
 }
 
+static void assert_mangled(const char *name, const char *expected) {
+        char *mangled = dm_string_mangle(name);
+
+        g_assert_cmpstr(mangled, ==, expected);
+        free(mangled);
+}
+
+static void test_name_mangling(void) {
+        assert_mangled("vg-root", "vg-root");
+        assert_mangled("CRYPT-LUKS2-0123#x+y.z:a=b@c_d", "CRYPT-LUKS2-0123#x+y.z:a=b@c_d");
+        assert_mangled("my dev", "my\\x20dev");
+        assert_mangled("a'b\"c", "a\\x27b\\x22c");
+        assert_mangled("caf\xc3\xa9", "caf\\xc3\\xa9");
+        /* Already mangled: kept. Mixed: mangled whole, the backslash too. */
+        assert_mangled("my\\x20dev", "my\\x20dev");
+        assert_mangled("my\\x20dev two", "my\\x5cx20dev\\x20two");
+        assert_mangled("", "");
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/validate/names", test_names);
         g_test_add_func("/validate/uuids-devnums-paths", test_uuids_devnums_paths);
         g_test_add_func("/validate/secret-mask", test_secret_mask);
+        g_test_add_func("/validate/name-mangling", test_name_mangling);
         return g_test_run();
 }
