@@ -167,7 +167,7 @@ DEVICE_GETTER(holders,
 static const sd_bus_vtable block_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("KernelName", "s", property_get_kernel_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("DeviceNode", "s", property_get_device_node, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("DeviceNode", "s", property_get_device_node, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("PreferredDevice", "s", property_get_preferred_device, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("DeviceNumber", "t", property_get_device_number, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Major", "u", property_get_major, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -223,6 +223,7 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Table", "a(ttss)", property_get_table, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Status", "a(ttss)", property_get_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ParsedStatus", "a{sv}", property_get_parsed_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_SIGNAL_WITH_NAMES("Event", "u", SD_BUS_PARAM(event_nr), 0),
         SD_BUS_VTABLE_END
 };
 
@@ -239,4 +240,62 @@ int device_bus_register(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to add the block device enumerator: %m");
         return 0;
+}
+
+int device_bus_emit_added(Manager *m, dev_t devnum) {
+        char buf[BLOCK_OBJECT_PATH_MAX];
+
+        return sd_bus_emit_object_added(m->bus, block_object_path(devnum, buf));
+}
+
+int device_bus_emit_removed(Manager *m, dev_t devnum) {
+        char buf[BLOCK_OBJECT_PATH_MAX];
+
+        return sd_bus_emit_object_removed(m->bus, block_object_path(devnum, buf));
+}
+
+/* Property names by change bit, in bit order. */
+static const char *const block_properties[] = {
+        "DeviceNode", "PreferredDevice", "Size", "ReadOnly", "Symlinks", "Dependencies",
+};
+static const char *const device_properties[] = {
+        "Name", "UUID", "Suspended", "LiveTable", "InactiveTable", "ReadOnly", "OpenCount",
+        "EventNumber", "TargetCount", "DeferredRemove", "Table", "Status", "ParsedStatus",
+};
+
+static int emit_changed(Manager *m, const char *path, const char *interface, const char *const *names,
+                        size_t n_names, unsigned changes, const char *extra, const char *extra2) {
+        const char *list[n_names + 3];
+        size_t n = 0;
+
+        for (size_t i = 0; i < n_names; i++)
+                if (changes & (1u << i))
+                        list[n++] = names[i];
+        if (extra)
+                list[n++] = extra;
+        if (extra2)
+                list[n++] = extra2;
+        if (n == 0)
+                return 0;
+        list[n] = NULL;
+        return sd_bus_emit_properties_changed_strv(m->bus, path, interface, (char **) list);
+}
+
+int device_bus_emit_changed(Manager *m, dev_t devnum, unsigned block_changes, unsigned device_changes, bool holders) {
+        char buf[BLOCK_OBJECT_PATH_MAX];
+        int r;
+
+        block_object_path(devnum, buf);
+        r = emit_changed(m, buf, DMBUS_BLOCK_INTERFACE, block_properties, ELEMENTSOF(block_properties),
+                         block_changes, holders ? "Holders" : NULL, NULL);
+        if (r < 0)
+                return r;
+        return emit_changed(m, buf, DMBUS_DEVICE_INTERFACE, device_properties, ELEMENTSOF(device_properties),
+                            device_changes, NULL, device_changes & DEVICE_CHANGE_UUID ? "Subsystem" : NULL);
+}
+
+int device_bus_emit_event(Manager *m, dev_t devnum, uint32_t event_nr) {
+        char buf[BLOCK_OBJECT_PATH_MAX];
+
+        return sd_bus_emit_signal(m->bus, block_object_path(devnum, buf), DMBUS_DEVICE_INTERFACE, "Event", "u", event_nr);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "manager.h"
@@ -18,3 +20,10 @@ char *block_object_path(dev_t devnum, char buf[static BLOCK_OBJECT_PATH_MAX]);
 int block_object_path_parse(const char *path, dev_t *ret);
 
 int device_bus_register(Manager *m);
+
+/* Signals, sent after the graph changed (added, changed) or before it changes (removed, while
+ * the object can still be enumerated). The masks are BlockChange and DeviceChange bits. */
+int device_bus_emit_added(Manager *m, dev_t devnum);
+int device_bus_emit_removed(Manager *m, dev_t devnum);
+int device_bus_emit_changed(Manager *m, dev_t devnum, unsigned block_changes, unsigned device_changes, bool holders);
+int device_bus_emit_event(Manager *m, dev_t devnum, uint32_t event_nr);

@@ -29,6 +29,9 @@ static void dm_kernel_log(int level, const char *file, int line, int dm_errno, c
         level &= LOG_PRIMASK;
         if (level > LOG_NOTICE)
                 return;
+        /* A device that went away between an event and our reading: expected, not an error. */
+        if (dm_errno == ENXIO)
+                return;
 
         va_start(ap, format);
         vsnprintf(message, sizeof(message), format, ap);
@@ -94,6 +97,23 @@ int dm_kernel_get_versions(char **ret_driver, char **ret_library) {
 
 bool dm_kernel_is_dm_major(unsigned major) {
         return dm_is_dm_major(major);
+}
+
+int dm_kernel_event_fd(DmKernel *k) {
+        return k->control_fd;
+}
+
+int dm_kernel_arm_poll(DmKernel *k) {
+        struct dm_ioctl io = {
+                .version = { DM_VERSION_MAJOR, 0, 0 },
+                .data_size = sizeof(struct dm_ioctl),
+                .data_start = sizeof(struct dm_ioctl),
+        };
+
+        /* On our own fd: the event is per open file, and libdevmapper's fd is its own. */
+        if (ioctl(k->control_fd, DM_DEV_ARM_POLL, &io) < 0)
+                return -errno;
+        return 0;
 }
 
 /* A task on one device, selected by dev_t (never by name: names change under us). */
@@ -436,6 +456,30 @@ static int parse_status(const DmTarget *status, size_t n, StatusField **ret, siz
         }
         *ret = l.fields;
         *ret_n = l.n;
+        return 0;
+}
+
+int dm_kernel_info(dev_t devnum, DmInfo *ret) {
+        _cleanup_(dm_task_destroyp) struct dm_task *dmt = NULL;
+        struct dm_info info;
+        int r;
+
+        r = task_new(DM_DEVICE_INFO, devnum, &dmt);
+        if (r < 0)
+                return r;
+        r = task_run(dmt, &info);
+        if (r < 0)
+                return r;
+        *ret = (DmInfo) {
+                .suspended = info.suspended,
+                .live_table = info.live_table,
+                .inactive_table = info.inactive_table,
+                .read_only = info.read_only,
+                .deferred_remove = info.deferred_remove,
+                .open_count = info.open_count,
+                .event_nr = info.event_nr,
+                .target_count = info.target_count,
+        };
         return 0;
 }
 

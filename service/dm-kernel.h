@@ -40,3 +40,17 @@ int dm_kernel_list(DmKernel *k, DmListEntry **ret, size_t *ret_n);
 int dm_kernel_query(dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t *ret_n_deps);
 
 bool dm_kernel_is_dm_major(unsigned major);
+
+/* The control fd becomes readable when the kernel issues a DM event (a device created, removed,
+ * renamed, suspended, resumed, a table loaded, a target's event). Arm it before reading the
+ * state, so that no event falls between the reading and the next wakeup. */
+int dm_kernel_event_fd(DmKernel *k);
+int dm_kernel_arm_poll(DmKernel *k);
+
+/* INFO of one device: flags and counters only (one cheap ioctl). -ENXIO when it is gone. */
+typedef struct DmInfo {
+        bool suspended, live_table, inactive_table, read_only, deferred_remove;
+        int32_t open_count;
+        uint32_t event_nr, target_count;
+} DmInfo;
+int dm_kernel_info(dev_t devnum, DmInfo *ret);

@@ -69,6 +69,90 @@ const char *block_device_preferred_device(const BlockDevice *d) {
         return d->devnode ?: "";
 }
 
+bool devnums_equal(const dev_t *a, size_t n_a, const dev_t *b, size_t n_b) {
+        if (n_a != n_b)
+                return false;
+        for (size_t i = 0; i < n_a; i++) {
+                bool found = false;
+                for (size_t j = 0; j < n_b && !found; j++)
+                        found = a[i] == b[j];
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
+static bool targets_equal(const DmTarget *a, size_t n_a, const DmTarget *b, size_t n_b) {
+        if (n_a != n_b)
+                return false;
+        for (size_t i = 0; i < n_a; i++)
+                if (a[i].start != b[i].start || a[i].length != b[i].length ||
+                    strcmp(a[i].type, b[i].type) != 0 || strcmp(a[i].params, b[i].params) != 0)
+                        return false;
+        return true;
+}
+
+static bool status_fields_equal(const StatusField *a, size_t n_a, const StatusField *b, size_t n_b) {
+        if (n_a != n_b)
+                return false;
+        for (size_t i = 0; i < n_a; i++)
+                if (strcmp(a[i].key, b[i].key) != 0 || a[i].type != b[i].type || a[i].u64 != b[i].u64 ||
+                    a[i].b != b[i].b || strcmp(a[i].s ?: "", b[i].s ?: "") != 0)
+                        return false;
+        return true;
+}
+
+static unsigned dm_device_diff(const DmDevice *a, const DmDevice *b) {
+        unsigned changes = 0;
+
+        if (strcmp(a->name, b->name) != 0)
+                changes |= DEVICE_CHANGE_NAME;
+        if (strcmp(a->uuid, b->uuid) != 0)
+                changes |= DEVICE_CHANGE_UUID;
+        if (a->suspended != b->suspended)
+                changes |= DEVICE_CHANGE_SUSPENDED;
+        if (a->live_table != b->live_table)
+                changes |= DEVICE_CHANGE_LIVE_TABLE;
+        if (a->inactive_table != b->inactive_table)
+                changes |= DEVICE_CHANGE_INACTIVE_TABLE;
+        if (a->read_only != b->read_only)
+                changes |= DEVICE_CHANGE_READ_ONLY;
+        if (a->open_count != b->open_count)
+                changes |= DEVICE_CHANGE_OPEN_COUNT;
+        if (a->event_nr != b->event_nr)
+                changes |= DEVICE_CHANGE_EVENT_NUMBER;
+        if (a->target_count != b->target_count)
+                changes |= DEVICE_CHANGE_TARGET_COUNT;
+        if (a->deferred_remove != b->deferred_remove)
+                changes |= DEVICE_CHANGE_DEFERRED_REMOVE;
+        if (!targets_equal(a->table, a->n_table, b->table, b->n_table))
+                changes |= DEVICE_CHANGE_TABLE;
+        if (!targets_equal(a->status, a->n_status, b->status, b->n_status))
+                changes |= DEVICE_CHANGE_STATUS;
+        if (!status_fields_equal(a->parsed_status, a->n_parsed_status, b->parsed_status, b->n_parsed_status))
+                changes |= DEVICE_CHANGE_PARSED_STATUS;
+        return changes;
+}
+
+void block_device_diff(const BlockDevice *a, const BlockDevice *b, unsigned *ret_block, unsigned *ret_device) {
+        unsigned changes = 0;
+
+        if (strcmp(a->devnode, b->devnode) != 0)
+                changes |= BLOCK_CHANGE_DEVICE_NODE;
+        if (strcmp(block_device_preferred_device(a), block_device_preferred_device(b)) != 0)
+                changes |= BLOCK_CHANGE_PREFERRED_DEVICE;
+        if (a->size != b->size)
+                changes |= BLOCK_CHANGE_SIZE;
+        if (a->read_only != b->read_only)
+                changes |= BLOCK_CHANGE_READ_ONLY;
+        if (!strv_equal(a->symlinks, b->symlinks))
+                changes |= BLOCK_CHANGE_SYMLINKS;
+        if (!devnums_equal(a->deps, a->n_deps, b->deps, b->n_deps))
+                changes |= BLOCK_CHANGE_DEPENDENCIES;
+        *ret_block = changes;
+        *ret_device = a->dm && b->dm ? dm_device_diff(a->dm, b->dm) : 0;
+}
+
 Graph *graph_new(void) {
         Graph *g = calloc(1, sizeof(Graph));
 

@@ -72,6 +72,37 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(BlockDevice *, block_device_free);
 void dm_targets_free(DmTarget *targets, size_t n);
 void status_fields_free(StatusField *fields, size_t n);
 
+/* What differs between two readings of the same device, one bit per bus property. */
+typedef enum BlockChange {
+        BLOCK_CHANGE_DEVICE_NODE      = 1 << 0,
+        BLOCK_CHANGE_PREFERRED_DEVICE = 1 << 1,
+        BLOCK_CHANGE_SIZE             = 1 << 2,
+        BLOCK_CHANGE_READ_ONLY        = 1 << 3,
+        BLOCK_CHANGE_SYMLINKS         = 1 << 4,
+        BLOCK_CHANGE_DEPENDENCIES     = 1 << 5,
+} BlockChange;
+
+typedef enum DeviceChange {
+        DEVICE_CHANGE_NAME            = 1 << 0,
+        DEVICE_CHANGE_UUID            = 1 << 1,       /* and Subsystem */
+        DEVICE_CHANGE_SUSPENDED       = 1 << 2,
+        DEVICE_CHANGE_LIVE_TABLE      = 1 << 3,
+        DEVICE_CHANGE_INACTIVE_TABLE  = 1 << 4,
+        DEVICE_CHANGE_READ_ONLY       = 1 << 5,
+        DEVICE_CHANGE_OPEN_COUNT      = 1 << 6,
+        DEVICE_CHANGE_EVENT_NUMBER    = 1 << 7,
+        DEVICE_CHANGE_TARGET_COUNT    = 1 << 8,
+        DEVICE_CHANGE_DEFERRED_REMOVE = 1 << 9,
+        DEVICE_CHANGE_TABLE           = 1 << 10,
+        DEVICE_CHANGE_STATUS          = 1 << 11,
+        DEVICE_CHANGE_PARSED_STATUS   = 1 << 12,
+} DeviceChange;
+
+/* BlockChange bits, and DeviceChange bits (both DM devices) between a and b. */
+void block_device_diff(const BlockDevice *a, const BlockDevice *b, unsigned *ret_block, unsigned *ret_device);
+/* Whether the two lists hold the same dev_ts, in any order. */
+bool devnums_equal(const dev_t *a, size_t n_a, const dev_t *b, size_t n_b);
+
 /* "/dev/mapper/NAME" if udev made that link, else the device node. */
 const char *block_device_preferred_device(const BlockDevice *d);
 

@@ -9,19 +9,6 @@
 #include "inventory.h"
 #include "log.h"
 
-static bool same_devices(const dev_t *a, size_t n_a, const dev_t *b, size_t n_b) {
-        if (n_a != n_b)
-                return false;
-        for (size_t i = 0; i < n_a; i++) {
-                bool found = false;
-                for (size_t j = 0; j < n_b && !found; j++)
-                        found = a[i] == b[j];
-                if (!found)
-                        return false;
-        }
-        return true;
-}
-
 /* Since Linux 5.14 a DM device gets its block device only when its first table is loaded: before,
  * it is a DM device with a kernel name (dm-MINOR) and nothing in sysfs or /dev. */
 static int unregistered_dm_device(dev_t devnum, BlockDevice **ret) {
@@ -58,9 +45,10 @@ int inventory_read_device(UdevSysfs *u, dev_t devnum, BlockDevice **ret) {
                 r = dm_kernel_query(devnum, &d->dm, &d->deps, &d->n_deps);
                 if (r < 0)
                         return r;
-                /* DEPS is what the live table maps onto; sysfs should say the same. */
-                if (!same_devices(d->deps, d->n_deps, slaves, n_slaves))
-                        log_notice("%s: sysfs slaves/ (%zu) disagree with DM_DEPS (%zu); using DM_DEPS.",
+                /* DEPS is what the live table maps onto; sysfs says the same once a table change
+                 * has settled, so a difference is worth a debug line, not more. */
+                if (!devnums_equal(d->deps, d->n_deps, slaves, n_slaves))
+                        log_debug("%s: sysfs slaves/ (%zu) disagree with DM_DEPS (%zu); using DM_DEPS.",
                                    d->kernel_name, n_slaves, d->n_deps);
         }
 

@@ -233,3 +233,7 @@ int manager_bus_register(Manager *m) {
 
         return device_bus_register(m);
 }
+
+int manager_bus_emit_device_count(Manager *m) {
+        return sd_bus_emit_properties_changed(m->bus, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "DeviceCount", NULL);
+}

@@ -5,3 +5,6 @@
 
 /* Puts the ObjectManager at the root path and the Manager object on the bus. */
 int manager_bus_register(Manager *m);
+
+/* PropertiesChanged for the Manager's DeviceCount. */
+int manager_bus_emit_device_count(Manager *m);

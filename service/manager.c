@@ -11,6 +11,7 @@
 #include "log.h"
 #include "manager-bus.h"
 #include "manager.h"
+#include "refresh.h"
 
 int manager_new(Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -58,6 +59,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
 
+        refresh_stop(m);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         graph_free(m->graph);
@@ -91,6 +93,10 @@ int manager_startup(Manager *m) {
         int r;
 
         r = dm_kernel_get_versions(&m->driver_version, &m->library_version);
+        if (r < 0)
+                return r;
+
+        r = refresh_start(m);
         if (r < 0)
                 return r;
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -15,12 +17,21 @@
 #define DMBUS_MANAGER_INTERFACE DMBUS_SERVICE_NAME ".Manager"
 
 /* The daemon's state: the event loop, the bus, and the device graph read from the kernel. */
+typedef struct DevSet DevSet;
+
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
         DmKernel *dm;
         UdevSysfs *udev;
         Graph *graph;
+
+        /* Following the kernel (refresh.c) */
+        sd_event_source *udev_source;
+        sd_event_source *dm_source;
+        sd_event_source *refresh_source;
+        DevSet *dirty;                  /* devices to read again this loop turn */
+        bool rescan;                    /* events may have been lost: read everything */
 
         char *driver_version;
         char *library_version;
@@ -30,6 +41,7 @@ int manager_new(Manager **ret);
 Manager *manager_free(Manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
-/* Reads the kernel's state into the graph, registers the objects, then takes the bus name. */
+/* Starts following the kernel, reads its state into the graph, registers the objects, then
+ * takes the bus name: no change falls between the cracks. */
 int manager_startup(Manager *m);
 int manager_run(Manager *m);

@@ -16,6 +16,7 @@
 
 struct UdevSysfs {
         struct udev *udev;
+        struct udev_monitor *monitor;
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref);
@@ -38,8 +39,44 @@ int udev_sysfs_new(UdevSysfs **ret) {
 UdevSysfs *udev_sysfs_free(UdevSysfs *u) {
         if (!u)
                 return NULL;
+        udev_monitor_unref(u->monitor);
         udev_unref(u->udev);
         return mfree(u);
+}
+
+int udev_sysfs_monitor_start(UdevSysfs *u, int *ret_fd) {
+        int r;
+
+        u->monitor = udev_monitor_new_from_netlink(u->udev, "udev");
+        if (!u->monitor)
+                return log_error_errno(errno ?: ENOMEM, "Failed to create the udev monitor: %m");
+        r = udev_monitor_filter_add_match_subsystem_devtype(u->monitor, "block", NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to filter the udev monitor: %m");
+        /* Big, as udevd's own clients make it: a storm must not overflow it. */
+        (void) udev_monitor_set_receive_buffer_size(u->monitor, 128 * 1024 * 1024);
+        r = udev_monitor_enable_receiving(u->monitor);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start the udev monitor: %m");
+        *ret_fd = udev_monitor_get_fd(u->monitor);
+        return 0;
+}
+
+int udev_sysfs_monitor_receive(UdevSysfs *u, dev_t *ret_devnum) {
+        _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
+
+        for (;;) {
+                errno = 0;
+                dev = udev_monitor_receive_device(u->monitor);
+                if (!dev)
+                        return errno == ENOBUFS ? -ENOBUFS : 0;
+                /* Partitions and disks alike carry their dev_t; anything without one is noise. */
+                if (major(udev_device_get_devnum(dev)) != 0)
+                        break;
+                dev = udev_device_unref(dev);
+        }
+        *ret_devnum = udev_device_get_devnum(dev);
+        return 1;
 }
 
 static int compare_strings(const void *a, const void *b) {

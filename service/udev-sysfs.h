@@ -16,6 +16,13 @@ int udev_sysfs_new(UdevSysfs **ret);
 UdevSysfs *udev_sysfs_free(UdevSysfs *u);
 DEFINE_TRIVIAL_CLEANUP_FUNC(UdevSysfs *, udev_sysfs_free);
 
+/* Starts the monitor of processed udev events ("udev" netlink group, so rules have run and links
+ * exist) on the block subsystem; returns its fd, for the event loop. */
+int udev_sysfs_monitor_start(UdevSysfs *u, int *ret_fd);
+/* The next event's dev_t: 1, or 0 when none is queued, or -ENOBUFS when the socket overflowed
+ * and events were lost. */
+int udev_sysfs_monitor_receive(UdevSysfs *u, dev_t *ret_devnum);
+
 /* A new BlockDevice for devnum with kernel name, node, size, read-only flag and udev's symlinks
  * filled in (dm and deps left empty), and the dev_t of its sysfs slaves/. Returns -ENODEV when
  * there is no such block device. */
