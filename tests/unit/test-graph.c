@@ -112,11 +112,38 @@ static void test_preferred_device(void) {
         block_device_free(d);
 }
 
+static void test_diff(void) {
+        dev_t loop0 = makedev(7, 0), loop1 = makedev(7, 1);
+        BlockDevice *a = make(254, 0, "dm-0", "old", "U", &loop0, 1);
+        BlockDevice *b = make(254, 0, "dm-0", "old", "U", &loop0, 1);
+        unsigned block, device;
+
+        block_device_diff(a, b, &block, &device);
+        g_assert_cmpuint(block, ==, 0);
+        g_assert_cmpuint(device, ==, 0);
+
+        /* A rename, a suspend and a restack, as one reading after another sees them. */
+        free(b->dm->name);
+        b->dm->name = strdup("new");
+        b->dm->suspended = true;
+        b->deps[0] = loop1;
+        b->size = 4096;
+        block_device_diff(a, b, &block, &device);
+        g_assert_cmpuint(block, ==, BLOCK_CHANGE_DEPENDENCIES | BLOCK_CHANGE_SIZE);
+        g_assert_cmpuint(device, ==, DEVICE_CHANGE_NAME | DEVICE_CHANGE_SUSPENDED);
+
+        g_assert_true(devnums_equal((dev_t[]) { loop0, loop1 }, 2, (dev_t[]) { loop1, loop0 }, 2));
+        g_assert_false(devnums_equal((dev_t[]) { loop0 }, 1, (dev_t[]) { loop1 }, 1));
+        block_device_free(a);
+        block_device_free(b);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/graph/lookups-and-holders", test_lookups_and_holders);
         g_test_add_func("/graph/rename-and-restack", test_rename_and_restack);
         g_test_add_func("/graph/name-taken-over", test_name_taken_over);
         g_test_add_func("/graph/preferred-device", test_preferred_device);
+        g_test_add_func("/graph/diff", test_diff);
         return g_test_run();
 }
