@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
@@ -32,6 +33,7 @@ typedef struct Manager {
         sd_event_source *refresh_source;
         DevSet *dirty;                  /* devices to read again this loop turn */
         bool rescan;                    /* events may have been lost: read everything */
+        uint64_t batch_first_event_usec; /* CLOCK_MONOTONIC, when this turn's first change came in */
 
         char *driver_version;
         char *library_version;

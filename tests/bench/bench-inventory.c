@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 
 #include <libdevmapper.h>
 
+#include "bench-util.h"
 #include "dm-kernel.h"
 #include "graph.h"
 #include "inventory.h"
@@ -19,34 +19,12 @@
 
 #define CHAIN 10
 
-static double now(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* One task does create, load and resume; no udev cookie, udev catches up on its own. Returns
- * the new device's dev_t. */
-static dev_t create_device(const char *name, const char *type, const char *params) {
-        struct dm_task *dmt = dm_task_create(DM_DEVICE_CREATE);
-        struct dm_info info;
-
-        g_assert_nonnull(dmt);
-        g_assert_true(dm_task_set_name(dmt, name));
-        g_assert_true(dm_task_add_target(dmt, 0, 2048, type, params));
-        if (!dm_task_run(dmt) || !dm_task_get_info(dmt, &info))
-                g_error("creating %s failed", name);
-        dm_task_destroy(dmt);
-        return makedev(info.major, info.minor);
-}
-
 static void create_flat(unsigned from, unsigned to) {
         for (unsigned i = from; i < to; i++) {
                 char name[32];
 
                 snprintf(name, sizeof(name), "bench-%05u", i);
-                create_device(name, "zero", "");
+                bench_create_device(name, 2048, "zero", "");
         }
 }
 
@@ -60,10 +38,10 @@ static void create_chains(unsigned n) {
 
                 snprintf(name, sizeof(name), "chain-%05u", i);
                 if (i % CHAIN == 0)
-                        below = create_device(name, "zero", "");
+                        below = bench_create_device(name, 2048, "zero", "");
                 else {
                         snprintf(params, sizeof(params), "%u:%u 0", major(below), minor(below));
-                        below = create_device(name, "linear", params);
+                        below = bench_create_device(name, 2048, "linear", params);
                 }
         }
 }
@@ -71,7 +49,7 @@ static void create_chains(unsigned n) {
 static DmKernel *kernel;
 
 static double floor_ioctls(size_t *ret_n) {
-        double start = now();
+        double start = bench_now();
         DmListEntry *list;
         size_t n;
 
@@ -87,11 +65,11 @@ static double floor_ioctls(size_t *ret_n) {
         }
         dm_list_free(list, n);
         *ret_n = n;
-        return now() - start;
+        return bench_now() - start;
 }
 
 static double floor_with_udev(void) {
-        double start = now();
+        double start = bench_now();
         UdevSysfs *u;
         Graph *g = graph_new();
 
@@ -99,19 +77,14 @@ static double floor_with_udev(void) {
         g_assert_cmpint(inventory_scan(g, kernel, u), ==, 0);
         graph_free(g);
         udev_sysfs_free(u);
-        return now() - start;
-}
-
-static long rss_kib(GPid pid) {
-        g_autofree char *out = vm_sh("awk '/^VmRSS:/ { print $2 }' /proc/%d/status", pid);
-        return atol(out);
+        return bench_now() - start;
 }
 
 static double call_bytes(const char *path, const char *interface, const char *method, const char *type, gsize *ret_bytes) {
         g_autoptr(GError) error = NULL;
-        double start = now();
+        double start = bench_now();
         g_autoptr(GVariant) reply = vm_call(path, interface, method, NULL, type, &error);
-        double elapsed = now() - start;
+        double elapsed = bench_now() - start;
 
         g_assert_no_error(error);
         *ret_bytes = g_variant_get_size(reply);
@@ -121,7 +94,7 @@ static double call_bytes(const char *path, const char *interface, const char *me
 static double resolve_rate(const char *prefix, unsigned n) {
         g_autoptr(GDBusConnection) bus = vm_system_bus();
         unsigned calls = 0;
-        double start = now(), elapsed;
+        double start = bench_now(), elapsed;
 
         do {
                 g_autoptr(GError) error = NULL;
@@ -133,7 +106,7 @@ static double resolve_rate(const char *prefix, unsigned n) {
                                 g_variant_new("(s)", name), G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
                 g_assert_no_error(error);
                 calls++;
-                elapsed = now() - start;
+                elapsed = bench_now() - start;
         } while (elapsed < 2.0);
         return calls / elapsed;
 }
@@ -147,13 +120,13 @@ static void measure(const char *label, const char *prefix, unsigned n, long base
         VmDaemon *d;
         long rss;
 
-        start = now();
+        start = bench_now();
         d = vm_daemon_start();
-        startup = now() - start;
+        startup = bench_now() - start;
         objects = call_bytes(DMBUS_ROOT, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", "(a{oa{sa{sv}}})", &objects_bytes);
         tree = call_bytes(DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "GetTree", "(a(oao))", &tree_bytes);
         rate = resolve_rate(prefix, n);
-        rss = rss_kib(d->pid);
+        rss = bench_rss_kib(d->pid);
         g_assert_cmpint(vm_daemon_stop(d), ==, 0);
         vm_daemon_free(d);
 
@@ -178,18 +151,18 @@ int main(int argc, char *argv[]) {
 
         vm_do("dmsetup --noudevsync remove_all");
         d = vm_daemon_start();
-        baseline_rss = rss_kib(d->pid);
+        baseline_rss = bench_rss_kib(d->pid);
         vm_daemon_stop(d);
         vm_daemon_free(d);
         printf("dmbusd with no devices: RSS %ld KiB\n", baseline_rss);
 
         for (unsigned i = 0; i < G_N_ELEMENTS(sizes); i++) {
-                double start = now();
+                double start = bench_now();
 
                 create_flat(have, sizes[i]);
                 have = sizes[i];
                 vm_do("udevadm settle --timeout=600");
-                printf("created %u flat devices (udev settled) in %.1f s total\n", sizes[i], now() - start);
+                printf("created %u flat devices (udev settled) in %.1f s total\n", sizes[i], bench_now() - start);
                 measure("flat", "bench", sizes[i], baseline_rss);
         }
         vm_do("dmsetup --noudevsync remove_all");

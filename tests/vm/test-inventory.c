@@ -35,36 +35,36 @@ static void build_stacks(void) {
         for (unsigned i = 0; i < G_N_ELEMENTS(loops); i++)
                 loops[i] = vm_loop_new(16);
 
-        /* No cookie completion yet among the rules: dmsetup must not wait for one. */
-        vm_do("dmsetup --noudevsync create dmbus-concat -u DMBUS-TEST-concat --table '0 32768 linear %s 0\n32768 32768 linear %s 0'",
+        /* With udev sync: each create returns once udev made the links the next one names. */
+        vm_do("dmsetup create dmbus-concat -u DMBUS-TEST-concat --table '0 32768 linear %s 0\n32768 32768 linear %s 0'",
               loops[0], loops[1]);
-        vm_do("dmsetup --noudevsync create dmbus-striped -u DMBUS-TEST-striped --table '0 65536 striped 2 128 %s 0 %s 0'",
+        vm_do("dmsetup create dmbus-striped -u DMBUS-TEST-striped --table '0 65536 striped 2 128 %s 0 %s 0'",
               loops[2], loops[3]);
-        vm_do("dmsetup --noudevsync create dmbus-crypt -u CRYPT-PLAIN-dmbus-crypt "
+        vm_do("dmsetup create dmbus-crypt -u CRYPT-PLAIN-dmbus-crypt "
               "--table '0 65536 crypt aes-xts-plain64 " CRYPT_KEY " 0 /dev/mapper/dmbus-concat 0'");
-        vm_do("dmsetup --noudevsync create dmbus-snapbase -u DMBUS-TEST-snapbase --table '0 32768 linear %s 0'", loops[4]);
-        vm_do("dmsetup --noudevsync create dmbus-snap-origin -u DMBUS-TEST-snap-origin "
+        vm_do("dmsetup create dmbus-snapbase -u DMBUS-TEST-snapbase --table '0 32768 linear %s 0'", loops[4]);
+        vm_do("dmsetup create dmbus-snap-origin -u DMBUS-TEST-snap-origin "
               "--table '0 32768 snapshot-origin /dev/mapper/dmbus-snapbase'");
-        vm_do("dmsetup --noudevsync create dmbus-snap -u DMBUS-TEST-snap --table '0 32768 snapshot /dev/mapper/dmbus-snapbase %s P 8'",
+        vm_do("dmsetup create dmbus-snap -u DMBUS-TEST-snap --table '0 32768 snapshot /dev/mapper/dmbus-snapbase %s P 8'",
               loops[5]);
         vm_do("dd if=/dev/urandom of=/dev/mapper/dmbus-snap-origin bs=4k count=64 oflag=direct status=none");
-        vm_do("dmsetup --noudevsync create dmbus-pool -u DMBUS-TEST-pool --table '0 32768 thin-pool %s %s 128 0'",
+        vm_do("dmsetup create dmbus-pool -u DMBUS-TEST-pool --table '0 32768 thin-pool %s %s 128 0'",
               loops[6], loops[7]);
         vm_do("dmsetup message dmbus-pool 0 'create_thin 0' && dmsetup message dmbus-pool 0 'create_thin 1'");
-        vm_do("dmsetup --noudevsync create dmbus-thin1 -u DMBUS-TEST-thin1 --table '0 65536 thin /dev/mapper/dmbus-pool 0'");
-        vm_do("dmsetup --noudevsync create dmbus-thin2 -u DMBUS-TEST-thin2 --table '0 65536 thin /dev/mapper/dmbus-pool 1'");
+        vm_do("dmsetup create dmbus-thin1 -u DMBUS-TEST-thin1 --table '0 65536 thin /dev/mapper/dmbus-pool 0'");
+        vm_do("dmsetup create dmbus-thin2 -u DMBUS-TEST-thin2 --table '0 65536 thin /dev/mapper/dmbus-pool 1'");
         vm_do("dd if=/dev/urandom of=/dev/mapper/dmbus-thin1 bs=64k count=8 oflag=direct status=none");
-        vm_do("dmsetup --noudevsync create dmbus-inactive -u DMBUS-TEST-inactive --notable");
+        vm_do("dmsetup create dmbus-inactive -u DMBUS-TEST-inactive --notable");
         vm_do("dmsetup load dmbus-inactive --table '0 8 zero'");
-        vm_do("dmsetup --noudevsync create dmbus-notable -u DMBUS-TEST-notable --notable");
-        vm_do("dmsetup --noudevsync create dmbus-suspended -u DMBUS-TEST-suspended --table '0 2048 zero'");
+        vm_do("dmsetup create dmbus-notable -u DMBUS-TEST-notable --notable");
+        vm_do("dmsetup create dmbus-suspended -u DMBUS-TEST-suspended --table '0 2048 zero'");
         vm_do("dmsetup suspend dmbus-suspended");
-        vm_do("dmsetup --noudevsync create dmbus-nouuid --table '0 2048 error'");
+        vm_do("dmsetup create dmbus-nouuid --table '0 2048 error'");
         /* Big enough that the kernel answers DM_BUFFER_FULL to the first TABLE and STATUS. */
         for (unsigned i = 0; i < LARGE_TABLE_TARGETS; i++)
                 g_string_append_printf(large, "%u 1 zero\n", i);
         g_assert_true(g_file_set_contents("/run/dmbus-large.table", large->str, -1, NULL));
-        vm_do("dmsetup --noudevsync create dmbus-large -u DMBUS-TEST-large /run/dmbus-large.table");
+        vm_do("dmsetup create dmbus-large -u DMBUS-TEST-large /run/dmbus-large.table");
         vm_do("udevadm settle --timeout=60");
 }
 
