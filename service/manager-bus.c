@@ -36,40 +36,35 @@ static int reply_with_device(sd_bus_message *message, const BlockDevice *d) {
         return sd_bus_reply_method_return(message, "o", block_object_path(d->devnum, buf));
 }
 
-static int method_resolve_name(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        const char *name, *invalid;
+/* ResolveName and ResolveUUID: validate the string, look it up, name what was not found. */
+static int resolve_string(sd_bus_message *message, Manager *m, sd_bus_error *error,
+                          const char *(*invalid_reason)(const char *),
+                          BlockDevice *(*lookup)(const Graph *g, const char *key),
+                          const char *not_found_format) {
+        const char *key, *invalid;
         BlockDevice *d;
         int r;
 
-        r = sd_bus_message_read(message, "s", &name);
+        r = sd_bus_message_read(message, "s", &key);
         if (r < 0)
                 return r;
-        invalid = dm_name_invalid_reason(name);
+        invalid = invalid_reason(key);
         if (invalid)
                 return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
-        d = graph_get_by_name(m->graph, name);
+        d = lookup(m->graph, key);
         if (!d)
-                return sd_bus_error_setf(error, DMBUS_ERROR_NOT_FOUND, "No device-mapper device is named \"%s\".", name);
+                return sd_bus_error_setf(error, DMBUS_ERROR_NOT_FOUND, not_found_format, key);
         return reply_with_device(message, d);
 }
 
-static int method_resolve_uuid(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        const char *uuid, *invalid;
-        BlockDevice *d;
-        int r;
+static int method_resolve_name(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return resolve_string(message, userdata, error, dm_name_invalid_reason, graph_get_by_name,
+                              "No device-mapper device is named \"%s\".");
+}
 
-        r = sd_bus_message_read(message, "s", &uuid);
-        if (r < 0)
-                return r;
-        invalid = dm_uuid_invalid_reason(uuid);
-        if (invalid)
-                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
-        d = graph_get_by_uuid(m->graph, uuid);
-        if (!d)
-                return sd_bus_error_setf(error, DMBUS_ERROR_NOT_FOUND, "No device-mapper device has the UUID \"%s\".", uuid);
-        return reply_with_device(message, d);
+static int method_resolve_uuid(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return resolve_string(message, userdata, error, dm_uuid_invalid_reason, graph_get_by_uuid,
+                              "No device-mapper device has the UUID \"%s\".");
 }
 
 static int method_resolve_devnum(sd_bus_message *message, void *userdata, sd_bus_error *error) {

@@ -33,6 +33,7 @@ typedef struct Manager {
         sd_event_source *refresh_source;
         DevSet *dirty;                  /* devices to read again this loop turn */
         bool rescan;                    /* events may have been lost: read everything */
+        bool info_sweep_pending;        /* a DM event came: compare every DM device's INFO */
         uint64_t batch_first_event_usec; /* CLOCK_MONOTONIC, when this turn's first change came in */
 
         char *driver_version;

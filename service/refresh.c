@@ -103,9 +103,8 @@ static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *use
 }
 
 /* Which DM devices did the event touch? The global DM event names none. LIST shows devices that
- * came, went, were renamed or had a target event (event_nr moved); a suspend, a resume or a
- * table load shows only in each device's INFO flags. */
-static void mark_touched_dm_devices(Manager *m) {
+ * came, went, were renamed or had a target event (event_nr moved). */
+static void mark_listed_changes(Manager *m) {
         _cleanup_(devset_done) DevSet listed = {};
         DmListEntry *list;
         BlockDevice *d;
@@ -127,12 +126,23 @@ static void mark_touched_dm_devices(Manager *m) {
         }
         dm_list_free(list, n);
 
+        for (size_t i = 0; graph_iterate(m->graph, &i, &d);)
+                if (d->dm && !devset_contains(&listed, d->devnum))
+                        refresh_mark(m, d->devnum);
+}
+
+/* A suspend or a table load into the inactive slot raises no event of its own (Linux 6.1), and
+ * shows only in the device's INFO flags: after a DM event's own changes are out, one INFO per DM
+ * device finds them. */
+static void mark_info_changes(Manager *m) {
+        BlockDevice *d;
+
         for (size_t i = 0; graph_iterate(m->graph, &i, &d);) {
                 DmInfo info;
 
                 if (!d->dm || devset_contains(m->dirty, d->devnum))
                         continue;
-                if (!devset_contains(&listed, d->devnum) || dm_kernel_info(d->devnum, &info) < 0 ||
+                if (dm_kernel_info(d->devnum, &info) < 0 ||
                     info.suspended != d->dm->suspended || info.live_table != d->dm->live_table ||
                     info.inactive_table != d->dm->inactive_table || info.read_only != d->dm->read_only ||
                     info.deferred_remove != d->dm->deferred_remove || info.open_count != d->dm->open_count ||
@@ -151,7 +161,9 @@ static int on_dm_event(sd_event_source *s, int fd, uint32_t revents, void *userd
                 log_error_errno(r, "Failed to re-arm DM event polling, relying on udev alone: %m");
                 return sd_event_source_set_enabled(s, SD_EVENT_OFF);
         }
-        mark_touched_dm_devices(m);
+        mark_listed_changes(m);
+        m->info_sweep_pending = true;
+        (void) sd_event_source_set_enabled(m->refresh_source, SD_EVENT_ONESHOT);
         return 0;
 }
 
@@ -303,6 +315,12 @@ static int on_refresh(sd_event_source *s, void *userdata) {
         uint64_t done = now_usec();
         log_debug("Refreshed %zu device(s): first event taken in at %" PRIu64 " us, signals sent at %" PRIu64 " us (%" PRIu64 " us in dmbusd).",
                   batch.n, m->batch_first_event_usec, done, done - m->batch_first_event_usec);
+
+        /* What it finds is read in the next turn. */
+        if (m->info_sweep_pending) {
+                m->info_sweep_pending = false;
+                mark_info_changes(m);
+        }
         return 0;
 }
 

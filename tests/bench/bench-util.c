@@ -25,6 +25,9 @@ static struct dm_info run_task(int type, const char *name, unsigned sectors, con
         g_assert_true(dm_task_set_name(dmt, name));
         if (target)
                 g_assert_true(dm_task_add_target(dmt, 0, sectors, target, params));
+        /* udev may still be probing a device just made: retry for a moment, as dmsetup --retry. */
+        if (type == DM_DEVICE_REMOVE)
+                g_assert_true(dm_task_retry_remove(dmt));
         if (!dm_task_run(dmt) || !dm_task_get_info(dmt, &info))
                 g_error("device-mapper task %d on %s failed", type, name);
         dm_task_destroy(dmt);
