@@ -88,7 +88,7 @@ static int block_enumerate(sd_bus *bus, const char *prefix, void *userdata, char
                 body                                                                            \
         }
 
-static int append_object_paths(sd_bus_message *reply, Manager *m, const dev_t *devs, size_t n) {
+int block_object_paths_append(sd_bus_message *reply, Manager *m, const dev_t *devs, size_t n) {
         int r;
 
         r = sd_bus_message_open_container(reply, 'a', "o");
@@ -157,12 +157,12 @@ DEVICE_GETTER(minor, return sd_bus_message_append(reply, "u", minor(d->devnum));
 DEVICE_GETTER(size, return sd_bus_message_append(reply, "t", d->size);)
 DEVICE_GETTER(block_read_only, return sd_bus_message_append(reply, "b", (int) d->read_only);)
 DEVICE_GETTER(symlinks, return sd_bus_message_append_strv(reply, d->symlinks ?: (char *[]) { NULL });)
-DEVICE_GETTER(dependencies, return append_object_paths(reply, m, d->deps, d->n_deps);)
+DEVICE_GETTER(dependencies, return block_object_paths_append(reply, m, d->deps, d->n_deps);)
 DEVICE_GETTER(holders,
         const dev_t *holders;
         size_t n;
         graph_get_holders(m->graph, d->devnum, &holders, &n);
-        return append_object_paths(reply, m, holders, n);)
+        return block_object_paths_append(reply, m, holders, n);)
 
 static const sd_bus_vtable block_vtable[] = {
         SD_BUS_VTABLE_START(0),

@@ -19,6 +19,9 @@
 char *block_object_path(dev_t devnum, char buf[static BLOCK_OBJECT_PATH_MAX]);
 int block_object_path_parse(const char *path, dev_t *ret);
 
+/* An "ao" of the devices' objects, leaving out any the graph does not hold (gone meanwhile). */
+int block_object_paths_append(sd_bus_message *reply, Manager *m, const dev_t *devs, size_t n);
+
 int device_bus_register(Manager *m);
 
 /* Signals, sent after the graph changed (added, changed) or before it changes (removed, while

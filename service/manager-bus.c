@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -116,26 +117,26 @@ static int method_resolve_path(sd_bus_message *message, void *userdata, sd_bus_e
         return reply_with_device(message, d);
 }
 
-static int method_get_devices(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+/* GetDevices and GetTree: the graph's devices in dev_t order, each written by append_one. */
+static int reply_with_devices(sd_bus_message *message, Manager *m, bool dm_only, const char *signature,
+                              int (*append_one)(sd_bus_message *reply, Manager *m, const BlockDevice *d)) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(freep) BlockDevice **list = NULL;
-        Manager *m = userdata;
         ssize_t n;
         int r;
 
-        n = graph_list(m->graph, true, &list);
+        /* One loop turn, one graph: the reply is a consistent snapshot by construction. */
+        n = graph_list(m->graph, dm_only, &list);
         if (n < 0)
                 return n;
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "o");
+        r = sd_bus_message_open_container(reply, 'a', signature);
         if (r < 0)
                 return r;
         for (ssize_t i = 0; i < n; i++) {
-                char buf[BLOCK_OBJECT_PATH_MAX];
-
-                r = sd_bus_message_append(reply, "o", block_object_path(list[i]->devnum, buf));
+                r = append_one(reply, m, list[i]);
                 if (r < 0)
                         return r;
         }
@@ -145,53 +146,33 @@ static int method_get_devices(sd_bus_message *message, void *userdata, sd_bus_er
         return sd_bus_send(NULL, reply, NULL);
 }
 
-static int method_get_tree(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(freep) BlockDevice **list = NULL;
-        Manager *m = userdata;
-        ssize_t n;
+static int append_device_path(sd_bus_message *reply, Manager *m, const BlockDevice *d) {
+        char buf[BLOCK_OBJECT_PATH_MAX];
+
+        return sd_bus_message_append(reply, "o", block_object_path(d->devnum, buf));
+}
+
+static int append_device_and_dependencies(sd_bus_message *reply, Manager *m, const BlockDevice *d) {
         int r;
 
-        /* One loop turn, one graph: the reply is a consistent snapshot by construction. */
-        n = graph_list(m->graph, false, &list);
-        if (n < 0)
-                return n;
-        r = sd_bus_message_new_method_return(message, &reply);
+        r = sd_bus_message_open_container(reply, 'r', "oao");
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(oao)");
+        r = append_device_path(reply, m, d);
         if (r < 0)
                 return r;
-        for (ssize_t i = 0; i < n; i++) {
-                char buf[BLOCK_OBJECT_PATH_MAX];
+        r = block_object_paths_append(reply, m, d->deps, d->n_deps);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
 
-                r = sd_bus_message_open_container(reply, 'r', "oao");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_append(reply, "o", block_object_path(list[i]->devnum, buf));
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_open_container(reply, 'a', "o");
-                if (r < 0)
-                        return r;
-                for (size_t j = 0; j < list[i]->n_deps; j++) {
-                        if (!graph_get(m->graph, list[i]->deps[j]))
-                                continue;
-                        r = sd_bus_message_append(reply, "o", block_object_path(list[i]->deps[j], buf));
-                        if (r < 0)
-                                return r;
-                }
-                r = sd_bus_message_close_container(reply);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_close_container(reply);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+static int method_get_devices(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return reply_with_devices(message, userdata, true, "o", append_device_path);
+}
+
+static int method_get_tree(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return reply_with_devices(message, userdata, false, "(oao)", append_device_and_dependencies);
 }
 
 static const sd_bus_vtable manager_vtable[] = {
