@@ -29,13 +29,15 @@ static void dm_kernel_log(int level, const char *file, int line, int dm_errno, c
         level &= LOG_PRIMASK;
         if (level > LOG_NOTICE)
                 return;
-        /* A device that went away between an event and our reading: expected, not an error. */
-        if (dm_errno == ENXIO)
-                return;
 
         va_start(ap, format);
         vsnprintf(message, sizeof(message), format, ap);
         va_end(ap);
+
+        /* A device that went away between an event and our reading is expected, not an error.
+         * libdevmapper logs its ioctl failures without an errno, so look at the words. */
+        if (strstr(message, strerror(ENXIO)))
+                return;
 
         log_full_errno(level, dm_errno > 0 ? dm_errno : 0, "libdevmapper: %s", message);
 }
