@@ -276,7 +276,6 @@ static int on_refresh(sd_event_source *s, void *userdata) {
         _cleanup_(devset_done) DevSet batch = {};
         Manager *m = userdata;
         size_t dm_count = graph_dm_count(m->graph);
-        int r = 0;
 
         if (m->rescan) {
                 m->rescan = false;
@@ -286,12 +285,14 @@ static int on_refresh(sd_event_source *s, void *userdata) {
         batch = *m->dirty;
         *m->dirty = (DevSet) {};
 
-        for (size_t i = 0; i < batch.n && r >= 0; i++)
-                r = refresh_device(m, batch.items[i], &holders_changed);
-        if (r == -ENOMEM) {
-                log_oom();
-                rescan(m);
-        }
+        /* A device that cannot be read keeps what we knew (refresh_device() says so); only
+         * running out of memory leaves the graph unsure of everything. */
+        for (size_t i = 0; i < batch.n; i++)
+                if (refresh_device(m, batch.items[i], &holders_changed) == -ENOMEM) {
+                        log_oom();
+                        rescan(m);
+                        break;
+                }
 
         /* Reverse edges: Holders changed on both ends of every changed edge. A device that is
          * not DM and under nothing any more leaves the graph. */
@@ -312,9 +313,11 @@ static int on_refresh(sd_event_source *s, void *userdata) {
                 (void) manager_bus_emit_device_count(m);
 
         /* For the live benchmark: CLOCK_MONOTONIC, comparable with a client's in the same system. */
-        uint64_t done = now_usec();
-        log_debug("Refreshed %zu device(s): first event taken in at %" PRIu64 " us, signals sent at %" PRIu64 " us (%" PRIu64 " us in dmbusd).",
-                  batch.n, m->batch_first_event_usec, done, done - m->batch_first_event_usec);
+        if (batch.n > 0) {
+                uint64_t done = now_usec();
+                log_debug("Refreshed %zu device(s): first event taken in at %" PRIu64 " us, signals sent at %" PRIu64 " us (%" PRIu64 " us in dmbusd).",
+                          batch.n, m->batch_first_event_usec, done, done - m->batch_first_event_usec);
+        }
 
         /* What it finds is read in the next turn. */
         if (m->info_sweep_pending) {
