@@ -29,6 +29,23 @@ static const char *const device_names[] = {
 static char *loops[8];
 static VmDaemon *daemon_under_test;
 
+/* A thin-pool commits its metadata on a timer (every second), changing its status with no event
+ * to announce it: wait until two readings a commit period apart agree, so that the daemon's
+ * reading and dmsetup's are of the same state. */
+static void wait_for_stable_status(const char *name) {
+        g_autofree char *before = vm_sh("dmsetup status %s", name);
+
+        for (unsigned attempt = 0; attempt < 30; attempt++) {
+                g_usleep(1500 * 1000);
+                g_autofree char *now = vm_sh("dmsetup status %s", name);
+                if (g_str_equal(now, before))
+                        return;
+                g_free(before);
+                before = g_steal_pointer(&now);
+        }
+        g_error("the status of %s kept changing", name);
+}
+
 static void build_stacks(void) {
         g_autoptr(GString) large = g_string_new(NULL);
 
@@ -54,6 +71,7 @@ static void build_stacks(void) {
         vm_do("dmsetup create dmbus-thin1 -u DMBUS-TEST-thin1 --table '0 65536 thin /dev/mapper/dmbus-pool 0'");
         vm_do("dmsetup create dmbus-thin2 -u DMBUS-TEST-thin2 --table '0 65536 thin /dev/mapper/dmbus-pool 1'");
         vm_do("dd if=/dev/urandom of=/dev/mapper/dmbus-thin1 bs=64k count=8 oflag=direct status=none");
+        wait_for_stable_status("dmbus-pool");
         vm_do("dmsetup create dmbus-inactive -u DMBUS-TEST-inactive --notable");
         vm_do("dmsetup load dmbus-inactive --table '0 8 zero'");
         vm_do("dmsetup create dmbus-notable -u DMBUS-TEST-notable --notable");
