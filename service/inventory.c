@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
+#include "devset.h"
 #include "dm-kernel.h"
 #include "inventory.h"
 #include "log.h"
@@ -70,52 +71,29 @@ static int add_device(Graph *g, UdevSysfs *u, dev_t devnum) {
         return graph_put(g, d);
 }
 
-static bool contains(const dev_t *list, size_t n, dev_t devnum) {
-        for (size_t i = 0; i < n; i++)
-                if (list[i] == devnum)
-                        return true;
-        return false;
-}
-
-static int append(dev_t **list, size_t *n, size_t *allocated, dev_t devnum) {
-        if (*n == *allocated) {
-                size_t a = *allocated ? *allocated * 2 : 16;
-                dev_t *grown = realloc(*list, a * sizeof(dev_t));
-                if (!grown)
-                        return -ENOMEM;
-                *list = grown;
-                *allocated = a;
-        }
-        (*list)[(*n)++] = devnum;
-        return 0;
-}
-
 /* Adds whatever the graph's devices depend on and the graph lacks, until nothing is missing but
  * devices that went away while we looked. */
 static int add_missing_dependencies(Graph *g, UdevSysfs *u) {
-        _cleanup_(freep) dev_t *gone = NULL;
-        size_t n_gone = 0, allocated_gone = 0;
+        _cleanup_(devset_done) DevSet gone = {};
 
         for (;;) {
-                _cleanup_(freep) dev_t *missing = NULL;
-                size_t n = 0, allocated = 0;
+                _cleanup_(devset_done) DevSet missing = {};
                 BlockDevice *d;
                 int r;
 
                 for (size_t i = 0; graph_iterate(g, &i, &d);)
                         for (size_t j = 0; j < d->n_deps; j++)
-                                if (!graph_get(g, d->deps[j]) && !contains(gone, n_gone, d->deps[j]) &&
-                                    !contains(missing, n, d->deps[j]) &&
-                                    append(&missing, &n, &allocated, d->deps[j]) < 0)
+                                if (!graph_get(g, d->deps[j]) && !devset_contains(&gone, d->deps[j]) &&
+                                    devset_add(&missing, d->deps[j]) < 0)
                                         return log_oom();
-                if (n == 0)
+                if (missing.n == 0)
                         return 0;
 
-                for (size_t i = 0; i < n; i++) {
-                        r = add_device(g, u, missing[i]);
+                for (size_t i = 0; i < missing.n; i++) {
+                        r = add_device(g, u, missing.items[i]);
                         if (r < 0)
                                 return r;
-                        if (!graph_get(g, missing[i]) && append(&gone, &n_gone, &allocated_gone, missing[i]) < 0)
+                        if (!graph_get(g, missing.items[i]) && devset_add(&gone, missing.items[i]) < 0)
                                 return log_oom();
                 }
         }

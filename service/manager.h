@@ -7,6 +7,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "devset.h"
 #include "dm-kernel.h"
 #include "graph.h"
 #include "macro.h"
@@ -18,8 +19,6 @@
 #define DMBUS_MANAGER_INTERFACE DMBUS_SERVICE_NAME ".Manager"
 
 /* The daemon's state: the event loop, the bus, and the device graph read from the kernel. */
-typedef struct DevSet DevSet;
-
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -31,7 +30,7 @@ typedef struct Manager {
         sd_event_source *udev_source;
         sd_event_source *dm_source;
         sd_event_source *refresh_source;
-        DevSet *dirty;                  /* devices to read again this loop turn */
+        DevSet dirty;                   /* devices to read again this loop turn */
         bool rescan;                    /* events may have been lost: read everything */
         bool info_sweep_pending;        /* a DM event came: compare every DM device's INFO */
         uint64_t batch_first_event_usec; /* CLOCK_MONOTONIC, when this turn's first change came in */

@@ -8,47 +8,10 @@
 
 #include "device-bus.h"
 #include "dm-kernel.h"
-#include "hashmap.h"
 #include "inventory.h"
 #include "log.h"
 #include "manager-bus.h"
 #include "refresh.h"
-
-/* A set of dev_t kept in insertion order. */
-struct DevSet {
-        Hashmap *index;
-        dev_t *items;
-        size_t n, allocated;
-};
-
-static void devset_done(DevSet *s) {
-        hashmap_free(s->index);
-        free(s->items);
-        *s = (DevSet) {};
-}
-
-static bool devset_contains(const DevSet *s, dev_t devnum) {
-        return s->index && hashmap_get_u64(s->index, devnum);
-}
-
-static int devset_add(DevSet *s, dev_t devnum) {
-        if (!s->index && !(s->index = hashmap_new(HASHMAP_KEY_U64)))
-                return -ENOMEM;
-        if (devset_contains(s, devnum))
-                return 0;
-        if (s->n == s->allocated) {
-                size_t allocated = s->allocated ? s->allocated * 2 : 16;
-                dev_t *items = realloc(s->items, allocated * sizeof(dev_t));
-                if (!items)
-                        return -ENOMEM;
-                s->items = items;
-                s->allocated = allocated;
-        }
-        if (hashmap_put_u64(s->index, devnum, (void *) 1) < 0)
-                return -ENOMEM;
-        s->items[s->n++] = devnum;
-        return 1;
-}
 
 static bool has_holders(Manager *m, dev_t devnum) {
         const dev_t *holders;
@@ -72,7 +35,7 @@ static uint64_t now_usec(void) {
 }
 
 void refresh_mark(Manager *m, dev_t devnum) {
-        DevSet *dirty = m->dirty;
+        DevSet *dirty = &m->dirty;
 
         if (dirty->n == 0)
                 m->batch_first_event_usec = now_usec();
@@ -140,7 +103,7 @@ static void mark_info_changes(Manager *m) {
         for (size_t i = 0; graph_iterate(m->graph, &i, &d);) {
                 DmInfo info;
 
-                if (!d->dm || devset_contains(m->dirty, d->devnum))
+                if (!d->dm || devset_contains(&m->dirty, d->devnum))
                         continue;
                 if (dm_kernel_info(d->devnum, &info) < 0 ||
                     info.suspended != d->dm->suspended || info.live_table != d->dm->live_table ||
@@ -282,8 +245,8 @@ static int on_refresh(sd_event_source *s, void *userdata) {
                 mark_everything(m);
         }
         /* Take the batch: what the refresh itself marks goes to the next turn. */
-        batch = *m->dirty;
-        *m->dirty = (DevSet) {};
+        batch = m->dirty;
+        m->dirty = (DevSet) {};
 
         /* A device that cannot be read keeps what we knew (refresh_device() says so); only
          * running out of memory leaves the graph unsure of everything. */
@@ -330,10 +293,6 @@ static int on_refresh(sd_event_source *s, void *userdata) {
 int refresh_start(Manager *m) {
         int fd, r;
 
-        m->dirty = calloc(1, sizeof(DevSet));
-        if (!m->dirty)
-                return log_oom();
-
         r = sd_event_add_defer(m->event, &m->refresh_source, on_refresh, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the refresh source: %m");
@@ -366,8 +325,5 @@ void refresh_stop(Manager *m) {
         m->refresh_source = sd_event_source_unref(m->refresh_source);
         m->udev_source = sd_event_source_unref(m->udev_source);
         m->dm_source = sd_event_source_unref(m->dm_source);
-        if (m->dirty) {
-                devset_done(m->dirty);
-                m->dirty = mfree(m->dirty);
-        }
+        devset_done(&m->dirty);
 }
