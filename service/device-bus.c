@@ -7,6 +7,7 @@
 #include "bus-error.h"
 #include "device-bus.h"
 #include "log.h"
+#include "operation-bus.h"
 #include "strv.h"
 
 char *block_object_path(dev_t devnum, char buf[static BLOCK_OBJECT_PATH_MAX]) {
@@ -223,6 +224,25 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Table", "a(ttss)", property_get_table, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Status", "a(ttss)", property_get_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ParsedStatus", "a{sv}", property_get_parsed_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* The mutations (operation-bus.c): open to everyone on the bus, polkit decides. */
+        SD_BUS_METHOD_WITH_NAMES("Load", "a(ttss)a{sv}", SD_BUS_PARAM(table) SD_BUS_PARAM(options), NULL,,
+                                 method_load, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ClearInactive", "a{sv}", SD_BUS_PARAM(options), NULL,,
+                                 method_clear_inactive, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Suspend", "a{sv}", SD_BUS_PARAM(options), NULL,,
+                                 method_suspend, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Resume", "a{sv}", SD_BUS_PARAM(options), NULL,,
+                                 method_resume, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Reload", "a(ttss)a{sv}", SD_BUS_PARAM(table) SD_BUS_PARAM(options), NULL,,
+                                 method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Remove", "a{sv}", SD_BUS_PARAM(options), NULL,,
+                                 method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Rename", "sa{sv}", SD_BUS_PARAM(new_name) SD_BUS_PARAM(options), NULL,,
+                                 method_rename, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("SetUUID", "sa{sv}", SD_BUS_PARAM(uuid) SD_BUS_PARAM(options), NULL,,
+                                 method_set_uuid, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("SendMessage", "tsa{sv}", SD_BUS_PARAM(sector) SD_BUS_PARAM(message) SD_BUS_PARAM(options),
+                                 "s", SD_BUS_PARAM(reply), method_send_message, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("Event", "u", SD_BUS_PARAM(event_nr), 0),
         SD_BUS_VTABLE_END
 };

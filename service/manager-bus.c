@@ -10,6 +10,7 @@
 #include "device-bus.h"
 #include "log.h"
 #include "manager-bus.h"
+#include "operation-bus.h"
 #include "validate.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -193,6 +194,9 @@ static const sd_bus_vtable manager_vtable[] = {
                                  method_get_devices, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetTree", NULL,, "a(oao)", SD_BUS_PARAM(tree),
                                  method_get_tree, SD_BUS_VTABLE_UNPRIVILEGED),
+        /* Open to everyone on the bus: polkit decides (operation-bus.c). */
+        SD_BUS_METHOD_WITH_NAMES("Create", "ssa(ttss)a{sv}", SD_BUS_PARAM(name) SD_BUS_PARAM(uuid) SD_BUS_PARAM(table) SD_BUS_PARAM(options),
+                                 "o", SD_BUS_PARAM(device), method_create, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 

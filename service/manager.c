@@ -11,6 +11,7 @@
 #include "log.h"
 #include "manager-bus.h"
 #include "manager.h"
+#include "operation.h"
 #include "refresh.h"
 
 int manager_new(Manager **ret) {
@@ -59,6 +60,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
 
+        operations_stop(m);
         refresh_stop(m);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -97,6 +99,10 @@ int manager_startup(Manager *m) {
                 return r;
 
         r = refresh_start(m);
+        if (r < 0)
+                return r;
+
+        r = operations_start(m);
         if (r < 0)
                 return r;
 

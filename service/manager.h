@@ -35,6 +35,9 @@ typedef struct Manager {
         bool info_sweep_pending;        /* a DM event came: compare every DM device's INFO */
         uint64_t batch_first_event_usec; /* CLOCK_MONOTONIC, when this turn's first change came in */
 
+        /* Mapping operations under way (operation.c) */
+        struct OperationQueue *operations;
+
         char *driver_version;
         char *library_version;
 } Manager;

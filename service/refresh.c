@@ -11,6 +11,7 @@
 #include "inventory.h"
 #include "log.h"
 #include "manager-bus.h"
+#include "operation.h"
 #include "refresh.h"
 
 static bool has_holders(Manager *m, dev_t devnum) {
@@ -49,15 +50,17 @@ void refresh_mark(Manager *m, dev_t devnum) {
 
 static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
+        uint64_t seqnum;
         dev_t devnum;
         int r;
 
-        while ((r = udev_sysfs_monitor_receive(m->udev, &devnum)) != 0) {
+        while ((r = udev_sysfs_monitor_receive(m->udev, &devnum, &seqnum)) != 0) {
                 if (r == -ENOBUFS) {
                         log_warning("The udev monitor overflowed: reading every device again.");
                         rescan(m);
                         continue;
                 }
+                operations_udev_event(m, devnum, seqnum);
                 /* DM devices, and devices under them; the rest of the machine is not ours. */
                 if (dm_kernel_is_dm_major(major(devnum)) || graph_get(m->graph, devnum) || has_holders(m, devnum))
                         refresh_mark(m, devnum);
@@ -281,6 +284,9 @@ static int on_refresh(sd_event_source *s, void *userdata) {
                 log_debug("Refreshed %zu device(s): first event taken in at %" PRIu64 " us, signals sent at %" PRIu64 " us (%" PRIu64 " us in dmbusd).",
                           batch.n, m->batch_first_event_usec, done, done - m->batch_first_event_usec);
         }
+
+        /* Operations whose device was read now answer their callers: after the signals. */
+        operations_refreshed(m, &batch);
 
         /* What it finds is read in the next turn. */
         if (m->info_sweep_pending) {

@@ -62,7 +62,7 @@ int udev_sysfs_monitor_start(UdevSysfs *u, int *ret_fd) {
         return 0;
 }
 
-int udev_sysfs_monitor_receive(UdevSysfs *u, dev_t *ret_devnum) {
+int udev_sysfs_monitor_receive(UdevSysfs *u, dev_t *ret_devnum, uint64_t *ret_seqnum) {
         _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
 
         for (;;) {
@@ -76,7 +76,43 @@ int udev_sysfs_monitor_receive(UdevSysfs *u, dev_t *ret_devnum) {
                 dev = udev_device_unref(dev);
         }
         *ret_devnum = udev_device_get_devnum(dev);
+        *ret_seqnum = udev_device_get_seqnum(dev);
         return 1;
+}
+
+static int read_u64_file(const char *path, uint64_t *ret) {
+        char buf[32];
+        ssize_t n;
+        int fd;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return n < 0 ? -errno : -EIO;
+        buf[n] = 0;
+        *ret = strtoull(buf, NULL, 10);
+        return 0;
+}
+
+int uevent_seqnum_read(uint64_t *ret) {
+        return read_u64_file("/sys/kernel/uevent_seqnum", ret);
+}
+
+int block_device_read_size(dev_t devnum, uint64_t *ret_sectors) {
+        char path[64];
+
+        snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/size", major(devnum), minor(devnum));
+        return read_u64_file(path, ret_sectors);
+}
+
+bool block_device_exists(dev_t devnum) {
+        char path[64];
+
+        snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(devnum), minor(devnum));
+        return access(path, F_OK) == 0;
 }
 
 static int compare_strings(const void *a, const void *b) {

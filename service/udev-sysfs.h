@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "graph.h"
@@ -19,9 +21,17 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(UdevSysfs *, udev_sysfs_free);
 /* Starts the monitor of processed udev events ("udev" netlink group, so rules have run and links
  * exist) on the block subsystem; returns its fd, for the event loop. */
 int udev_sysfs_monitor_start(UdevSysfs *u, int *ret_fd);
-/* The next event's dev_t: 1, or 0 when none is queued, or -ENOBUFS when the socket overflowed
- * and events were lost. */
-int udev_sysfs_monitor_receive(UdevSysfs *u, dev_t *ret_devnum);
+/* The next event's dev_t and the kernel's sequence number of its uevent: 1, or 0 when none is
+ * queued, or -ENOBUFS when the socket overflowed and events were lost. */
+int udev_sysfs_monitor_receive(UdevSysfs *u, dev_t *ret_devnum, uint64_t *ret_seqnum);
+
+/* Plain sysfs reads, without libudev, safe on any thread: */
+/* The sequence number of the kernel's latest uevent: one read before an ioctl and one event of
+ * the device's above it tell that udev has processed what the ioctl caused. */
+int uevent_seqnum_read(uint64_t *ret);
+bool block_device_exists(dev_t devnum);
+/* The size sysfs gives, in 512-byte sectors. */
+int block_device_read_size(dev_t devnum, uint64_t *ret_sectors);
 
 /* A new BlockDevice for devnum with kernel name, node, size, read-only flag and udev's symlinks
  * filled in (dm and deps left empty), and the dev_t of its sysfs slaves/. Returns -ENODEV when

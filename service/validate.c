@@ -28,6 +28,30 @@ const char *dm_uuid_invalid_reason(const char *uuid) {
         return NULL;
 }
 
+/* udev hands names to rules and links through its environment and libdevmapper's \xNN escaping:
+ * a control character cannot travel, and a '\' would be taken for an escape. */
+static const char *udev_uncarriable_reason(const char *s, const char *control_reason, const char *backslash_reason) {
+        for (; *s; s++) {
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        return control_reason;
+                if (*s == '\\')
+                        return backslash_reason;
+        }
+        return NULL;
+}
+
+const char *dm_name_new_invalid_reason(const char *name) {
+        return dm_name_invalid_reason(name) ?:
+                udev_uncarriable_reason(name, "A new device-mapper name cannot contain control characters: udev could not carry it.",
+                                        "A new device-mapper name cannot contain '\\': udev links would read it as an escape.");
+}
+
+const char *dm_uuid_new_invalid_reason(const char *uuid) {
+        return dm_uuid_invalid_reason(uuid) ?:
+                udev_uncarriable_reason(uuid, "A new device-mapper UUID cannot contain control characters: udev could not carry it.",
+                                        "A new device-mapper UUID cannot contain '\\': udev links would read it as an escape.");
+}
+
 const char *devnum_invalid_reason(uint32_t major, uint32_t minor) {
         if (major == 0 && minor == 0)
                 return "0:0 is not a device number.";

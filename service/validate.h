@@ -14,6 +14,10 @@
 const char *dm_name_invalid_reason(const char *name);
 /* A UUID the kernel could hold: 1 to 128 bytes. */
 const char *dm_uuid_invalid_reason(const char *uuid);
+/* What a new device may be given: the above, and nothing udev could not carry into its
+ * environment and links (control characters, '\\'). */
+const char *dm_name_new_invalid_reason(const char *name);
+const char *dm_uuid_new_invalid_reason(const char *uuid);
 /* A dev_t that can exist: not 0:0, major below 4096, minor below 2^20. */
 const char *devnum_invalid_reason(uint32_t major, uint32_t minor);
 /* An absolute path shorter than PATH_MAX. */

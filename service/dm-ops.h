@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "table.h"
+
+/* The device-mapper ioctls that change things, made directly on a control fd of the caller's.
+ * Nothing here touches libdevmapper or any shared state, so worker threads may call it while the
+ * main loop reads the kernel through dm-kernel.c. A suspend with flush, or a table load whose
+ * targets read their metadata, can block for as long as the devices below take: which is why
+ * these run off the main loop. No /dev node is ever made or removed here; udev does that.
+ *
+ * Every call returns 0 or a negative errno from the kernel. Devices are named by dev_t, except
+ * by DM_DEV_CREATE, which makes one. */
+
+int dm_ops_open_control(void);
+
+/* What an ioctl told us besides success. */
+typedef struct DmOpsResult {
+        bool uevent;            /* the kernel sent a uevent for it: udev will process one */
+        bool deferred;          /* a deferred remove was left pending: the device is still open */
+} DmOpsResult;
+
+int dm_ops_create(int fd, const char *name, const char *uuid, dev_t *ret_devnum);
+int dm_ops_load(int fd, dev_t devnum, const DmTableRow *rows, size_t n_rows, bool read_only);
+int dm_ops_clear(int fd, dev_t devnum);
+int dm_ops_suspend(int fd, dev_t devnum, bool noflush, bool nolockfs);
+/* A resume swaps in the inactive table, if there is one. */
+int dm_ops_resume(int fd, dev_t devnum, bool noflush, DmOpsResult *ret);
+int dm_ops_remove(int fd, dev_t devnum, bool deferred, DmOpsResult *ret);
+/* The kernel renames only by the current name, which is read by dev_t first. */
+int dm_ops_rename(int fd, dev_t devnum, const char *new_name, DmOpsResult *ret);
+int dm_ops_set_uuid(int fd, dev_t devnum, const char *uuid, DmOpsResult *ret);
+int dm_ops_message(int fd, dev_t devnum, uint64_t sector, const char *message, char **ret_reply);
+/* The device's current name, whether it is suspended, and its open count (DM_DEV_STATUS). */
+int dm_ops_status(int fd, dev_t devnum, char **ret_name, bool *ret_suspended, int32_t *ret_open_count);
+/* Asks the kernel for the target type, which loads its module if there is one: -ENOENT when the
+ * kernel has no such target type. */
+int dm_ops_target_type_check(int fd, const char *type);

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+
+#include "bus-error.h"
+#include "operation.h"
+#include "udev-sysfs.h"
+
+/* What runs on an operation's worker thread: ioctls through dm-ops.c and plain sysfs reads, no
+ * libdevmapper, no graph, no bus. Every path ends with either a description of what was done or
+ * an error name and a sentence that says what failed and in what state the device was left. */
+
+static const char *error_for_errno(int r) {
+        switch (-r) {
+        case ENXIO:
+        case ENODEV:
+                return DMBUS_ERROR_NOT_FOUND;
+        case EBUSY:
+                return DMBUS_ERROR_BUSY;
+        case EEXIST:
+                return DMBUS_ERROR_ALREADY_EXISTS;
+        case EINVAL:
+                return DMBUS_ERROR_INVALID_ARGUMENT;
+        case ENOENT:
+        case ENOTTY:
+        case EOPNOTSUPP:
+                return DMBUS_ERROR_NOT_SUPPORTED;
+        case ETIMEDOUT:
+                return DMBUS_ERROR_TIMEOUT;
+        default:
+                return DMBUS_ERROR_FAILED;
+        }
+}
+
+_printf_(3, 4)
+static void fail(Operation *op, const char *error_name, const char *format, ...) {
+        va_list ap;
+
+        op->error_name = error_name;
+        va_start(ap, format);
+        if (vasprintf(&op->error_message, format, ap) < 0)
+                op->error_message = NULL;
+        va_end(ap);
+}
+
+_printf_(2, 3)
+static void done(Operation *op, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        if (vasprintf(&op->description, format, ap) < 0)
+                op->description = NULL;
+        va_end(ap);
+}
+
+/* udev's event for what the next ioctl does will carry a higher seqnum than this. */
+static void note_uevent_floor(Operation *op) {
+        if (uevent_seqnum_read(&op->uevent_seqnum_floor) < 0)
+                op->uevent_seqnum_floor = 0;
+}
+
+/* Each distinct type once: asking loads the target's module, as the table load would. */
+static int check_target_types(Operation *op, int fd) {
+        for (size_t i = 0; i < op->n_rows; i++) {
+                bool asked = false;
+                int r;
+
+                for (size_t j = 0; j < i && !asked; j++)
+                        asked = strcmp(op->rows[j].type, op->rows[i].type) == 0;
+                if (asked)
+                        continue;
+                r = dm_ops_target_type_check(fd, op->rows[i].type);
+                if (r == -ENOENT) {
+                        fail(op, DMBUS_ERROR_NOT_SUPPORTED, "The kernel has no target type \"%s\" (row %zu), and no module dm-%s to load.",
+                             op->rows[i].type, i + 1, op->rows[i].type);
+                        return r;
+                }
+                if (r < 0) {
+                        fail(op, error_for_errno(r), "Cannot ask the kernel for target type \"%s\": %s.", op->rows[i].type, strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
+static void sleep_msec(unsigned msec) {
+        struct timespec ts = { .tv_sec = msec / 1000, .tv_nsec = (long) (msec % 1000) * 1000000 };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* Removes, trying again while the device is briefly open (udev's probe of a new device, a
+ * holder going away), for up to attempts * 200 ms, as libdevmapper's retry does. */
+static int remove_retrying(int fd, dev_t devnum, bool deferred, unsigned attempts, DmOpsResult *ret) {
+        int r;
+
+        for (unsigned i = 1;; i++) {
+                r = dm_ops_remove(fd, devnum, deferred, ret);
+                if (r != -EBUSY || i >= attempts)
+                        return r;
+                sleep_msec(200);
+        }
+}
+
+/* After a failed step of Create: nothing half-made stays. */
+static void create_roll_back(Operation *op, int fd, const char *step, int error) {
+        DmOpsResult result = {};
+        int r;
+
+        note_uevent_floor(op);
+        r = remove_retrying(fd, op->devnum, false, 10, &result);
+        if (r < 0) {
+                fail(op, error_for_errno(error), "%s of %s failed: %s; removing the device again failed too (%s), so it is left behind.",
+                     step, op->label, strerror(-error), strerror(-r));
+                return;
+        }
+        op->wait_for_udev = result.uevent;
+        fail(op, error_for_errno(error), "%s of %s failed: %s%s; the device was removed again.",
+             step, op->label, strerror(-error), error == -EINVAL ? " (the kernel log says which row and why)" : "");
+}
+
+static void run_create(Operation *op, int fd) {
+        DmOpsResult result = {};
+        dev_t devnum;
+        int r;
+
+        if (check_target_types(op, fd) < 0)
+                return;
+        /* A kernel before 5.14 announces the device at the create, a later one at the first load. */
+        note_uevent_floor(op);
+        r = dm_ops_create(fd, op->name, op->uuid, &devnum);
+        if (r == -EBUSY)
+                return fail(op, DMBUS_ERROR_ALREADY_EXISTS, "A device named \"%s\"%s%s%s exists already.", op->name,
+                            op->uuid ? " or with the UUID \"" : "", op->uuid ?: "", op->uuid ? "\"" : "");
+        if (r < 0)
+                return fail(op, error_for_errno(r), "Creating \"%s\" failed: %s.", op->name, strerror(-r));
+        op->devnum = devnum;
+        if (asprintf(&op->label, "\"%s\" (%u:%u)", op->name, major(devnum), minor(devnum)) < 0)
+                op->label = NULL;
+        if (!op->label)
+                return create_roll_back(op, fd, "Naming", -ENOMEM);
+
+        r = dm_ops_load(fd, devnum, op->rows, op->n_rows, op->read_only);
+        if (r < 0)
+                return create_roll_back(op, fd, "Loading the table", r);
+        if (!op->activate) {
+                op->wait_for_udev = true;
+                return done(op, "Created %s with its table inactive", op->label);
+        }
+
+        note_uevent_floor(op);
+        r = dm_ops_resume(fd, devnum, false, &result);
+        if (r < 0)
+                return create_roll_back(op, fd, "Activating the table", r);
+        op->wait_for_udev = result.uevent;
+        done(op, "Created and activated %s", op->label);
+}
+
+static void run_load(Operation *op, int fd) {
+        int r;
+
+        if (check_target_types(op, fd) < 0)
+                return;
+        r = dm_ops_load(fd, op->devnum, op->rows, op->n_rows, op->read_only);
+        if (r < 0)
+                return fail(op, error_for_errno(r), "Loading a table into %s failed: %s%s; nothing changed.", op->label,
+                            strerror(-r), r == -EINVAL ? " (the kernel log says which row and why)" : "");
+        done(op, "Loaded a table into the inactive slot of %s", op->label);
+}
+
+static void run_resume(Operation *op, int fd) {
+        DmOpsResult result = {};
+        int r;
+
+        note_uevent_floor(op);
+        r = dm_ops_resume(fd, op->devnum, false, &result);
+        if (r < 0)
+                return fail(op, error_for_errno(r), "Resuming %s failed: %s.", op->label, strerror(-r));
+        op->wait_for_udev = result.uevent;
+        done(op, "Resumed %s", op->label);
+}
+
+/* Load, suspend, resume; whatever fails, the device ends with its old table or its new one, and
+ * resumed if this call suspended it. */
+static void run_reload(Operation *op, int fd) {
+        DmOpsResult result = {};
+        bool was_suspended;
+        int r;
+
+        if (check_target_types(op, fd) < 0)
+                return;
+        r = dm_ops_status(fd, op->devnum, NULL, &was_suspended, NULL);
+        if (r < 0)
+                return fail(op, error_for_errno(r), "Cannot read the state of %s: %s.", op->label, strerror(-r));
+        r = dm_ops_load(fd, op->devnum, op->rows, op->n_rows, op->read_only);
+        if (r < 0)
+                return fail(op, error_for_errno(r), "Loading the new table of %s failed: %s%s; nothing changed.", op->label,
+                            strerror(-r), r == -EINVAL ? " (the kernel log says which row and why)" : "");
+        if (!was_suspended) {
+                r = dm_ops_suspend(fd, op->devnum, op->noflush, op->nolockfs);
+                if (r < 0) {
+                        (void) dm_ops_clear(fd, op->devnum);
+                        return fail(op, error_for_errno(r), "Suspending %s to swap its table failed: %s; the new table was dropped, nothing changed.",
+                                    op->label, strerror(-r));
+                }
+        }
+        note_uevent_floor(op);
+        r = dm_ops_resume(fd, op->devnum, op->noflush, &result);
+        if (r < 0) {
+                (void) dm_ops_clear(fd, op->devnum);
+                if (!was_suspended && dm_ops_resume(fd, op->devnum, op->noflush, &result) < 0)
+                        return fail(op, error_for_errno(r), "Swapping in the new table of %s failed: %s; the new table was dropped, "
+                                    "and resuming it with its old table failed too: it is left suspended.", op->label, strerror(-r));
+                return fail(op, error_for_errno(r), "Swapping in the new table of %s failed: %s; the new table was dropped and the old one %s.",
+                            op->label, strerror(-r), was_suspended ? "stays" : "is live again");
+        }
+        op->wait_for_udev = result.uevent;
+        done(op, "Reloaded %s", op->label);
+}
+
+/* Replaces the live table with one that fails all I/O, so that what waits on the device ends. */
+static int force_error_table(Operation *op, int fd) {
+        DmOpsResult result;
+        uint64_t sectors;
+        int r;
+
+        r = block_device_read_size(op->devnum, &sectors);
+        if (r < 0 || sectors == 0)
+                return 0;       /* no live table: nothing to fail */
+        r = dm_ops_load(fd, op->devnum, &(DmTableRow) { .length = sectors, .type = "error", .params = "" }, 1, false);
+        if (r >= 0)
+                r = dm_ops_resume(fd, op->devnum, true, &result);
+        if (r < 0)
+                fail(op, error_for_errno(r), "Replacing the table of %s with an error target failed: %s; it was not removed.",
+                     op->label, strerror(-r));
+        return r;
+}
+
+static void run_remove(Operation *op, int fd) {
+        DmOpsResult result = {};
+        int32_t open_count = 0;
+        int r;
+
+        if (op->force && force_error_table(op, fd) < 0)
+                return;
+        note_uevent_floor(op);
+        r = remove_retrying(fd, op->devnum, op->deferred, op->retry ? 25 : 1, &result);
+        if (r == -EBUSY) {
+                (void) dm_ops_status(fd, op->devnum, NULL, NULL, &open_count);
+                return fail(op, DMBUS_ERROR_BUSY, "%s is in use (opened %d time%s: a mount, a device on top, or a process)%s.",
+                            op->label, open_count, open_count == 1 ? "" : "s",
+                            op->retry ? ", and stayed so for 5 s" : "; the option retry waits for brief users, deferred removes it once closed");
+        }
+        if (r < 0)
+                return fail(op, error_for_errno(r), "Removing %s failed: %s.", op->label, strerror(-r));
+        if (result.deferred)
+                return done(op, "%s is open: it will be removed once it is closed", op->label);
+        op->wait_for_udev = result.uevent;
+        done(op, "Removed %s", op->label);
+}
+
+static void run_rename(Operation *op, int fd) {
+        DmOpsResult result = {};
+        int r;
+
+        note_uevent_floor(op);
+        r = op->kind == OPERATION_RENAME ? dm_ops_rename(fd, op->devnum, op->name, &result)
+                                         : dm_ops_set_uuid(fd, op->devnum, op->uuid, &result);
+        if (r == -EBUSY)
+                return fail(op, DMBUS_ERROR_ALREADY_EXISTS, op->kind == OPERATION_RENAME ? "A device named \"%s\" exists already."
+                                                                                         : "Another device has the UUID \"%s\".",
+                            op->kind == OPERATION_RENAME ? op->name : op->uuid);
+        if (r < 0)
+                return fail(op, error_for_errno(r), "%s %s failed: %s.",
+                            op->kind == OPERATION_RENAME ? "Renaming" : "Setting the UUID of", op->label, strerror(-r));
+        op->wait_for_udev = result.uevent;
+        if (op->kind == OPERATION_RENAME)
+                done(op, "Renamed %s to \"%s\"", op->label, op->name);
+        else
+                done(op, "Set the UUID of %s to \"%s\"", op->label, op->uuid);
+}
+
+static void run_message(Operation *op, int fd) {
+        int r;
+
+        /* The message itself is never written anywhere: it may carry a key. */
+        r = dm_ops_message(fd, op->devnum, op->sector, op->message, &op->reply_text);
+        if (r == -ENOBUFS)
+                return fail(op, DMBUS_ERROR_FAILED, "The target of %s acted on the message, but its reply was longer than the service takes.",
+                            op->label);
+        if (r < 0)
+                return fail(op, error_for_errno(r), "The target of %s at sector %" PRIu64 " refused the message: %s.",
+                            op->label, op->sector, strerror(-r));
+        done(op, "Sent a message to %s", op->label);
+}
+
+void operation_run(Operation *op, int fd) {
+        int r;
+
+        switch (op->kind) {
+        case OPERATION_CREATE:
+                return run_create(op, fd);
+        case OPERATION_LOAD:
+                return run_load(op, fd);
+        case OPERATION_CLEAR_INACTIVE:
+                r = dm_ops_clear(fd, op->devnum);
+                if (r < 0)
+                        return fail(op, error_for_errno(r), "Clearing the inactive table of %s failed: %s.", op->label, strerror(-r));
+                return done(op, "Cleared the inactive table of %s", op->label);
+        case OPERATION_SUSPEND:
+                r = dm_ops_suspend(fd, op->devnum, op->noflush, op->nolockfs);
+                if (r < 0)
+                        return fail(op, error_for_errno(r), "Suspending %s failed: %s.", op->label, strerror(-r));
+                return done(op, "Suspended %s", op->label);
+        case OPERATION_RESUME:
+                return run_resume(op, fd);
+        case OPERATION_RELOAD:
+                return run_reload(op, fd);
+        case OPERATION_REMOVE:
+                return run_remove(op, fd);
+        case OPERATION_RENAME:
+        case OPERATION_SET_UUID:
+                return run_rename(op, fd);
+        case OPERATION_MESSAGE:
+                return run_message(op, fd);
+        }
+}
