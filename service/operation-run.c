@@ -64,6 +64,11 @@ static void note_uevent_floor(Operation *op) {
                 op->uevent_seqnum_floor = 0;
 }
 
+/* The ioctl raised a uevent (DM_UEVENT_GENERATED_FLAG): udev must be done with it before the answer. */
+static void await_dm_uevent(Operation *op, const DmOpsResult *result) {
+        op->awaited_uevent = result->uevent ? UEVENT_DM : UEVENT_NONE;
+}
+
 /* Each distinct type once: asking loads the target's module, as the table load would. */
 static int check_target_types(Operation *op, int fd) {
         for (size_t i = 0; i < op->n_rows; i++) {
@@ -120,7 +125,7 @@ static void create_roll_back(Operation *op, int fd, const char *step, int error)
                      step, op->label, strerror(-error), strerror(-r));
                 return;
         }
-        op->wait_for_udev = result.uevent;
+        await_dm_uevent(op, &result);
         fail(op, error_for_errno(error), "%s of %s failed: %s%s; the device was removed again.",
              step, op->label, strerror(-error), error == -EINVAL ? " (the kernel log says which row and why)" : "");
 }
@@ -150,7 +155,7 @@ static void run_create(Operation *op, int fd) {
         if (r < 0)
                 return create_roll_back(op, fd, "Loading the table", r);
         if (!op->activate) {
-                op->wait_for_udev = true;
+                op->awaited_uevent = UEVENT_ADD;
                 return done(op, "Created %s with its table inactive", op->label);
         }
 
@@ -158,7 +163,7 @@ static void run_create(Operation *op, int fd) {
         r = dm_ops_resume(fd, devnum, false, &result);
         if (r < 0)
                 return create_roll_back(op, fd, "Activating the table", r);
-        op->wait_for_udev = result.uevent;
+        await_dm_uevent(op, &result);
         done(op, "Created and activated %s", op->label);
 }
 
@@ -182,7 +187,7 @@ static void run_resume(Operation *op, int fd) {
         r = dm_ops_resume(fd, op->devnum, false, &result);
         if (r < 0)
                 return fail(op, error_for_errno(r), "Resuming %s failed: %s.", op->label, strerror(-r));
-        op->wait_for_udev = result.uevent;
+        await_dm_uevent(op, &result);
         done(op, "Resumed %s", op->label);
 }
 
@@ -220,7 +225,7 @@ static void run_reload(Operation *op, int fd) {
                 return fail(op, error_for_errno(r), "Swapping in the new table of %s failed: %s; the new table was dropped and the old one %s.",
                             op->label, strerror(-r), was_suspended ? "stays" : "is live again");
         }
-        op->wait_for_udev = result.uevent;
+        await_dm_uevent(op, &result);
         done(op, "Reloaded %s", op->label);
 }
 
@@ -261,7 +266,7 @@ static void run_remove(Operation *op, int fd) {
                 return fail(op, error_for_errno(r), "Removing %s failed: %s.", op->label, strerror(-r));
         if (result.deferred)
                 return done(op, "%s is open: it will be removed once it is closed", op->label);
-        op->wait_for_udev = result.uevent;
+        await_dm_uevent(op, &result);
         done(op, "Removed %s", op->label);
 }
 
@@ -279,7 +284,7 @@ static void run_rename(Operation *op, int fd) {
         if (r < 0)
                 return fail(op, error_for_errno(r), "%s %s failed: %s.",
                             op->kind == OPERATION_RENAME ? "Renaming" : "Setting the UUID of", op->label, strerror(-r));
-        op->wait_for_udev = result.uevent;
+        await_dm_uevent(op, &result);
         if (op->kind == OPERATION_RENAME)
                 done(op, "Renamed %s to \"%s\"", op->label, op->name);
         else

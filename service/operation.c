@@ -36,8 +36,8 @@ struct OperationQueue {
         Operation *waiting;     /* for udev or for a refresh */
         size_t n_active;        /* submitted and not yet answered */
         size_t n_running;       /* on worker threads */
-        /* dev_t -> the latest processed udev event's seqnum, kept while operations are active:
-         * udev may be done with an operation's event before its worker is handed back. */
+        /* (dev_t, UeventKind) -> the latest processed event's seqnum, kept while operations are
+         * active: udev may be done with an operation's event before its worker is back. */
         Hashmap *udev_seen;
 };
 
@@ -243,11 +243,15 @@ static int on_udev_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+static uint64_t seen_key(dev_t devnum, UeventKind kind) {
+        return (uint64_t) devnum << 2 | kind;
+}
+
 static bool udev_done_with(struct OperationQueue *q, const Operation *op) {
         /* None seen since the first operation of this busy spell began. */
         if (!q->udev_seen)
                 return false;
-        return (uint64_t) (uintptr_t) hashmap_get_u64(q->udev_seen, op->devnum) > op->uevent_seqnum_floor;
+        return (uint64_t) (uintptr_t) hashmap_get_u64(q->udev_seen, seen_key(op->devnum, op->awaited_uevent)) > op->uevent_seqnum_floor;
 }
 
 /* Back from the worker: what the kernel did must reach udev and the graph before the answer. */
@@ -267,7 +271,7 @@ static void operation_returned(Operation *op) {
 
         op->next_waiting = q->waiting;
         q->waiting = op;
-        if (!op->wait_for_udev || udev_done_with(q, op)) {
+        if (op->awaited_uevent == UEVENT_NONE || udev_done_with(q, op)) {
                 wait_for_refresh(op);
                 return;
         }
@@ -299,7 +303,7 @@ static int on_done(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         return 0;
 }
 
-void operations_udev_event(Manager *m, dev_t devnum, uint64_t seqnum) {
+void operations_udev_event(Manager *m, const UdevEvent *event) {
         struct OperationQueue *q = m->operations;
 
         if (!q || q->n_active == 0)
@@ -309,11 +313,12 @@ void operations_udev_event(Manager *m, dev_t devnum, uint64_t seqnum) {
                 if (!q->udev_seen)
                         return (void) log_oom();
         }
-        if (hashmap_put_u64(q->udev_seen, devnum, (void *) (uintptr_t) seqnum) < 0)
+        if (hashmap_put_u64(q->udev_seen, seen_key(event->devnum, event->kind), (void *) (uintptr_t) event->seqnum) < 0)
                 return (void) log_oom();
 
         for (Operation *op = q->waiting; op; op = op->next_waiting)
-                if (op->state == STATE_WAITING_FOR_UDEV && op->devnum == devnum && seqnum > op->uevent_seqnum_floor)
+                if (op->state == STATE_WAITING_FOR_UDEV && op->devnum == event->devnum &&
+                    op->awaited_uevent == event->kind && event->seqnum > op->uevent_seqnum_floor)
                         wait_for_refresh(op);
 }
 

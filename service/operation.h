@@ -9,6 +9,7 @@
 
 #include "dm-ops.h"
 #include "manager.h"
+#include "udev-sysfs.h"
 
 /* One mapping operation a caller asked for, from its validated input to its reply.
  *
@@ -56,7 +57,7 @@ struct Operation {
         char *error_message;
         char *description;              /* what was done, for a timeout's message */
         char *reply_text;               /* MESSAGE: the target's answer */
-        bool wait_for_udev;             /* a uevent was sent: wait for udev's processed event */
+        UeventKind awaited_uevent;      /* the uevent it caused, for udev to process; or none */
         uint64_t uevent_seqnum_floor;   /* its seqnum is above this */
 
         /* Main loop only. */
@@ -83,7 +84,7 @@ int operations_start(Manager *m);
 void operations_stop(Manager *m);
 
 /* refresh.c tells of every processed udev event, and of every device a refresh has read. */
-void operations_udev_event(Manager *m, dev_t devnum, uint64_t seqnum);
+void operations_udev_event(Manager *m, const UdevEvent *event);
 void operations_refreshed(Manager *m, const DevSet *devices);
 
 /* Run on the worker thread (operation-run.c): does the ioctls, fills in the worker's fields. */

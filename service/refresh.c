@@ -50,17 +50,18 @@ void refresh_mark(Manager *m, dev_t devnum) {
 
 static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
-        uint64_t seqnum;
-        dev_t devnum;
+        UdevEvent event;
         int r;
 
-        while ((r = udev_sysfs_monitor_receive(m->udev, &devnum, &seqnum)) != 0) {
+        while ((r = udev_sysfs_monitor_receive(m->udev, &event)) != 0) {
+                dev_t devnum = event.devnum;
+
                 if (r == -ENOBUFS) {
                         log_warning("The udev monitor overflowed: reading every device again.");
                         rescan(m);
                         continue;
                 }
-                operations_udev_event(m, devnum, seqnum);
+                operations_udev_event(m, &event);
                 /* DM devices, and devices under them; the rest of the machine is not ours. */
                 if (dm_kernel_is_dm_major(major(devnum)) || graph_get(m->graph, devnum) || has_holders(m, devnum))
                         refresh_mark(m, devnum);

@@ -62,7 +62,7 @@ int udev_sysfs_monitor_start(UdevSysfs *u, int *ret_fd) {
         return 0;
 }
 
-int udev_sysfs_monitor_receive(UdevSysfs *u, dev_t *ret_devnum, uint64_t *ret_seqnum) {
+int udev_sysfs_monitor_receive(UdevSysfs *u, UdevEvent *ret) {
         _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
 
         for (;;) {
@@ -75,8 +75,13 @@ int udev_sysfs_monitor_receive(UdevSysfs *u, dev_t *ret_devnum, uint64_t *ret_se
                         break;
                 dev = udev_device_unref(dev);
         }
-        *ret_devnum = udev_device_get_devnum(dev);
-        *ret_seqnum = udev_device_get_seqnum(dev);
+        *ret = (UdevEvent) {
+                .devnum = udev_device_get_devnum(dev),
+                .seqnum = udev_device_get_seqnum(dev),
+                /* A change of the read-only flag, or a synthesized event, has no DM_COOKIE. */
+                .kind = udev_device_get_property_value(dev, "DM_COOKIE") ? UEVENT_DM :
+                        strcmp(udev_device_get_action(dev) ?: "", "add") == 0 ? UEVENT_ADD : UEVENT_OTHER,
+        };
         return 1;
 }
 

@@ -21,9 +21,23 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(UdevSysfs *, udev_sysfs_free);
 /* Starts the monitor of processed udev events ("udev" netlink group, so rules have run and links
  * exist) on the block subsystem; returns its fd, for the event loop. */
 int udev_sysfs_monitor_start(UdevSysfs *u, int *ret_fd);
-/* The next event's dev_t and the kernel's sequence number of its uevent: 1, or 0 when none is
- * queued, or -ENOBUFS when the socket overflowed and events were lost. */
-int udev_sysfs_monitor_receive(UdevSysfs *u, dev_t *ret_devnum, uint64_t *ret_seqnum);
+/* A processed uevent, as far as waiting for one goes. */
+typedef enum UeventKind {
+        UEVENT_NONE,            /* (nothing to wait for) */
+        UEVENT_OTHER,
+        UEVENT_ADD,             /* a block device appeared */
+        UEVENT_DM,              /* raised by a DM ioctl (resume, rename, remove): it carries DM_COOKIE */
+} UeventKind;
+
+typedef struct UdevEvent {
+        dev_t devnum;
+        uint64_t seqnum;        /* the kernel's sequence number of the uevent */
+        UeventKind kind;
+} UdevEvent;
+
+/* The next event: 1, or 0 when none is queued, or -ENOBUFS when the socket overflowed and
+ * events were lost. */
+int udev_sysfs_monitor_receive(UdevSysfs *u, UdevEvent *ret);
 
 /* Plain sysfs reads, without libudev, safe on any thread: */
 /* The sequence number of the kernel's latest uevent: one read before an ioctl and one event of

@@ -154,41 +154,6 @@ static void dmsetup_info(const char *name, DmsetupInfo *ret) {
         ret->read_only = f[7][3] == 'r';
 }
 
-/* "START LEN TYPE PARAMS" lines from dmsetup into a(ttss) text, for comparison with ours. */
-static char *dmsetup_targets(const char *command, const char *name) {
-        g_autofree char *out = vm_sh("dmsetup %s %s", command, name);
-        g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
-        g_autoptr(GString) s = g_string_new(NULL);
-
-        for (unsigned i = 0; lines[i]; i++) {
-                guint64 start, length;
-                char type[64];
-                int consumed = 0;
-
-                if (!lines[i][0])
-                        continue;
-                g_assert_cmpint(sscanf(lines[i], "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %63s %n", &start, &length, type, &consumed), ==, 3);
-                g_string_append_printf(s, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %s %s|", start, length, type,
-                                       g_strchomp(lines[i] + consumed));
-        }
-        return g_string_free(g_steal_pointer(&s), FALSE);
-}
-
-static char *bus_targets(GVariant *targets) {
-        g_autoptr(GString) s = g_string_new(NULL);
-        GVariantIter iter;
-        guint64 start, length;
-        const char *type, *params;
-
-        g_variant_iter_init(&iter, targets);
-        /* dmsetup's lines lose trailing blanks (thin-pool ends in one); so do ours, here. */
-        while (g_variant_iter_next(&iter, "(tt&s&s)", &start, &length, &type, &params)) {
-                g_autofree char *trimmed = g_strchomp(g_strdup(params));
-                g_string_append_printf(s, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %s %s|", start, length, type, trimmed);
-        }
-        return g_string_free(g_steal_pointer(&s), FALSE);
-}
-
 static guint64 sysfs_u64(unsigned maj, unsigned min, const char *attr) {
         g_autofree char *out = vm_sh("cat /sys/dev/block/%u:%u/%s", maj, min, attr);
         return g_ascii_strtoull(out, NULL, 10);
@@ -280,10 +245,10 @@ static void check_device(const char *name) {
         /* Tables and status lines: dmsetup shows crypt keys only with --showkeys; we never. */
         g_autoptr(GVariant) table = g_variant_lookup_value(device, "Table", G_VARIANT_TYPE("a(ttss)"));
         g_autoptr(GVariant) status = g_variant_lookup_value(device, "Status", G_VARIANT_TYPE("a(ttss)"));
-        g_autofree char *our_table = bus_targets(table);
-        g_autofree char *our_status = bus_targets(status);
-        g_autofree char *their_table = dmsetup_targets("table --showkeys", name);
-        g_autofree char *their_status = dmsetup_targets("status", name);
+        g_autofree char *our_table = vm_bus_targets(table);
+        g_autofree char *our_status = vm_bus_targets(status);
+        g_autofree char *their_table = vm_dmsetup_targets("table --showkeys", name);
+        g_autofree char *their_status = vm_dmsetup_targets("status", name);
         if (strstr(their_table, CRYPT_KEY)) {
                 g_autofree char *masked = NULL;
                 g_auto(GStrv) parts = g_strsplit(their_table, CRYPT_KEY, -1);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -278,4 +279,39 @@ char *vm_loop_new(unsigned size_mib) {
 
 void vm_loop_free(const char *loop) {
         vm_do("losetup -d %s", loop);
+}
+
+/* "START LEN TYPE PARAMS" lines from dmsetup into a(ttss) text, for comparison with ours. */
+char *vm_dmsetup_targets(const char *command, const char *name) {
+        g_autofree char *out = vm_sh("dmsetup %s %s", command, name);
+        g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+        g_autoptr(GString) s = g_string_new(NULL);
+
+        for (unsigned i = 0; lines[i]; i++) {
+                guint64 start, length;
+                char type[64];
+                int consumed = 0;
+
+                if (!lines[i][0])
+                        continue;
+                g_assert_cmpint(sscanf(lines[i], "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %63s %n", &start, &length, type, &consumed), ==, 3);
+                g_string_append_printf(s, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %s %s|", start, length, type,
+                                       g_strchomp(lines[i] + consumed));
+        }
+        return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+char *vm_bus_targets(GVariant *targets) {
+        g_autoptr(GString) s = g_string_new(NULL);
+        GVariantIter iter;
+        guint64 start, length;
+        const char *type, *params;
+
+        g_variant_iter_init(&iter, targets);
+        /* dmsetup's lines lose trailing blanks (thin-pool ends in one); so do ours, here. */
+        while (g_variant_iter_next(&iter, "(tt&s&s)", &start, &length, &type, &params)) {
+                g_autofree char *trimmed = g_strchomp(g_strdup(params));
+                g_string_append_printf(s, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %s %s|", start, length, type, trimmed);
+        }
+        return g_string_free(g_steal_pointer(&s), FALSE);
 }

@@ -53,3 +53,8 @@ void vm_assert_object_matches_contract(const char *path, const char *interface);
 /* A loop device over a fresh sparse file of size_mib; returns "/dev/loopN". */
 char *vm_loop_new(unsigned size_mib);
 void vm_loop_free(const char *loop);
+
+/* Tables as comparable text, "START LEN TYPE PARAMS|" per row: from `dmsetup COMMAND NAME`, and
+ * from an a(ttss) of ours (trailing blanks cut, as dmsetup's lines lose them). */
+char *vm_dmsetup_targets(const char *command, const char *name);
+char *vm_bus_targets(GVariant *targets);

@@ -1,0 +1,716 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The write side, proven in the guest: every mapping operation through the service alone, its
+ * result checked with dmsetup and /dev; bad input refused with a named error and no change in the
+ * kernel; non-root callers refused, or allowed by a polkit rule; reads answered while a suspend
+ * waits on slow I/O; and udev's absence reported as Timeout. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vm-util.h"
+
+#define DEVICE_IFACE DMBUS_NAME ".Device"
+#define ERROR_PREFIX "org.dmbus.DeviceMapper1.Error."
+#define CRYPT_KEY "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7"
+#define TEST_USER "dmbususer"
+#define TEST_GROUP "dmbustest"
+#define POLKIT_ACTIVATION "/usr/share/dbus-1/system-services/org.freedesktop.PolicyKit1.service"
+
+static char *loops[8];
+static VmDaemon *daemon_under_test;
+
+/* "START LEN TYPE PARAMS" lines, dmsetup's table syntax, as an a(ttss). */
+static GVariant *table_new(const char *text) {
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a(ttss)"));
+        for (unsigned i = 0; lines[i]; i++) {
+                guint64 start, length;
+                char type[64];
+                int consumed = 0;
+
+                if (!lines[i][0])
+                        continue;
+                g_assert_cmpint(sscanf(lines[i], "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %63s %n",
+                                       &start, &length, type, &consumed), ==, 3);
+                g_variant_builder_add(&b, "(ttss)", start, length, type, lines[i] + consumed);
+        }
+        return g_variant_builder_end(&b);
+}
+
+static GVariant *no_options(void) {
+        return g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0);
+}
+
+/* options: GVariant text of an a{sv}, e.g. "{'retry': <true>}", or NULL for none. */
+static GVariant *options_new(const char *options) {
+        return options ? g_variant_new_parsed(options) : no_options();
+}
+
+static char *create(const char *name, const char *uuid, const char *table, const char *options, GError **error) {
+        g_autoptr(GVariant) reply = NULL;
+        char *path;
+
+        reply = vm_call(DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "Create",
+                        g_variant_new("(ss@a(ttss)@a{sv})", name, uuid, table_new(table), options_new(options)),
+                        "(o)", error);
+        if (!reply)
+                return NULL;
+        g_variant_get(reply, "(o)", &path);
+        return path;
+}
+
+static char *create_ok(const char *name, const char *uuid, const char *table);
+
+/* Create with the table given as printf arguments; the path is dropped. */
+G_GNUC_PRINTF(3, 4)
+static void create_printf(const char *name, const char *uuid, const char *format, ...) {
+        g_autofree char *table = NULL;
+        g_autofree char *path = NULL;
+        va_list ap;
+
+        va_start(ap, format);
+        table = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        path = create_ok(name, uuid, table);
+}
+
+static char *create_ok(const char *name, const char *uuid, const char *table) {
+        g_autoptr(GError) error = NULL;
+        char *path = create(name, uuid, table, NULL, &error);
+
+        g_assert_no_error(error);
+        return path;
+}
+
+static char *path_of(const char *name) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = vm_call(DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "ResolveName", g_variant_new("(s)", name), "(o)", &error);
+        char *path;
+
+        if (!reply)
+                return NULL;
+        g_variant_get(reply, "(o)", &path);
+        return path;
+}
+
+/* A Device method on the device named name; parameters is a floating GVariant tuple. */
+static GVariant *device_call(const char *name, const char *method, GVariant *parameters, const char *reply_type, GError **error) {
+        g_autofree char *path = path_of(name);
+
+        g_assert_nonnull(path);
+        return vm_call(path, DEVICE_IFACE, method, parameters, reply_type, error);
+}
+
+static void device_call_ok(const char *name, const char *method, GVariant *parameters) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = device_call(name, method, parameters, NULL, &error);
+
+        g_assert_no_error(error);
+}
+
+static void assert_error(GError *error, const char *short_name) {
+        g_autofree char *remote = NULL;
+        g_autofree char *want = g_strconcat(ERROR_PREFIX, short_name, NULL);
+
+        g_assert_nonnull(error);
+        remote = g_dbus_error_get_remote_error(error);
+        if (g_strcmp0(remote, want) != 0)
+                g_error("expected %s, got %s: %s", want, remote, error->message);
+        /* A sentence for a person, not an errno. */
+        g_assert_cmpuint(strlen(error->message), >, 20);
+}
+
+static void remove_ok(const char *name, const char *options) {
+        device_call_ok(name, "Remove", g_variant_new("(@a{sv})", options_new(options)));
+}
+
+static gboolean exists(const char *path) {
+        struct stat st;
+
+        return lstat(path, &st) == 0;
+}
+
+static char *dmsetup_field(const char *name, const char *field) {
+        return vm_sh("dmsetup info -c --noheadings -o %s %s", field, name);
+}
+
+static void assert_dmsetup_field(const char *name, const char *field, const char *want) {
+        g_autofree char *have = dmsetup_field(name, field);
+
+        g_assert_cmpstr(have, ==, want);
+}
+
+/* How many devices dmsetup lists whose name contains pattern. */
+static unsigned dmsetup_count(const char *pattern) {
+        g_autofree char *out = vm_sh("dmsetup ls | grep -c -- '%s' || true", pattern);
+
+        return atoi(out);
+}
+
+/* Everything dmsetup can tell about every device: it must not move when input is refused. */
+static char *kernel_state(void) {
+        return vm_sh("dmsetup info -c --noheadings -o name,uuid,attr,segments,events 2>&1; dmsetup table --showkeys 2>&1");
+}
+
+static void assert_kernel_state(const char *before) {
+        g_autofree char *now = kernel_state();
+
+        g_assert_cmpstr(now, ==, before);
+}
+
+static void assert_table(const char *name, const char *want) {
+        g_autofree char *path = path_of(name);
+        g_autoptr(GVariant) table = vm_get_property(path, DEVICE_IFACE, "Table", "a(ttss)");
+        g_autofree char *ours = vm_bus_targets(table);
+        g_autofree char *theirs = vm_dmsetup_targets("table", name);
+
+        g_assert_cmpstr(ours, ==, theirs);
+        if (want)
+                g_assert_cmpstr(ours, ==, want);
+}
+
+static gboolean bool_property(const char *name, const char *property) {
+        g_autofree char *path = path_of(name);
+        g_autoptr(GVariant) v = vm_get_property(path, DEVICE_IFACE, property, "b");
+
+        return g_variant_get_boolean(v);
+}
+
+static void test_life_cycle(void) {
+        g_autofree char *table = g_strdup_printf("0 16384 linear %s 0", loops[0]);
+        g_autofree char *path = create_ok("dmbus-life", "DMBUS-OPS-life", table);
+
+        vm_assert_object_matches_contract(DMBUS_MANAGER, DMBUS_MANAGER_IFACE);
+        vm_assert_object_matches_contract(path, DEVICE_IFACE);
+
+        /* Create returns after udev: the links exist, the object has its properties. */
+        g_assert_true(exists("/dev/mapper/dmbus-life"));
+        g_assert_true(exists("/dev/disk/by-id/dm-uuid-DMBUS-OPS-life"));
+        assert_dmsetup_field("dmbus-life", "uuid", "DMBUS-OPS-life");
+        assert_table("dmbus-life", NULL);
+        g_assert_false(bool_property("dmbus-life", "Suspended"));
+
+        /* Load: the inactive slot only. */
+        device_call_ok("dmbus-life", "Load", g_variant_new("(@a(ttss)@a{sv})", table_new("0 8192 zero"), no_options()));
+        g_assert_true(bool_property("dmbus-life", "InactiveTable"));
+        g_autofree char *inactive = vm_sh("dmsetup table --inactive dmbus-life");
+        g_assert_cmpstr(inactive, ==, "0 8192 zero");
+        assert_table("dmbus-life", NULL);
+        device_call_ok("dmbus-life", "ClearInactive", g_variant_new("(@a{sv})", no_options()));
+        g_assert_false(bool_property("dmbus-life", "InactiveTable"));
+
+        device_call_ok("dmbus-life", "Suspend", g_variant_new("(@a{sv})", no_options()));
+        g_assert_true(bool_property("dmbus-life", "Suspended"));
+        g_autofree char *state = vm_sh("dmsetup info dmbus-life | sed -n 's/^State: *//p'");
+        g_assert_cmpstr(state, ==, "SUSPENDED");
+        device_call_ok("dmbus-life", "Resume", g_variant_new("(@a{sv})", no_options()));
+        g_assert_false(bool_property("dmbus-life", "Suspended"));
+
+        /* Load then Resume swaps the table in. */
+        device_call_ok("dmbus-life", "Load", g_variant_new("(@a(ttss)@a{sv})", table_new("0 4096 zero"), no_options()));
+        device_call_ok("dmbus-life", "Resume", g_variant_new("(@a{sv})", no_options()));
+        assert_table("dmbus-life", "0 4096 zero |");
+
+        device_call_ok("dmbus-life", "Reload", g_variant_new("(@a(ttss)@a{sv})", table_new(table), no_options()));
+        assert_table("dmbus-life", NULL);
+        g_assert_false(bool_property("dmbus-life", "Suspended"));
+        g_assert_false(bool_property("dmbus-life", "InactiveTable"));
+
+        /* Rename: the path stays, the old link goes, the new one comes. */
+        device_call_ok("dmbus-life", "Rename", g_variant_new("(s@a{sv})", "dmbus-renamed", no_options()));
+        g_autofree char *renamed_path = path_of("dmbus-renamed");
+        g_assert_cmpstr(renamed_path, ==, path);
+        g_assert_null(path_of("dmbus-life"));
+        g_assert_false(exists("/dev/mapper/dmbus-life"));
+        g_assert_true(exists("/dev/mapper/dmbus-renamed"));
+        g_assert_true(exists("/dev/disk/by-id/dm-name-dmbus-renamed"));
+
+        /* Remove returns after udev removed the links. */
+        remove_ok("dmbus-renamed", NULL);
+        g_assert_false(exists("/dev/mapper/dmbus-renamed"));
+        g_assert_false(exists("/dev/disk/by-id/dm-uuid-DMBUS-OPS-life"));
+        g_assert_cmpuint(dmsetup_count("dmbus-renamed"), ==, 0);
+        g_assert_null(path_of("dmbus-renamed"));
+}
+
+static void test_inactive_create(void) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = create("dmbus-cold", "", "0 2048 zero", "{'activate': <false>, 'read-only': <true>}", &error);
+
+        g_assert_no_error(error);
+        g_assert_true(bool_property("dmbus-cold", "InactiveTable"));
+        g_assert_false(bool_property("dmbus-cold", "LiveTable"));
+        g_autofree char *inactive = vm_sh("dmsetup table --inactive dmbus-cold");
+        g_assert_cmpstr(inactive, ==, "0 2048 zero");
+        device_call_ok("dmbus-cold", "Resume", g_variant_new("(@a{sv})", no_options()));
+        g_assert_true(bool_property("dmbus-cold", "LiveTable"));
+        g_assert_true(bool_property("dmbus-cold", "ReadOnly"));
+        g_assert_true(exists("/dev/mapper/dmbus-cold"));
+        remove_ok("dmbus-cold", NULL);
+}
+
+/* Every table kind of the inventory's stacks, built and torn down through the service. */
+/* Top down, as the holders require for removal. */
+static const char *const kind_names[] = {
+        "dmbus-k-delay", "dmbus-k-zero", "dmbus-k-error", "dmbus-k-thin", "dmbus-k-pool", "dmbus-k-meta", "dmbus-k-data",
+        "dmbus-k-snap", "dmbus-k-origin", "dmbus-k-base", "dmbus-k-crypt", "dmbus-k-concat", "dmbus-k-striped",
+};
+
+static void assert_kind_matches_dmsetup(const char *name) {
+        g_autofree char *path = path_of(name);
+        g_autofree char *link = g_strdup_printf("/dev/mapper/%s", name);
+        g_autoptr(GVariant) table = vm_get_property(path, DEVICE_IFACE, "Table", "a(ttss)");
+        g_autofree char *ours = vm_bus_targets(table);
+        g_autofree char *theirs = vm_dmsetup_targets("table --showkeys", name);
+        g_auto(GStrv) parts = g_strsplit(theirs, CRYPT_KEY, -1);
+        g_autofree char *masked = g_strjoinv("<masked>", parts);
+
+        g_assert_true(exists(link));
+        g_assert_cmpstr(ours, ==, masked);
+}
+
+/* Every table kind of the inventory's stacks, built and torn down through the service. */
+static void test_table_kinds(void) {
+        g_autofree char *devnum4 = vm_sh("printf '%%d:%%d' $(stat -c '0x%%t 0x%%T' %s)", loops[4]);
+        g_autofree char *message_reply = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(GVariant) refused = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *log = NULL;
+
+        create_printf("dmbus-k-concat", "DMBUS-K-concat", "0 16384 linear %s 0\n16384 16384 linear %s 0", loops[1], loops[2]);
+        /* A device named by MAJOR:MINOR as well as by path. */
+        create_printf("dmbus-k-striped", "", "0 32768 striped 2 128 %s 0 %s 0", loops[3], devnum4);
+        create_printf("dmbus-k-crypt", "CRYPT-PLAIN-dmbus-k-crypt", "0 32768 crypt aes-xts-plain64 %s 0 /dev/mapper/dmbus-k-concat 0", CRYPT_KEY);
+        create_printf("dmbus-k-base", "", "0 16384 linear %s 0", loops[5]);
+        create_printf("dmbus-k-origin", "", "0 16384 snapshot-origin /dev/mapper/dmbus-k-base");
+        create_printf("dmbus-k-snap", "", "0 16384 snapshot /dev/mapper/dmbus-k-base %s P 8", loops[6]);
+        create_printf("dmbus-k-meta", "", "0 4096 linear %s 0", loops[7]);
+        create_printf("dmbus-k-data", "", "0 16384 linear %s 4096", loops[7]);
+        create_printf("dmbus-k-pool", "", "0 16384 thin-pool /dev/mapper/dmbus-k-meta /dev/mapper/dmbus-k-data 128 0");
+
+        /* A thin device needs the pool to create it first: a message. */
+        reply = device_call("dmbus-k-pool", "SendMessage", g_variant_new("(ts@a{sv})", (guint64) 0, "create_thin 7", no_options()), "(s)", &error);
+        g_assert_no_error(error);
+        g_variant_get(reply, "(s)", &message_reply);
+        g_assert_cmpstr(message_reply, ==, "");
+        create_printf("dmbus-k-thin", "", "0 32768 thin /dev/mapper/dmbus-k-pool 7");
+        create_printf("dmbus-k-zero", "", "0 2048 zero");
+        create_printf("dmbus-k-error", "", "0 2048 error");
+        create_printf("dmbus-k-delay", "", "0 2048 delay /dev/mapper/dmbus-k-zero 0 10");
+        vm_do("dd if=/dev/urandom of=/dev/mapper/dmbus-k-thin bs=64k count=4 oflag=direct status=none");
+
+        for (unsigned i = 0; i < G_N_ELEMENTS(kind_names); i++)
+                assert_kind_matches_dmsetup(kind_names[i]);
+
+        /* A second thin id 7 is refused by the pool, with the kernel's word for it (EEXIST). */
+        refused = device_call("dmbus-k-pool", "SendMessage", g_variant_new("(ts@a{sv})", (guint64) 0, "create_thin 7", no_options()), "(s)", &error);
+        g_assert_null(refused);
+        assert_error(error, "AlreadyExists");
+        g_assert_nonnull(strstr(error->message, "File exists"));
+
+        for (unsigned i = 0; i < G_N_ELEMENTS(kind_names); i++)
+                remove_ok(kind_names[i], NULL);
+        g_assert_cmpuint(dmsetup_count("dmbus-k-"), ==, 0);
+
+        log = vm_daemon_log(daemon_under_test);
+        g_assert_null(strstr(log, CRYPT_KEY));
+        g_assert_null(strstr(log, "create_thin"));
+}
+
+static void test_set_uuid(void) {
+        g_autofree char *path = create_ok("dmbus-nouuid", "", "0 2048 zero");
+        g_autofree char *other = create_ok("dmbus-hasuuid", "DMBUS-OPS-taken", "0 2048 zero");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+
+        reply = device_call("dmbus-nouuid", "SetUUID", g_variant_new("(s@a{sv})", "DMBUS-OPS-taken", no_options()), NULL, &error);
+        assert_error(error, "AlreadyExists");
+        g_clear_error(&error);
+
+        device_call_ok("dmbus-nouuid", "SetUUID", g_variant_new("(s@a{sv})", "DMBUS-OPS-set", no_options()));
+        assert_dmsetup_field("dmbus-nouuid", "uuid", "DMBUS-OPS-set");
+        g_assert_true(exists("/dev/disk/by-id/dm-uuid-DMBUS-OPS-set"));
+        g_autoptr(GVariant) uuid = vm_get_property(path, DEVICE_IFACE, "UUID", "s");
+        g_assert_cmpstr(g_variant_get_string(uuid, NULL), ==, "DMBUS-OPS-set");
+
+        /* Once only. */
+        reply = device_call("dmbus-nouuid", "SetUUID", g_variant_new("(s@a{sv})", "DMBUS-OPS-again", no_options()), NULL, &error);
+        assert_error(error, "InvalidArgument");
+        remove_ok("dmbus-nouuid", NULL);
+        remove_ok("dmbus-hasuuid", NULL);
+}
+
+typedef struct BadCreate {
+        const char *name, *uuid, *table, *options, *error;
+} BadCreate;
+
+static void test_invalid_input(void) {
+        g_autofree char *long_name = g_strnfill(128, 'n');
+        g_autofree char *long_uuid = g_strnfill(129, 'u');
+        g_autofree char *filler = g_strnfill(4100, 'p');
+        g_autofree char *long_params = g_strdup_printf("0 8 linear %s 0 %s", loops[0], filler);
+        g_autofree char *gap = g_strdup_printf("0 8 linear %s 0\n16 8 linear %s 8", loops[0], loops[0]);
+        g_autofree char *overlap = g_strdup_printf("0 8 linear %s 0\n4 8 linear %s 8", loops[0], loops[0]);
+        g_autoptr(GString) huge = g_string_new(NULL);
+        g_autofree char *victim = create_ok("dmbus-victim", "DMBUS-OPS-victim", "0 2048 zero");
+        g_autofree char *before = NULL;
+
+        for (unsigned i = 0; i <= 100000; i++)
+                g_string_append_printf(huge, "%u 1 zero\n", i);
+        const BadCreate creates[] = {
+                { "", "", "0 8 zero", NULL, "InvalidArgument" },
+                { long_name, "", "0 8 zero", NULL, "InvalidArgument" },
+                { ".", "", "0 8 zero", NULL, "InvalidArgument" },
+                { "..", "", "0 8 zero", NULL, "InvalidArgument" },
+                { "control", "", "0 8 zero", NULL, "InvalidArgument" },
+                { "a/b", "", "0 8 zero", NULL, "InvalidArgument" },
+                { "tab\tname", "", "0 8 zero", NULL, "InvalidArgument" },
+                { "back\\x20slash", "", "0 8 zero", NULL, "InvalidArgument" },
+                { "dmbus-victim", "", "0 8 zero", NULL, "AlreadyExists" },
+                { "dmbus-bad", long_uuid, "0 8 zero", NULL, "InvalidArgument" },
+                { "dmbus-bad", "DMBUS-OPS-victim", "0 8 zero", NULL, "AlreadyExists" },
+                { "dmbus-bad", "", "", NULL, "InvalidArgument" },
+                { "dmbus-bad", "", gap, NULL, "InvalidArgument" },
+                { "dmbus-bad", "", overlap, NULL, "InvalidArgument" },
+                { "dmbus-bad", "", "8 8 zero", NULL, "InvalidArgument" },
+                { "dmbus-bad", "", "0 0 zero", NULL, "InvalidArgument" },
+                { "dmbus-bad", "", "0 8 nosuchtarget", NULL, "NotSupported" },
+                { "dmbus-bad", "", huge->str, NULL, "InvalidArgument" },
+                { "dmbus-bad", "", long_params, NULL, "InvalidArgument" },
+                { "dmbus-bad", "", "0 8 linear /dev/mapper/dmbus-nosuch 0", NULL, "NotFound" },
+                { "dmbus-bad", "", "0 8 linear 7:250 0", NULL, "NotFound" },
+                { "dmbus-bad", "", "0 8 zero", "{'frobnicate': <true>}", "InvalidArgument" },
+                { "dmbus-bad", "", "0 8 zero", "{'read-only': <'yes'>}", "InvalidArgument" },
+                { "dmbus-bad", "", "0 8 zero", "{'udev-timeout-ms': <uint32 0>}", "InvalidArgument" },
+                { "dmbus-bad", "", "0 8 zero", "{'udev-timeout-ms': <5000>}", "InvalidArgument" },
+        };
+
+        before = kernel_state();
+        for (unsigned i = 0; i < G_N_ELEMENTS(creates); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autofree char *path = create(creates[i].name, creates[i].uuid, creates[i].table, creates[i].options, &error);
+
+                g_test_message("Create #%u: %s", i, error ? error->message : "(no error)");
+                g_assert_null(path);
+                assert_error(error, creates[i].error);
+        }
+
+        /* The device methods. */
+        struct {
+                const char *method;
+                GVariant *args;
+                const char *error;
+        } calls[] = {
+                { "Rename", g_variant_new("(s@a{sv})", "", no_options()), "InvalidArgument" },
+                { "Rename", g_variant_new("(s@a{sv})", "x/y", no_options()), "InvalidArgument" },
+                { "Rename", g_variant_new("(s@a{sv})", "dmbus-victim", no_options()), "AlreadyExists" },
+                { "SetUUID", g_variant_new("(s@a{sv})", long_uuid, no_options()), "InvalidArgument" },
+                { "SendMessage", g_variant_new("(ts@a{sv})", (guint64) 0, "", no_options()), "InvalidArgument" },
+                { "SendMessage", g_variant_new("(ts@a{sv})", (guint64) 0, "two\nlines", no_options()), "InvalidArgument" },
+                { "Load", g_variant_new("(@a(ttss)@a{sv})", table_new("0 8 zero\n4 8 zero"), no_options()), "InvalidArgument" },
+                { "Load", g_variant_new("(@a(ttss)@a{sv})", table_new("0 8 nosuchtarget"), no_options()), "NotSupported" },
+                { "Reload", g_variant_new("(@a(ttss)@a{sv})", table_new(""), no_options()), "InvalidArgument" },
+                { "Suspend", g_variant_new("(@a{sv})", options_new("{'noflush': <1>}")), "InvalidArgument" },
+                { "Remove", g_variant_new("(@a{sv})", options_new("{'later': <true>}")), "InvalidArgument" },
+                { "Resume", g_variant_new("(@a{sv})", options_new("{'auth.no_user_interaction': <'no'>}")), "InvalidArgument" },
+        };
+        for (unsigned i = 0; i < G_N_ELEMENTS(calls); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) reply = device_call("dmbus-victim", calls[i].method, calls[i].args, NULL, &error);
+
+                g_test_message("%s: %s", calls[i].method, error ? error->message : "(no error)");
+                g_assert_null(reply);
+                assert_error(error, calls[i].error);
+        }
+        assert_kernel_state(before);
+        remove_ok("dmbus-victim", NULL);
+}
+
+static void test_rollback(void) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *before = kernel_state();
+        g_autofree char *beyond = g_strdup_printf("0 2048 linear %s 0\n2048 2048 linear %s 99999999", loops[0], loops[0]);
+        g_autofree char *path = NULL;
+
+        /* A missing device is caught before any ioctl... */
+        path = create("dmbus-rollback", "DMBUS-OPS-rollback", "0 8 linear /dev/nosuchdisk 0", NULL, &error);
+        assert_error(error, "NotFound");
+        g_clear_error(&error);
+        /* ...a table the kernel refuses only after the device exists: it is removed again. */
+        path = create("dmbus-rollback", "DMBUS-OPS-rollback", beyond, NULL, &error);
+        g_assert_null(path);
+        assert_error(error, "InvalidArgument");
+        g_assert_nonnull(strstr(error->message, "removed again"));
+        assert_kernel_state(before);
+        g_assert_null(path_of("dmbus-rollback"));
+        g_assert_false(exists("/dev/mapper/dmbus-rollback"));
+}
+
+/* A process holding the device open for a while, in the background. */
+static void hold_open(const char *name, unsigned seconds) {
+        vm_do("sh -c 'exec 3</dev/mapper/%s; sleep %u' >/dev/null 2>&1 &", name, seconds);
+        for (unsigned i = 0; i < 100; i++) {
+                g_autofree char *open = dmsetup_field(name, "open");
+                if (g_str_equal(open, "1"))
+                        return;
+                g_usleep(50 * 1000);
+        }
+        g_error("%s was not opened", name);
+}
+
+static void test_remove_retry(void) {
+        g_autofree char *path = create_ok("dmbus-held", "", "0 2048 zero");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+
+        hold_open("dmbus-held", 3);
+        reply = device_call("dmbus-held", "Remove", g_variant_new("(@a{sv})", no_options()), NULL, &error);
+        assert_error(error, "Busy");
+        g_assert_true(exists("/dev/mapper/dmbus-held"));
+        /* The holder lets go within the retry's 5 s. */
+        remove_ok("dmbus-held", "{'retry': <true>}");
+        g_assert_false(exists("/dev/mapper/dmbus-held"));
+}
+
+static void test_remove_deferred(void) {
+        g_autofree char *path = create_ok("dmbus-deferred", "", "0 2048 zero");
+
+        hold_open("dmbus-deferred", 2);
+        remove_ok("dmbus-deferred", "{'deferred': <true>}");
+        /* Still there, marked, until the holder closes it. */
+        g_assert_true(bool_property("dmbus-deferred", "DeferredRemove"));
+        g_assert_true(exists("/dev/mapper/dmbus-deferred"));
+        for (unsigned i = 0; i < 200 && path_of("dmbus-deferred"); i++)
+                g_usleep(50 * 1000);
+        g_assert_null(path_of("dmbus-deferred"));
+        g_assert_cmpuint(dmsetup_count("dmbus-deferred"), ==, 0);
+}
+
+static void test_remove_force(void) {
+        g_autofree char *table = g_strdup_printf("0 2048 linear %s 0", loops[0]);
+        g_autofree char *path = create_ok("dmbus-forced", "", table);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+
+        /* Open: force fails its I/O by the error target, the removal itself waits for the close. */
+        hold_open("dmbus-forced", 2);
+        reply = device_call("dmbus-forced", "Remove", g_variant_new("(@a{sv})", options_new("{'force': <true>}")), NULL, &error);
+        assert_error(error, "Busy");
+        assert_table("dmbus-forced", "0 2048 error |");
+        remove_ok("dmbus-forced", "{'retry': <true>}");
+        g_assert_null(path_of("dmbus-forced"));
+}
+
+/* Runs gdbus as user (a name, or nobody), with the output and exit status as text. */
+static char *call_as(const char *user, const char *object, const char *method, const char *args) {
+        return vm_sh("setpriv --reuid=%s --regid=nogroup --init-groups "
+                     "gdbus call --system --dest " DMBUS_NAME " --object-path %s --method %s %s 2>&1; echo status=$?",
+                     user, object, method, args);
+}
+
+static void assert_refused(const char *output) {
+        g_test_message("%s", output);
+        if (!strstr(output, ERROR_PREFIX "NotAuthorized") || !strstr(output, "status=1"))
+                g_error("expected NotAuthorized, got: %s", output);
+}
+
+static const char *const mutating_calls[][2] = {
+        { "Load", "\"[(0, 8, 'zero', '')]\" {}" },
+        { "ClearInactive", "{}" },
+        { "Suspend", "{}" },
+        { "Resume", "{}" },
+        { "Reload", "\"[(0, 8, 'zero', '')]\" {}" },
+        { "Remove", "{}" },
+        { "Rename", "dmbus-stolen {}" },
+        { "SetUUID", "DMBUS-stolen {}" },
+        { "SendMessage", "0 hello {}" },
+};
+
+static void test_non_root_refused(void) {
+        g_autofree char *path = create_ok("dmbus-guarded", "", "0 2048 zero");
+        g_autofree char *before = kernel_state();
+        g_autofree char *out = NULL;
+
+        /* No polkitd, and none to activate: only root may change anything. */
+        vm_do("mv " POLKIT_ACTIVATION " " POLKIT_ACTIVATION ".hidden && "
+              "dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.ReloadConfig >/dev/null");
+        out = call_as("nobody", DMBUS_MANAGER, DMBUS_MANAGER_IFACE ".Create", "dmbus-intruder '' \"[(0, 8, 'zero', '')]\" {}");
+        assert_refused(out);
+        g_assert_nonnull(strstr(out, "polkit"));
+        for (unsigned i = 0; i < G_N_ELEMENTS(mutating_calls); i++) {
+                g_autofree char *method = g_strconcat(DEVICE_IFACE ".", mutating_calls[i][0], NULL);
+                g_autofree char *o = call_as("nobody", path, method, mutating_calls[i][1]);
+                assert_refused(o);
+        }
+        assert_kernel_state(before);
+
+        /* Reading stays open. */
+        g_free(out);
+        out = call_as("nobody", DMBUS_MANAGER, DMBUS_MANAGER_IFACE ".ResolveName", "dmbus-guarded");
+        g_assert_nonnull(strstr(out, path));
+        remove_ok("dmbus-guarded", NULL);
+}
+
+static void test_polkit_grants_group(void) {
+        g_autofree char *out = NULL;
+
+        vm_do("getent group " TEST_GROUP " || groupadd " TEST_GROUP);
+        vm_do("getent passwd " TEST_USER " || useradd --no-create-home --gid nogroup --groups " TEST_GROUP " " TEST_USER);
+        vm_do("mkdir -p /etc/polkit-1/rules.d && cat > /etc/polkit-1/rules.d/50-dmbus-test.rules <<'EOF'\n"
+              "polkit.addRule(function(action, subject) {\n"
+              "        if (action.id == 'org.dmbus.devicemapper1.manage' && subject.isInGroup('" TEST_GROUP "'))\n"
+              "                return polkit.Result.YES;\n"
+              "});\nEOF");
+        vm_do("mv " POLKIT_ACTIVATION ".hidden " POLKIT_ACTIVATION " && "
+              "dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.ReloadConfig >/dev/null");
+        vm_do("/usr/lib/polkit-1/polkitd --no-debug >/dev/null 2>&1 &");
+        for (unsigned i = 0; i < 200 && !vm_name_has_owner("org.freedesktop.PolicyKit1"); i++)
+                g_usleep(100 * 1000);
+        g_assert_true(vm_name_has_owner("org.freedesktop.PolicyKit1"));
+
+        out = call_as(TEST_USER, DMBUS_MANAGER, DMBUS_MANAGER_IFACE ".Create", "dmbus-granted '' \"[(0, 8, 'zero', '')]\" {}");
+        g_assert_nonnull(strstr(out, "status=0"));
+        g_assert_true(exists("/dev/mapper/dmbus-granted"));
+        g_autofree char *path = path_of("dmbus-granted");
+
+        /* Not in the group: polkit says no, as the action's defaults say for a process outside
+         * any active session. */
+        g_free(out);
+        out = call_as("nobody", path, DEVICE_IFACE ".Remove", "{}");
+        assert_refused(out);
+        g_free(out);
+        out = call_as(TEST_USER, path, DEVICE_IFACE ".Remove", "\"{'auth.no_user_interaction': <true>}\"");
+        g_assert_nonnull(strstr(out, "status=0"));
+        g_assert_false(exists("/dev/mapper/dmbus-granted"));
+}
+
+/* Readers on connections of their own, while a suspend waits for I/O held by dm-delay. */
+#define READERS 32
+#define READ_FOR_USEC (2 * G_USEC_PER_SEC)
+#define READ_LATENCY_BOUND_USEC (1 * G_USEC_PER_SEC)
+
+static gint suspend_done;
+
+static gpointer suspend_thread(gpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = device_call("dmbus-slow", "Suspend", g_variant_new("(@a{sv})", no_options()), NULL, &error);
+
+        g_assert_no_error(error);
+        g_atomic_int_set(&suspend_done, 1);
+        return NULL;
+}
+
+static gpointer reader_thread(gpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *address = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+        g_autoptr(GDBusConnection) bus = NULL;
+        gint64 worst = 0, end;
+
+        g_assert_no_error(error);
+        bus = g_dbus_connection_new_for_address_sync(address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+        g_assert_no_error(error);
+        end = g_get_monotonic_time() + READ_FOR_USEC;
+        while (g_get_monotonic_time() < end) {
+                gint64 t0 = g_get_monotonic_time();
+                g_autoptr(GVariant) r1 = g_dbus_connection_call_sync(bus, DMBUS_NAME, DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "ResolveName",
+                                                                     g_variant_new("(s)", "dmbus-slow"), G_VARIANT_TYPE("(o)"),
+                                                                     G_DBUS_CALL_FLAGS_NONE, 30000, NULL, &error);
+                g_assert_no_error(error);
+                g_autoptr(GVariant) r2 = g_dbus_connection_call_sync(bus, DMBUS_NAME, DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "GetTree",
+                                                                     NULL, G_VARIANT_TYPE("(a(oao))"), G_DBUS_CALL_FLAGS_NONE, 30000, NULL, &error);
+                g_assert_no_error(error);
+                worst = MAX(worst, g_get_monotonic_time() - t0);
+        }
+        return GINT_TO_POINTER((int) worst);
+}
+
+static void test_reads_answered_during_slow_suspend(void) {
+        /* dm-delay lets its own queue go when it is suspended; a device on top of it has to wait
+         * for what is held below. Writes are delayed, reads not: udev's probes stay quick. */
+        g_autofree char *table = g_strdup_printf("0 2048 delay %s 0 0 %s 0 8000", loops[0], loops[0]);
+        g_autofree char *base = create_ok("dmbus-slow-base", "", table);
+        g_autofree char *path = create_ok("dmbus-slow", "", "0 2048 linear /dev/mapper/dmbus-slow-base 0");
+        GThread *readers[READERS], *suspender;
+        gint64 worst = 0, started;
+
+        vm_do("dd if=/dev/zero of=/dev/mapper/dmbus-slow bs=4k count=1 oflag=direct status=none &");
+        g_usleep(G_USEC_PER_SEC);
+        started = g_get_monotonic_time();
+        suspender = g_thread_new("suspend", suspend_thread, NULL);
+        g_usleep(300 * 1000);
+
+        for (unsigned i = 0; i < READERS; i++)
+                readers[i] = g_thread_new("reader", reader_thread, NULL);
+        /* Meanwhile another device is made and removed: it does not wait for the suspend. */
+        g_autofree char *side = create_ok("dmbus-side", "", "0 8 zero");
+        remove_ok("dmbus-side", NULL);
+        for (unsigned i = 0; i < READERS; i++)
+                worst = MAX(worst, GPOINTER_TO_INT(g_thread_join(readers[i])));
+        g_assert_false(g_atomic_int_get(&suspend_done));
+        g_test_message("worst read latency during the suspend: %" G_GINT64_FORMAT " us", worst);
+        g_assert_cmpint(worst, <, READ_LATENCY_BOUND_USEC);
+
+        g_thread_join(suspender);
+        g_test_message("the suspend took %" G_GINT64_FORMAT " ms", (g_get_monotonic_time() - started) / 1000);
+        g_assert_true(bool_property("dmbus-slow", "Suspended"));
+        device_call_ok("dmbus-slow", "Resume", g_variant_new("(@a{sv})", no_options()));
+        remove_ok("dmbus-slow", "{'retry': <true>}");
+        remove_ok("dmbus-slow-base", "{'retry': <true>}");
+}
+
+/* Last: it stops udevd, and starts it again after. */
+static void test_udev_stopped(void) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = NULL;
+
+        vm_do("udevadm control --exit");
+        path = create("dmbus-unseen", "", "0 2048 zero", "{'udev-timeout-ms': <uint32 1500>}", &error);
+        g_assert_null(path);
+        assert_error(error, "Timeout");
+        g_assert_nonnull(strstr(error->message, "Created and activated \"dmbus-unseen\""));
+        g_assert_nonnull(strstr(error->message, "udev"));
+        /* The operation stands: the device exists, and the service reports it. */
+        assert_dmsetup_field("dmbus-unseen", "name", "dmbus-unseen");
+        g_autofree char *found = path_of("dmbus-unseen");
+        g_assert_nonnull(found);
+
+        vm_do("\"$(command -v systemd-udevd || echo /lib/systemd/systemd-udevd)\" --daemon");
+        remove_ok("dmbus-unseen", NULL);
+}
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        g_test_init(&argc, &argv, NULL);
+        vm_require_guest();
+        for (unsigned i = 0; i < G_N_ELEMENTS(loops); i++)
+                loops[i] = vm_loop_new(32);
+        daemon_under_test = vm_daemon_start();
+
+        g_test_add_func("/ops/life-cycle", test_life_cycle);
+        g_test_add_func("/ops/inactive-create", test_inactive_create);
+        g_test_add_func("/ops/table-kinds", test_table_kinds);
+        g_test_add_func("/ops/set-uuid", test_set_uuid);
+        g_test_add_func("/ops/invalid-input", test_invalid_input);
+        g_test_add_func("/ops/rollback", test_rollback);
+        g_test_add_func("/ops/remove-retry", test_remove_retry);
+        g_test_add_func("/ops/remove-deferred", test_remove_deferred);
+        g_test_add_func("/ops/remove-force", test_remove_force);
+        g_test_add_func("/ops/non-root-refused", test_non_root_refused);
+        g_test_add_func("/ops/polkit-grants-group", test_polkit_grants_group);
+        g_test_add_func("/ops/reads-answered-during-slow-suspend", test_reads_answered_during_slow_suspend);
+        g_test_add_func("/ops/udev-stopped", test_udev_stopped);
+        r = g_test_run();
+
+        g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
+        vm_daemon_free(daemon_under_test);
+        for (unsigned i = 0; i < G_N_ELEMENTS(loops); i++)
+                vm_loop_free(loops[i]);
+        return r;
+}
