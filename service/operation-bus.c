@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -254,85 +255,54 @@ static int device_operation_new(sd_bus_message *message, Manager *m, OperationKi
         return 0;
 }
 
-int method_load(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+/* Load, Reload, ClearInactive, Suspend, Resume and Remove: a table or not, then their flags. */
+typedef struct DeviceMethod {
+        const char *member;
+        OperationKind kind;
+        bool takes_table;
+        struct {
+                const char *key;
+                size_t offset;          /* of a bool in Operation */
+        } flags[3];
+} DeviceMethod;
+
+#define FLAG(key, field) { key, offsetof(Operation, field) }
+
+static const DeviceMethod device_methods[] = {
+        { "Load", OPERATION_LOAD, true, { FLAG("read-only", read_only) } },
+        { "Reload", OPERATION_RELOAD, true, { FLAG("read-only", read_only), FLAG("noflush", noflush), FLAG("nolockfs", nolockfs) } },
+        { "ClearInactive", OPERATION_CLEAR_INACTIVE, false, {} },
+        { "Suspend", OPERATION_SUSPEND, false, { FLAG("noflush", noflush), FLAG("nolockfs", nolockfs) } },
+        { "Resume", OPERATION_RESUME, false, {} },
+        { "Remove", OPERATION_REMOVE, false, { FLAG("retry", retry), FLAG("deferred", deferred), FLAG("force", force) } },
+};
+
+int method_device_operation(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const DeviceMethod *method = NULL;
+        OptionSpec flags[ELEMENTSOF(method->flags)];
+        size_t n_flags = 0;
         Operation *op;
         int r;
 
-        r = device_operation_new(message, userdata, OPERATION_LOAD, &op, NULL, error);
+        for (size_t i = 0; i < ELEMENTSOF(device_methods) && !method; i++)
+                if (strcmp(device_methods[i].member, sd_bus_message_get_member(message)) == 0)
+                        method = &device_methods[i];
+        if (!method)
+                return -EOPNOTSUPP;
+
+        r = device_operation_new(message, userdata, method->kind, &op, NULL, error);
         if (r < 0)
                 return r;
-        r = read_table(message, op, error);
-        if (r < 0) {
-                operation_free(op);
-                return r;
+        if (method->takes_table) {
+                r = read_table(message, op, error);
+                if (r < 0) {
+                        operation_free(op);
+                        return r;
+                }
         }
-        return finish_method(message, op, (const OptionSpec[]) { { "read-only", 'b', &op->read_only } }, 1, error);
-}
-
-int method_reload(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Operation *op;
-        int r;
-
-        r = device_operation_new(message, userdata, OPERATION_RELOAD, &op, NULL, error);
-        if (r < 0)
-                return r;
-        r = read_table(message, op, error);
-        if (r < 0) {
-                operation_free(op);
-                return r;
-        }
-        return finish_method(message, op, (const OptionSpec[]) {
-                { "read-only", 'b', &op->read_only },
-                { "noflush", 'b', &op->noflush },
-                { "nolockfs", 'b', &op->nolockfs },
-        }, 3, error);
-}
-
-int method_clear_inactive(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Operation *op;
-        int r;
-
-        r = device_operation_new(message, userdata, OPERATION_CLEAR_INACTIVE, &op, NULL, error);
-        if (r < 0)
-                return r;
-        return finish_method(message, op, NULL, 0, error);
-}
-
-int method_suspend(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Operation *op;
-        int r;
-
-        r = device_operation_new(message, userdata, OPERATION_SUSPEND, &op, NULL, error);
-        if (r < 0)
-                return r;
-        return finish_method(message, op, (const OptionSpec[]) {
-                { "noflush", 'b', &op->noflush },
-                { "nolockfs", 'b', &op->nolockfs },
-        }, 2, error);
-}
-
-int method_resume(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Operation *op;
-        int r;
-
-        r = device_operation_new(message, userdata, OPERATION_RESUME, &op, NULL, error);
-        if (r < 0)
-                return r;
-        return finish_method(message, op, NULL, 0, error);
-}
-
-int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Operation *op;
-        int r;
-
-        r = device_operation_new(message, userdata, OPERATION_REMOVE, &op, NULL, error);
-        if (r < 0)
-                return r;
-        return finish_method(message, op, (const OptionSpec[]) {
-                { "retry", 'b', &op->retry },
-                { "deferred", 'b', &op->deferred },
-                { "force", 'b', &op->force },
-        }, 3, error);
+        for (; n_flags < ELEMENTSOF(method->flags) && method->flags[n_flags].key; n_flags++)
+                flags[n_flags] = (OptionSpec) { method->flags[n_flags].key, 'b', (char *) op + method->flags[n_flags].offset };
+        return finish_method(message, op, flags, n_flags, error);
 }
 
 int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *error) {

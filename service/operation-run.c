@@ -37,6 +37,11 @@ static const char *error_for_errno(int r) {
         }
 }
 
+/* EINVAL from a table load: the kernel said which row and why, in its log only. */
+static const char *table_error_hint(int r) {
+        return r == -EINVAL ? " (the kernel log says which row and why)" : "";
+}
+
 _printf_(3, 4)
 static void fail(Operation *op, const char *error_name, const char *format, ...) {
         va_list ap;
@@ -127,7 +132,7 @@ static void create_roll_back(Operation *op, int fd, const char *step, int error)
         }
         await_dm_uevent(op, &result);
         fail(op, error_for_errno(error), "%s of %s failed: %s%s; the device was removed again.",
-             step, op->label, strerror(-error), error == -EINVAL ? " (the kernel log says which row and why)" : "");
+             step, op->label, strerror(-error), table_error_hint(error));
 }
 
 static void run_create(Operation *op, int fd) {
@@ -175,7 +180,7 @@ static void run_load(Operation *op, int fd) {
         r = dm_ops_load(fd, op->devnum, op->rows, op->n_rows, op->read_only);
         if (r < 0)
                 return fail(op, error_for_errno(r), "Loading a table into %s failed: %s%s; nothing changed.", op->label,
-                            strerror(-r), r == -EINVAL ? " (the kernel log says which row and why)" : "");
+                            strerror(-r), table_error_hint(r));
         done(op, "Loaded a table into the inactive slot of %s", op->label);
 }
 
@@ -206,7 +211,7 @@ static void run_reload(Operation *op, int fd) {
         r = dm_ops_load(fd, op->devnum, op->rows, op->n_rows, op->read_only);
         if (r < 0)
                 return fail(op, error_for_errno(r), "Loading the new table of %s failed: %s%s; nothing changed.", op->label,
-                            strerror(-r), r == -EINVAL ? " (the kernel log says which row and why)" : "");
+                            strerror(-r), table_error_hint(r));
         if (!was_suspended) {
                 r = dm_ops_suspend(fd, op->devnum, op->noflush, op->nolockfs);
                 if (r < 0) {

@@ -21,26 +21,6 @@
 static char *loops[8];
 static VmDaemon *daemon_under_test;
 
-/* "START LEN TYPE PARAMS" lines, dmsetup's table syntax, as an a(ttss). */
-static GVariant *table_new(const char *text) {
-        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-        GVariantBuilder b;
-
-        g_variant_builder_init(&b, G_VARIANT_TYPE("a(ttss)"));
-        for (unsigned i = 0; lines[i]; i++) {
-                guint64 start, length;
-                char type[64];
-                int consumed = 0;
-
-                if (!lines[i][0])
-                        continue;
-                g_assert_cmpint(sscanf(lines[i], "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %63s %n",
-                                       &start, &length, type, &consumed), ==, 3);
-                g_variant_builder_add(&b, "(ttss)", start, length, type, lines[i] + consumed);
-        }
-        return g_variant_builder_end(&b);
-}
-
 static GVariant *no_options(void) {
         return g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0);
 }
@@ -55,7 +35,7 @@ static char *create(const char *name, const char *uuid, const char *table, const
         char *path;
 
         reply = vm_call(DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "Create",
-                        g_variant_new("(ss@a(ttss)@a{sv})", name, uuid, table_new(table), options_new(options)),
+                        g_variant_new("(ss@a(ttss)@a{sv})", name, uuid, vm_table_variant(table), options_new(options)),
                         "(o)", error);
         if (!reply)
                 return NULL;
@@ -201,7 +181,7 @@ static void test_life_cycle(void) {
         g_assert_false(bool_property("dmbus-life", "Suspended"));
 
         /* Load: the inactive slot only. */
-        device_call_ok("dmbus-life", "Load", g_variant_new("(@a(ttss)@a{sv})", table_new("0 8192 zero"), no_options()));
+        device_call_ok("dmbus-life", "Load", g_variant_new("(@a(ttss)@a{sv})", vm_table_variant("0 8192 zero"), no_options()));
         g_assert_true(bool_property("dmbus-life", "InactiveTable"));
         g_autofree char *inactive = vm_sh("dmsetup table --inactive dmbus-life");
         g_assert_cmpstr(inactive, ==, "0 8192 zero");
@@ -217,11 +197,11 @@ static void test_life_cycle(void) {
         g_assert_false(bool_property("dmbus-life", "Suspended"));
 
         /* Load then Resume swaps the table in. */
-        device_call_ok("dmbus-life", "Load", g_variant_new("(@a(ttss)@a{sv})", table_new("0 4096 zero"), no_options()));
+        device_call_ok("dmbus-life", "Load", g_variant_new("(@a(ttss)@a{sv})", vm_table_variant("0 4096 zero"), no_options()));
         device_call_ok("dmbus-life", "Resume", g_variant_new("(@a{sv})", no_options()));
         assert_table("dmbus-life", "0 4096 zero |");
 
-        device_call_ok("dmbus-life", "Reload", g_variant_new("(@a(ttss)@a{sv})", table_new(table), no_options()));
+        device_call_ok("dmbus-life", "Reload", g_variant_new("(@a(ttss)@a{sv})", vm_table_variant(table), no_options()));
         assert_table("dmbus-life", NULL);
         g_assert_false(bool_property("dmbus-life", "Suspended"));
         g_assert_false(bool_property("dmbus-life", "InactiveTable"));
@@ -418,9 +398,9 @@ static void test_invalid_input(void) {
                 { "SetUUID", g_variant_new("(s@a{sv})", long_uuid, no_options()), "InvalidArgument" },
                 { "SendMessage", g_variant_new("(ts@a{sv})", (guint64) 0, "", no_options()), "InvalidArgument" },
                 { "SendMessage", g_variant_new("(ts@a{sv})", (guint64) 0, "two\nlines", no_options()), "InvalidArgument" },
-                { "Load", g_variant_new("(@a(ttss)@a{sv})", table_new("0 8 zero\n4 8 zero"), no_options()), "InvalidArgument" },
-                { "Load", g_variant_new("(@a(ttss)@a{sv})", table_new("0 8 nosuchtarget"), no_options()), "NotSupported" },
-                { "Reload", g_variant_new("(@a(ttss)@a{sv})", table_new(""), no_options()), "InvalidArgument" },
+                { "Load", g_variant_new("(@a(ttss)@a{sv})", vm_table_variant("0 8 zero\n4 8 zero"), no_options()), "InvalidArgument" },
+                { "Load", g_variant_new("(@a(ttss)@a{sv})", vm_table_variant("0 8 nosuchtarget"), no_options()), "NotSupported" },
+                { "Reload", g_variant_new("(@a(ttss)@a{sv})", vm_table_variant(""), no_options()), "InvalidArgument" },
                 { "Suspend", g_variant_new("(@a{sv})", options_new("{'noflush': <1>}")), "InvalidArgument" },
                 { "Remove", g_variant_new("(@a{sv})", options_new("{'later': <true>}")), "InvalidArgument" },
                 { "Resume", g_variant_new("(@a{sv})", options_new("{'auth.no_user_interaction': <'no'>}")), "InvalidArgument" },

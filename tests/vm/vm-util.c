@@ -282,11 +282,11 @@ void vm_loop_free(const char *loop) {
 }
 
 /* "START LEN TYPE PARAMS" lines from dmsetup into a(ttss) text, for comparison with ours. */
-char *vm_dmsetup_targets(const char *command, const char *name) {
-        g_autofree char *out = vm_sh("dmsetup %s %s", command, name);
-        g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
-        g_autoptr(GString) s = g_string_new(NULL);
+GVariant *vm_table_variant(const char *text) {
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        GVariantBuilder b;
 
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a(ttss)"));
         for (unsigned i = 0; lines[i]; i++) {
                 guint64 start, length;
                 char type[64];
@@ -295,10 +295,16 @@ char *vm_dmsetup_targets(const char *command, const char *name) {
                 if (!lines[i][0])
                         continue;
                 g_assert_cmpint(sscanf(lines[i], "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %63s %n", &start, &length, type, &consumed), ==, 3);
-                g_string_append_printf(s, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %s %s|", start, length, type,
-                                       g_strchomp(lines[i] + consumed));
+                g_variant_builder_add(&b, "(ttss)", start, length, type, lines[i] + consumed);
         }
-        return g_string_free(g_steal_pointer(&s), FALSE);
+        return g_variant_builder_end(&b);
+}
+
+char *vm_dmsetup_targets(const char *command, const char *name) {
+        g_autofree char *out = vm_sh("dmsetup %s %s", command, name);
+        g_autoptr(GVariant) table = g_variant_ref_sink(vm_table_variant(out));
+
+        return vm_bus_targets(table);
 }
 
 char *vm_bus_targets(GVariant *targets) {

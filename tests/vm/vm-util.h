@@ -54,6 +54,8 @@ void vm_assert_object_matches_contract(const char *path, const char *interface);
 char *vm_loop_new(unsigned size_mib);
 void vm_loop_free(const char *loop);
 
+/* Lines of dmsetup's table syntax, "START LEN TYPE PARAMS", as a floating a(ttss). */
+GVariant *vm_table_variant(const char *text);
 /* Tables as comparable text, "START LEN TYPE PARAMS|" per row: from `dmsetup COMMAND NAME`, and
  * from an a(ttss) of ours (trailing blanks cut, as dmsetup's lines lose them). */
 char *vm_dmsetup_targets(const char *command, const char *name);
