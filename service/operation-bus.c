@@ -175,7 +175,7 @@ static int authorize_and_submit(Operation *op, const CommonOptions *c) {
 
 /* Reads the options (the method's own, then the common ones), checks them, and submits. */
 static int finish_method(sd_bus_message *message, Operation *op_owned, const OptionSpec *own, size_t n_own,
-                                sd_bus_error *error) {
+                         sd_bus_error *error) {
         _cleanup_(operation_freep) Operation *op = op_owned;
         CommonOptions c = { .udev_timeout_msec = UDEV_TIMEOUT_MSEC_DEFAULT };
         OptionSpec specs[n_own + 2];

@@ -126,9 +126,9 @@ static void operation_answer(Operation *op) {
                 operation_fail(op, DMBUS_ERROR_TIMEOUT,
                                "%s, but udev did not report the device processed within %" PRIu64 " ms: its links in /dev "
                                "may be missing or stale. Is systemd-udevd running?",
-                               op->description, op->udev_timeout_usec / 1000);
+                               op->description ?: "It was done", op->udev_timeout_usec / 1000);
         else {
-                log_outcome(op, op->description);
+                log_outcome(op, op->description ?: "done");
                 (void) reply_success(op);
                 operation_free(op);
         }

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+int bus_connect(sd_bus **ret) {
+        int r = sd_bus_open_system(ret);
+
+        if (r < 0) {
+                fprintf(stderr, "dmbusctl: cannot connect to the system bus: %s\n", strerror(-r));
+                return -EXIT_NO_SERVICE;
+        }
+        return 0;
+}
+
+int usage_error(const char *format, ...) {
+        va_list ap;
+
+        fputs("dmbusctl: ", stderr);
+        va_start(ap, format);
+        vfprintf(stderr, format, ap);
+        va_end(ap);
+        fputs(" (see --help)\n", stderr);
+        return EXIT_USAGE;
+}
+
+static const struct {
+        const char *name;
+        int code;
+} error_codes[] = {
+        { ERROR_PREFIX "NotFound", EXIT_NOT_FOUND },
+        { ERROR_PREFIX "InvalidArgument", EXIT_INVALID_ARGUMENT },
+        { ERROR_PREFIX "AlreadyExists", EXIT_ALREADY_EXISTS },
+        { ERROR_PREFIX "Busy", EXIT_BUSY },
+        { ERROR_PREFIX "NotAuthorized", EXIT_NOT_AUTHORIZED },
+        { ERROR_PREFIX "Timeout", EXIT_TIMEOUT },
+        { ERROR_PREFIX "NotSupported", EXIT_NOT_SUPPORTED },
+        { ERROR_PREFIX "Failed", EXIT_FAILED },
+        { "org.freedesktop.DBus.Error.ServiceUnknown", EXIT_NO_SERVICE },
+        { "org.freedesktop.DBus.Error.NameHasNoOwner", EXIT_NO_SERVICE },
+        { "org.freedesktop.DBus.Error.AccessDenied", EXIT_NOT_AUTHORIZED },
+        { "org.freedesktop.DBus.Error.UnknownObject", EXIT_NOT_FOUND },
+};
+
+int bus_error_exit(const sd_bus_error *error, int r) {
+        if (!sd_bus_error_is_set(error)) {
+                fprintf(stderr, "dmbusctl: %s\n", strerror(-r));
+                return EXIT_FAILED;
+        }
+        fprintf(stderr, "dmbusctl: %s\n", error->message ?: error->name);
+        for (size_t i = 0; i < sizeof(error_codes) / sizeof(error_codes[0]); i++)
+                if (sd_bus_error_has_name(error, error_codes[i].name))
+                        return error_codes[i].code;
+        return EXIT_FAILED;
+}
+
+static bool is_devnum(const char *s, unsigned *maj, unsigned *min) {
+        int consumed = 0;
+
+        return sscanf(s, "%u:%u%n", maj, min, &consumed) == 2 && s[consumed] == 0 && s[0] >= '0' && s[0] <= '9';
+}
+
+static int call_resolve(sd_bus *bus, const char *method, sd_bus_error *error, char **ret_path, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+        const char *path;
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &call, SERVICE, MANAGER_PATH, MANAGER_IFACE, method);
+        if (r < 0)
+                return r;
+        va_start(ap, types);
+        r = sd_bus_message_appendv(call, types, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        r = sd_bus_call(bus, call, 0, error, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return r;
+        *ret_path = strdup(path);
+        return *ret_path ? 0 : -ENOMEM;
+}
+
+/* Returns 0, or an exit code (negated) after saying what went wrong. */
+int resolve_device(sd_bus *bus, const char *device, char **ret_path) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        unsigned maj, min;
+        int r;
+
+        if (strncmp(device, ROOT_PATH "/", strlen(ROOT_PATH "/")) == 0) {
+                *ret_path = strdup(device);
+                return *ret_path ? 0 : -EXIT_FAILED;
+        }
+        if (device[0] == '/')
+                r = call_resolve(bus, "ResolvePath", &error, ret_path, "s", device);
+        else if (is_devnum(device, &maj, &min))
+                r = call_resolve(bus, "ResolveDevNum", &error, ret_path, "uu", maj, min);
+        else {
+                /* A name, or else a UUID. */
+                r = call_resolve(bus, "ResolveName", &error, ret_path, "s", device);
+                if (r < 0 && sd_bus_error_has_name(&error, ERROR_PREFIX "NotFound")) {
+                        _cleanup_(sd_bus_error_free) sd_bus_error by_uuid = SD_BUS_ERROR_NULL;
+
+                        r = call_resolve(bus, "ResolveUUID", &by_uuid, ret_path, "s", device);
+                        if (r < 0 && !sd_bus_error_has_name(&by_uuid, ERROR_PREFIX "NotFound"))
+                                return -bus_error_exit(&by_uuid, r);
+                        if (r < 0) {
+                                sd_bus_error_free(&error);
+                                sd_bus_error_setf(&error, ERROR_PREFIX "NotFound",
+                                                  "No device-mapper device is named \"%s\", nor has it as its UUID.", device);
+                        }
+                }
+        }
+        if (r < 0)
+                return -bus_error_exit(&error, r);
+        return 0;
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "ctl.h"
+
+/* Every signal of the service, one line each as it arrives: devices added and removed, changed
+ * properties with their new values, DM events. */
+
+static void line_start(const char *signal, const char *path) {
+        char now[32];
+
+        timestamp_now(now);
+        if (arg_json) {
+                printf("{\"time\": \"%s\", \"signal\": \"%s\", \"path\": ", now, signal);
+                json_string(stdout, path);
+        } else
+                printf("%s %s %s", now, signal, path);
+}
+
+/* InterfacesAdded (oa{sa{sv}}): the new object's properties. */
+static int print_added(sd_bus_message *m) {
+        const char *path;
+        int r;
+
+        r = sd_bus_message_read(m, "o", &path);
+        if (r < 0)
+                return r;
+        line_start("added", path);
+        printf(arg_json ? ", \"interfaces\": " : " ");
+        return value_print(m, stdout, arg_json, "");
+}
+
+/* InterfacesRemoved (oas). */
+static int print_removed(sd_bus_message *m) {
+        const char *path;
+        int r;
+
+        r = sd_bus_message_read(m, "o", &path);
+        if (r < 0)
+                return r;
+        line_start("removed", path);
+        return 0;
+}
+
+/* PropertiesChanged (sa{sv}as): the new values. */
+static int print_changed(sd_bus_message *m) {
+        const char *interface;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &interface);
+        if (r < 0)
+                return r;
+        line_start("changed", sd_bus_message_get_path(m));
+        if (arg_json) {
+                printf(", \"interface\": ");
+                json_string(stdout, interface);
+                printf(", \"properties\": ");
+        } else
+                printf(" %s ", strrchr(interface, '.') + 1);
+        return value_print(m, stdout, arg_json, "");
+}
+
+/* Event (u): the device's DM event counter. */
+static int print_event(sd_bus_message *m) {
+        uint32_t event_nr;
+        int r;
+
+        r = sd_bus_message_read(m, "u", &event_nr);
+        if (r < 0)
+                return r;
+        line_start("event", sd_bus_message_get_path(m));
+        printf(arg_json ? ", \"event_nr\": %u" : " event_nr=%u", event_nr);
+        return 0;
+}
+
+static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        static const struct {
+                const char *member;
+                int (*print)(sd_bus_message *m);
+        } printers[] = {
+                { "InterfacesAdded", print_added },
+                { "InterfacesRemoved", print_removed },
+                { "PropertiesChanged", print_changed },
+                { "Event", print_event },
+        };
+        int r;
+
+        for (size_t i = 0; i < sizeof(printers) / sizeof(printers[0]); i++)
+                if (strcmp(sd_bus_message_get_member(m), printers[i].member) == 0) {
+                        r = printers[i].print(m);
+                        printf(arg_json ? "}\n" : "\n");
+                        fflush(stdout);
+                        if (r < 0)
+                                fprintf(stderr, "dmbusctl: cannot read a %s signal: %s\n", printers[i].member, strerror(-r));
+                        return 0;
+                }
+        return 0;
+}
+
+static int help_monitor(void) {
+        printf("dmbusctl monitor [--json]\n\n"
+               "Prints each signal of the service as it arrives, one line each, with a UTC timestamp:\n"
+               "added PATH PROPERTIES, removed PATH, changed PATH INTERFACE NEW-VALUES, event PATH event_nr=N.\n"
+               "Runs until interrupted.\n\n"
+               "  --json   one JSON object per line\n");
+        return 0;
+}
+
+int verb_monitor(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "json", no_argument, NULL, 'j' },
+                { "no-ask-password", no_argument, NULL, 'P' },
+                {}
+        };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': return help_monitor();
+                case 'j': arg_json = true; break;
+                case 'P': break;
+                default: return EXIT_USAGE;
+                }
+        if (optind < argc)
+                return usage_error("monitor takes no arguments");
+        r = bus_connect(&bus);
+        if (r < 0)
+                return -r;
+        r = sd_bus_add_match(bus, NULL, "type='signal',sender='" SERVICE "',path_namespace='" ROOT_PATH "'", on_signal, NULL);
+        if (r < 0) {
+                fprintf(stderr, "dmbusctl: cannot subscribe to the service's signals: %s\n", strerror(-r));
+                return EXIT_FAILED;
+        }
+        /* The match is in place once the bus said so: a line on stderr tells scripts to go on. */
+        fprintf(stderr, "Monitoring " SERVICE ".\n");
+        for (;;) {
+                r = sd_bus_process(bus, NULL);
+                if (r > 0)
+                        continue;
+                if (r >= 0)
+                        r = sd_bus_wait(bus, UINT64_MAX);
+                if (r < 0) {
+                        fprintf(stderr, "dmbusctl: lost the bus: %s\n", strerror(-r));
+                        return EXIT_FAILED;
+                }
+        }
+}

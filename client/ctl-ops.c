@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+/* The mapping operations: each is one method call, with its flags as the options dict. */
+
+typedef struct Verb {
+        const char *name;
+        const char *method;             /* on the Device, or Create on the Manager */
+        const char *arguments;          /* for --help */
+        const char *summary;
+        unsigned n_args;                /* positional arguments, DEVICE (or NAME) included */
+        bool takes_table;
+        const char *flags[3];           /* boolean options, named as the service names them */
+} Verb;
+
+static const Verb verbs[] = {
+        { "create", "Create", "NAME [--uuid UUID] (--table LINE... | --table-file FILE) [--read-only] [--inactive]",
+          "Create a device, load its table and (unless --inactive) resume it.", 1, true, { "read-only" } },
+        { "load", "Load", "DEVICE (--table LINE... | --table-file FILE) [--read-only]",
+          "Load a table into the inactive slot.", 1, true, { "read-only" } },
+        { "reload", "Reload", "DEVICE (--table LINE... | --table-file FILE) [--read-only] [--noflush] [--nolockfs]",
+          "Load, suspend and resume as one step.", 1, true, { "read-only", "noflush", "nolockfs" } },
+        { "clear", "ClearInactive", "DEVICE", "Drop the inactive table.", 1, false, {} },
+        { "suspend", "Suspend", "DEVICE [--noflush] [--nolockfs]", "Suspend the device.", 1, false, { "noflush", "nolockfs" } },
+        { "resume", "Resume", "DEVICE", "Resume the device, swapping in its inactive table if any.", 1, false, {} },
+        { "remove", "Remove", "DEVICE [--retry] [--deferred] [--force]", "Remove the device.", 1, false, { "retry", "deferred", "force" } },
+        { "rename", "Rename", "DEVICE NEW_NAME", "Rename the device.", 2, false, {} },
+        { "set-uuid", "SetUUID", "DEVICE UUID", "Set the UUID of a device that has none.", 2, false, {} },
+        { "message", "SendMessage", "DEVICE SECTOR MESSAGE", "Send a message to the target at SECTOR; print its reply.", 3, false, {} },
+};
+
+typedef struct TableRow {
+        uint64_t start, length;
+        char type[64];
+        char *params;
+} TableRow;
+
+typedef struct Table {
+        TableRow *rows;
+        size_t n;
+} Table;
+
+static void table_done(Table *t) {
+        for (size_t i = 0; i < t->n; i++)
+                free(t->rows[i].params);
+        free(t->rows);
+}
+
+/* One line of dmsetup's table syntax: START LENGTH TYPE [PARAMETERS]. Blank lines and # comments
+ * are skipped. */
+static int table_add_line(Table *t, const char *line, const char *where) {
+        uint64_t start, length;
+        char type[64];
+        int consumed = 0;
+        TableRow *grown;
+
+        line += strspn(line, " \t");
+        if (!line[0] || line[0] == '#' || line[0] == '\n')
+                return 0;
+        if (sscanf(line, "%" SCNu64 " %" SCNu64 " %63s%n", &start, &length, type, &consumed) != 3) {
+                fprintf(stderr, "dmbusctl: %s: \"%s\" is not START LENGTH TYPE [PARAMETERS]\n", where, line);
+                return -EXIT_USAGE;
+        }
+        grown = realloc(t->rows, (t->n + 1) * sizeof(TableRow));
+        if (!grown)
+                return -EXIT_FAILED;
+        t->rows = grown;
+        line += consumed;
+        line += strspn(line, " \t");
+        t->rows[t->n] = (TableRow) { .start = start, .length = length, .params = strndup(line, strcspn(line, "\n")) };
+        snprintf(t->rows[t->n].type, sizeof(t->rows[t->n].type), "%s", type);
+        if (!t->rows[t->n].params)
+                return -EXIT_FAILED;
+        t->n++;
+        return 0;
+}
+
+static int table_add_file(Table *t, const char *path) {
+        FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+        char *line = NULL;
+        size_t size = 0;
+        int r = 0;
+
+        if (!f) {
+                fprintf(stderr, "dmbusctl: cannot open %s: %s\n", path, strerror(errno));
+                return -EXIT_USAGE;
+        }
+        while (r >= 0 && getline(&line, &size, f) >= 0)
+                r = table_add_line(t, line, path);
+        free(line);
+        if (f != stdin)
+                fclose(f);
+        return r;
+}
+
+static int append_table(sd_bus_message *m, const Table *t) {
+        int r = sd_bus_message_open_container(m, 'a', "(ttss)");
+
+        for (size_t i = 0; r >= 0 && i < t->n; i++)
+                r = sd_bus_message_append(m, "(ttss)", t->rows[i].start, t->rows[i].length, t->rows[i].type, t->rows[i].params);
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
+static int append_options(sd_bus_message *m, const Verb *verb, const bool *flags, bool inactive) {
+        int r = sd_bus_message_open_container(m, 'a', "{sv}");
+
+        for (size_t i = 0; r >= 0 && i < 3 && verb->flags[i]; i++)
+                if (flags[i])
+                        r = sd_bus_message_append(m, "{sv}", verb->flags[i], "b", 1);
+        if (r >= 0 && inactive)
+                r = sd_bus_message_append(m, "{sv}", "activate", "b", 0);
+        if (r >= 0 && !arg_ask_password)
+                r = sd_bus_message_append(m, "{sv}", "auth.no_user_interaction", "b", 1);
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
+static int help_verb(const Verb *verb) {
+        printf("dmbusctl %s %s\n\n%s\n", verb->name, verb->arguments, verb->summary);
+        if (verb->takes_table)
+                printf("\n  --table LINE       one target, \"START LENGTH TYPE PARAMETERS\" (again for more)\n"
+                       "  --table-file FILE  targets in dmsetup's table syntax, one per line (- for stdin)\n");
+        if (strcmp(verb->name, "create") == 0)
+                printf("  --uuid UUID        the device's UUID\n"
+                       "  --inactive         leave the table inactive and the device not resumed\n");
+        for (size_t i = 0; i < 3 && verb->flags[i]; i++)
+                printf("  --%s\n", verb->flags[i]);
+        printf("  --no-ask-password  do not ask for a password (polkit)\n");
+        if (strcmp(verb->name, "create") != 0)
+                printf("\nDEVICE is a DM name, a UUID, MAJ:MIN, a path in /dev, or an object path.\n");
+        return 0;
+}
+
+int verb_operation(int argc, char *argv[]) {
+        enum { OPT_TABLE = 0x100, OPT_TABLE_FILE, OPT_UUID, OPT_INACTIVE, OPT_NO_ASK, OPT_FLAG0 };
+        struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "table", required_argument, NULL, OPT_TABLE },
+                { "table-file", required_argument, NULL, OPT_TABLE_FILE },
+                { "uuid", required_argument, NULL, OPT_UUID },
+                { "inactive", no_argument, NULL, OPT_INACTIVE },
+                { "no-ask-password", no_argument, NULL, OPT_NO_ASK },
+                {}, {}, {}, {},
+        };
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(freep) char *path = NULL;
+        _cleanup_(table_done) Table table = {};
+        const Verb *verb = NULL;
+        bool flags[3] = {}, inactive = false;
+        const char *uuid = "";
+        int c, r = 0;
+
+        for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]) && !verb; i++)
+                if (strcmp(verbs[i].name, argv[0]) == 0)
+                        verb = &verbs[i];
+        if (!verb)
+                return usage_error("unknown command \"%s\"", argv[0]);
+        for (size_t i = 0; i < 3 && verb->flags[i]; i++)
+                options[6 + i] = (struct option) { verb->flags[i], no_argument, NULL, OPT_FLAG0 + (int) i };
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                bool create = strcmp(verb->name, "create") == 0;
+
+                if (c == 'h')
+                        return help_verb(verb);
+                if (c >= OPT_FLAG0 && c < OPT_FLAG0 + 3)
+                        flags[c - OPT_FLAG0] = true;
+                else if ((c == OPT_TABLE || c == OPT_TABLE_FILE) && verb->takes_table)
+                        r = c == OPT_TABLE ? table_add_line(&table, optarg, "--table") : table_add_file(&table, optarg);
+                else if (c == OPT_UUID && create)
+                        uuid = optarg;
+                else if (c == OPT_INACTIVE && create)
+                        inactive = true;
+                else if (c == OPT_NO_ASK)
+                        arg_ask_password = false;
+                else
+                        return usage_error("%s does not take that option", verb->name);
+                if ((c == OPT_TABLE || c == OPT_TABLE_FILE) && r < 0)
+                        return -r;
+        }
+        if ((unsigned) (argc - optind) != verb->n_args)
+                return usage_error("usage: dmbusctl %s %s", verb->name, verb->arguments);
+        if (verb->takes_table && table.n == 0)
+                return usage_error("%s needs a table: --table or --table-file", verb->name);
+
+        r = bus_connect(&bus);
+        if (r < 0)
+                return -r;
+        if (strcmp(verb->name, "create") == 0)
+                r = sd_bus_message_new_method_call(bus, &call, SERVICE, MANAGER_PATH, MANAGER_IFACE, "Create");
+        else {
+                r = resolve_device(bus, argv[optind], &path);
+                if (r < 0)
+                        return -r;
+                r = sd_bus_message_new_method_call(bus, &call, SERVICE, path, DEVICE_IFACE, verb->method);
+        }
+        if (r >= 0 && strcmp(verb->name, "create") == 0)
+                r = sd_bus_message_append(call, "ss", argv[optind], uuid);
+        else if (r >= 0 && verb->n_args == 2)
+                r = sd_bus_message_append(call, "s", argv[optind + 1]);
+        else if (r >= 0 && verb->n_args == 3) {
+                char *end;
+                uint64_t sector = strtoull(argv[optind + 1], &end, 10);
+
+                if (!argv[optind + 1][0] || *end)
+                        return usage_error("SECTOR must be a number, not \"%s\"", argv[optind + 1]);
+                r = sd_bus_message_append(call, "ts", sector, argv[optind + 2]);
+        }
+        if (r >= 0 && verb->takes_table)
+                r = append_table(call, &table);
+        if (r >= 0)
+                r = append_options(call, verb, flags, inactive);
+        if (r >= 0)
+                r = sd_bus_message_set_allow_interactive_authorization(call, arg_ask_password);
+        if (r < 0) {
+                fprintf(stderr, "dmbusctl: cannot build the call: %s\n", strerror(-r));
+                return EXIT_FAILED;
+        }
+        /* Waits as long as the service does (udev, a suspend over slow I/O). */
+        r = sd_bus_call(bus, call, UINT64_MAX, &error, &reply);
+        if (r < 0)
+                return bus_error_exit(&error, r);
+
+        if (strcmp(verb->method, "Create") == 0 || strcmp(verb->method, "SendMessage") == 0) {
+                const char *out;
+
+                r = sd_bus_message_read(reply, strcmp(verb->method, "Create") == 0 ? "o" : "s", &out);
+                if (r < 0)
+                        return bus_error_exit(&error, r);
+                if (out[0])
+                        printf("%s\n", out);
+        }
+        return 0;
+}

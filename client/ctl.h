@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <systemd/sd-bus.h>
+
+/* dmbusctl: a client of dmbusd's D-Bus API, nothing more. It shares no code with the daemon, only
+ * the interface names below (dbus/org.dmbus.DeviceMapper1.xml). */
+
+#define SERVICE "org.dmbus.DeviceMapper1"
+#define ROOT_PATH "/org/dmbus/DeviceMapper1"
+#define MANAGER_PATH ROOT_PATH "/Manager"
+#define MANAGER_IFACE SERVICE ".Manager"
+#define BLOCK_IFACE SERVICE ".Block"
+#define DEVICE_IFACE SERVICE ".Device"
+#define ERROR_PREFIX SERVICE ".Error."
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+
+/* Exit codes, one per kind of error the service names (dmbusctl(1) lists them). */
+enum {
+        EXIT_FAILED = 1,                /* Failed, or anything else that went wrong */
+        EXIT_USAGE = 2,                 /* a command line dmbusctl itself cannot use */
+        EXIT_NOT_FOUND = 3,
+        EXIT_INVALID_ARGUMENT = 4,
+        EXIT_ALREADY_EXISTS = 5,
+        EXIT_BUSY = 6,
+        EXIT_NOT_AUTHORIZED = 7,
+        EXIT_TIMEOUT = 8,
+        EXIT_NOT_SUPPORTED = 9,
+        EXIT_NO_SERVICE = 10,           /* dmbusd is not reachable */
+};
+
+/* Options every command may take. */
+extern bool arg_json;
+extern bool arg_ask_password;
+
+/* ctl-bus.c */
+int bus_connect(sd_bus **ret);
+/* Prints "dmbusctl: MESSAGE" for a failed call and returns the exit code for its kind. */
+int bus_error_exit(const sd_bus_error *error, int r);
+/* DEVICE as a name, a UUID, MAJ:MIN, a /dev path, or an object path, resolved by the service. */
+int resolve_device(sd_bus *bus, const char *device, char **ret_path);
+int usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* ctl-print.c */
+/* Reads the next complete value from m and prints it: text (arrays one element per line, each
+ * continuation line starting with indent), or JSON. */
+int value_print(sd_bus_message *m, FILE *f, bool json, const char *indent);
+void json_string(FILE *f, const char *s);
+/* "32.0M": binary units, as lsblk prints them. */
+void size_human(uint64_t bytes, char buf[static 16]);
+/* The time now, ISO 8601 in UTC with microseconds. */
+void timestamp_now(char buf[static 32]);
+
+/* The commands. argv[0] is the command's name. */
+int verb_tree(int argc, char *argv[]);
+int verb_info(int argc, char *argv[]);
+int verb_resolve(int argc, char *argv[]);
+int verb_monitor(int argc, char *argv[]);
+int verb_operation(int argc, char *argv[]);     /* create, load, reload, ... message */
