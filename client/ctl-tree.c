@@ -468,15 +468,16 @@ static int help_resolve(void) {
         return 0;
 }
 
-/* info and resolve: one DEVICE argument, --json for info. */
-static int parse_device_argument(int argc, char *argv[], int (*help)(void), bool json_allowed, const char **ret) {
+/* info and resolve: one DEVICE argument (--json for info), resolved through the service. Returns
+ * 0 with the bus and the path, -1 when --help was printed, or an exit code. */
+static int open_device(int argc, char *argv[], int (*help)(void), bool json_allowed, sd_bus **ret_bus, char **ret_path) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "json", no_argument, NULL, 'j' },
                 { "no-ask-password", no_argument, NULL, 'P' },
                 {}
         };
-        int c;
+        int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -491,25 +492,21 @@ static int parse_device_argument(int argc, char *argv[], int (*help)(void), bool
                 }
         if (argc - optind != 1)
                 return usage_error("%s takes one DEVICE", argv[0]);
-        *ret = argv[optind];
-        return 0;
+        r = bus_connect(ret_bus);
+        if (r >= 0)
+                r = resolve_device(*ret_bus, argv[optind], ret_path);
+        return r < 0 ? -r : 0;
 }
 
 int verb_info(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(freep) char *path = NULL;
-        const char *device = NULL;
         bool first = true;
         int r;
 
-        r = parse_device_argument(argc, argv, help_info, true, &device);
+        r = open_device(argc, argv, help_info, true, &bus, &path);
         if (r != 0)
                 return r < 0 ? 0 : r;
-        r = bus_connect(&bus);
-        if (r >= 0)
-                r = resolve_device(bus, device, &path);
-        if (r < 0)
-                return -r;
         if (arg_json) {
                 printf("{\"path\": ");
                 json_string(stdout, path);
@@ -529,17 +526,11 @@ int verb_info(int argc, char *argv[]) {
 int verb_resolve(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(freep) char *path = NULL;
-        const char *device = NULL;
         int r;
 
-        r = parse_device_argument(argc, argv, help_resolve, false, &device);
+        r = open_device(argc, argv, help_resolve, false, &bus, &path);
         if (r != 0)
                 return r < 0 ? 0 : r;
-        r = bus_connect(&bus);
-        if (r >= 0)
-                r = resolve_device(bus, device, &path);
-        if (r < 0)
-                return -r;
         printf("%s\n", path);
         return 0;
 }

@@ -12,27 +12,34 @@ static char *loops[3];
 static VmDaemon *daemon_under_test;
 static const char *ctl, *flatten;
 
+static char *ctl_v(gboolean keep_status, const char *format, va_list ap) {
+        g_autofree char *args = g_strdup_vprintf(format, ap);
+
+        return keep_status ? vm_sh("%s %s 2>&1; echo exit=$?", ctl, args) : vm_sh("%s %s", ctl, args);
+}
+
 /* Runs dmbusctl ARGS, with its stdout and stderr together and "exit=N" as the last line. */
 G_GNUC_PRINTF(1, 2)
 static char *run_ctl(const char *format, ...) {
-        g_autofree char *args = NULL;
         va_list ap;
+        char *out;
 
         va_start(ap, format);
-        args = g_strdup_vprintf(format, ap);
+        out = ctl_v(TRUE, format, ap);
         va_end(ap);
-        return vm_sh("%s %s 2>&1; echo exit=$?", ctl, args);
+        return out;
 }
 
+/* Runs dmbusctl ARGS, which must succeed; its stdout. */
 G_GNUC_PRINTF(1, 2)
 static char *ctl_ok(const char *format, ...) {
-        g_autofree char *args = NULL;
         va_list ap;
+        char *out;
 
         va_start(ap, format);
-        args = g_strdup_vprintf(format, ap);
+        out = ctl_v(FALSE, format, ap);
         va_end(ap);
-        return vm_sh("%s %s", ctl, args);
+        return out;
 }
 
 static void assert_contains(const char *haystack, const char *needle) {

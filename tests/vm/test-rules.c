@@ -189,7 +189,10 @@ static void test_disabled_rules_respected(void) {
 }
 
 static void test_create_remove_cycles(void) {
-        for (unsigned i = 0; i < 100; i++) {
+        /* 100 with our rules alone; beside Debian's, which run the same cycle, 25 keep CI short. */
+        unsigned cycles = g_strcmp0(g_getenv("DMBUS_VM_DEBIAN_RULES"), "1") == 0 ? 25 : 100;
+
+        for (unsigned i = 0; i < cycles; i++) {
                 vm_do("dmsetup create dmbus-r-cycle -u DMBUS-RULES-cycle-%u --table '0 2048 zero'", i);
                 assert_link_to("/dev/mapper/dmbus-r-cycle", "dmbus-r-cycle");
                 vm_do("dmsetup remove dmbus-r-cycle");
