@@ -196,7 +196,8 @@ static void run_resume(Operation *op, int fd) {
         done(op, "Resumed %s", op->label);
 }
 
-/* Load, suspend, resume; whatever fails, the device ends with its old table or its new one, and
+/* Load, suspend, resume: it ends resumed with the new table, even if it was suspended before (the
+ * swap is a resume). Whatever fails, the device keeps its old table or has its new one, and is
  * resumed if this call suspended it. */
 static void run_reload(Operation *op, int fd) {
         DmOpsResult result = {};

@@ -172,14 +172,18 @@ static int start_worker(Operation *op) {
         return -r;
 }
 
+static void device_queue_advance(struct OperationQueue *q, Operation *done);
+
 static void start_or_answer(Operation *op) {
         int r = start_worker(op);
 
         if (r < 0) {
                 op->error_name = DMBUS_ERROR_FAILED;
-                free(op->error_message);
-                op->error_message = NULL;
-                (void) asprintf(&op->error_message, "Cannot start a worker thread: %s.", strerror(-r));
+                if (asprintf(&op->error_message, "Cannot start a worker thread: %s.", strerror(-r)) < 0)
+                        op->error_message = NULL;
+                /* Its place at the head of its device's queue goes to the next one. */
+                if (op->kind != OPERATION_CREATE)
+                        device_queue_advance(op->manager->operations, op);
                 operation_answer(op);
         }
 }

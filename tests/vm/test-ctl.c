@@ -105,7 +105,8 @@ static char *expected_tree_lines(void) {
 }
 
 static void test_tree(void) {
-        g_autofree char *out = ctl_ok("tree");
+        g_autofree char *printed = ctl_ok("tree");
+        g_autofree char *out = g_strconcat(printed, "\n", NULL);     /* every line ends in one */
         g_autofree char *top = devnum_of("ctl-top");
         g_autofree char *base = devnum_of("ctl-base");
         g_autofree char *top_line = g_strdup_printf("ctl-top (%s) 8.0M linear\n", top);
