@@ -10,6 +10,7 @@
 
 #include <libudev.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "strv.h"
 #include "udev-sysfs.h"
@@ -87,17 +88,10 @@ int udev_sysfs_monitor_receive(UdevSysfs *u, UdevEvent *ret) {
 
 static int read_u64_file(const char *path, uint64_t *ret) {
         char buf[32];
-        ssize_t n;
-        int fd;
+        ssize_t n = read_small_file(path, buf, sizeof(buf));
 
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
         if (n <= 0)
-                return n < 0 ? -errno : -EIO;
-        buf[n] = 0;
+                return n < 0 ? n : -EIO;
         *ret = strtoull(buf, NULL, 10);
         return 0;
 }
@@ -143,20 +137,12 @@ static int read_slaves(const char *syspath, dev_t **ret, size_t *ret_n) {
         while ((de = readdir(dir))) {
                 unsigned maj, min;
                 char buf[32];
-                ssize_t len;
-                int fd;
 
                 if (de->d_name[0] == '.')
                         continue;
                 snprintf(path, sizeof(path), "%s/slaves/%s/dev", syspath, de->d_name);
-                fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
+                if (read_small_file(path, buf, sizeof(buf)) <= 0)
                         continue;
-                len = read(fd, buf, sizeof(buf) - 1);
-                close(fd);
-                if (len <= 0)
-                        continue;
-                buf[len] = 0;
                 if (sscanf(buf, "%u:%u", &maj, &min) != 2)
                         continue;
 

@@ -25,6 +25,7 @@
 
 #include <libdevmapper.h>
 
+#include "fileio.h"
 #include "name-mangle.h"
 
 static const struct {
@@ -63,18 +64,10 @@ static int parse_u32(const char *s, unsigned *ret) {
 /* A sysfs attribute of the device, without its newline; NULL if it cannot be read. */
 static char *read_attr(unsigned maj, unsigned min, const char *attr) {
         char path[128], buf[512];
-        ssize_t n;
-        int fd;
 
         snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/%s", maj, min, attr);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        if (read_small_file(path, buf, sizeof(buf)) < 0)
                 return NULL;
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n < 0)
-                return NULL;
-        buf[n] = 0;
         buf[strcspn(buf, "\n")] = 0;
         return strdup(buf);
 }
@@ -162,8 +155,6 @@ static bool other_completer_installed(void) {
                 while ((de = readdir(dir))) {
                         char path[512], buf[4096];
                         bool overridden = false;
-                        ssize_t len;
-                        int fd;
 
                         if (fnmatch("*dm-notify*.rules", de->d_name, 0) != 0)
                                 continue;
@@ -175,14 +166,8 @@ static bool other_completer_installed(void) {
                                 snprintf(seen[n_seen++], sizeof(seen[0]), "%s", de->d_name);
 
                         snprintf(path, sizeof(path), "%s/%s", dirs[d], de->d_name);
-                        fd = open(path, O_RDONLY | O_CLOEXEC);
-                        if (fd < 0)
+                        if (read_small_file(path, buf, sizeof(buf)) <= 0)
                                 continue;
-                        len = read(fd, buf, sizeof(buf) - 1);
-                        close(fd);
-                        if (len <= 0)
-                                continue;
-                        buf[len] = 0;
                         if (strstr(buf, "udevcomplete")) {
                                 closedir(dir);
                                 return true;
