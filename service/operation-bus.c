@@ -194,27 +194,41 @@ static int finish_method(sd_bus_message *message, Operation *op_owned, const Opt
         return authorize_and_submit(TAKE_PTR(op), &c);
 }
 
+/* A name or UUID to give a device: well-formed, and nobody's yet (the kernel has the last word). */
+static int check_new_name(Manager *m, const char *name, sd_bus_error *error) {
+        const char *invalid = dm_name_new_invalid_reason(name);
+
+        if (invalid)
+                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
+        if (graph_get_by_name(m->graph, name))
+                return sd_bus_error_setf(error, DMBUS_ERROR_ALREADY_EXISTS, "A device named \"%s\" exists already.", name);
+        return 0;
+}
+
+static int check_new_uuid(Manager *m, const char *uuid, sd_bus_error *error) {
+        const char *invalid = dm_uuid_new_invalid_reason(uuid);
+
+        if (invalid)
+                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
+        if (graph_get_by_uuid(m->graph, uuid))
+                return sd_bus_error_setf(error, DMBUS_ERROR_ALREADY_EXISTS, "A device with the UUID \"%s\" exists already.", uuid);
+        return 0;
+}
+
 int method_create(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(operation_freep) Operation *op = NULL;
         Manager *m = userdata;
-        const char *name, *uuid, *invalid;
+        const char *name, *uuid;
         int r;
 
         r = sd_bus_message_read(message, "ss", &name, &uuid);
         if (r < 0)
                 return r;
-        invalid = dm_name_new_invalid_reason(name);
-        if (invalid)
-                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
-        if (uuid[0]) {
-                invalid = dm_uuid_new_invalid_reason(uuid);
-                if (invalid)
-                        return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
-        }
-        if (graph_get_by_name(m->graph, name))
-                return sd_bus_error_setf(error, DMBUS_ERROR_ALREADY_EXISTS, "A device named \"%s\" exists already.", name);
-        if (uuid[0] && graph_get_by_uuid(m->graph, uuid))
-                return sd_bus_error_setf(error, DMBUS_ERROR_ALREADY_EXISTS, "A device with the UUID \"%s\" exists already.", uuid);
+        r = check_new_name(m, name, error);
+        if (r >= 0 && uuid[0])
+                r = check_new_uuid(m, uuid, error);
+        if (r < 0)
+                return r;
 
         op = operation_new(m, OPERATION_CREATE, message);
         if (!op)
@@ -307,18 +321,15 @@ int method_device_operation(sd_bus_message *message, void *userdata, sd_bus_erro
 
 int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *name, *invalid;
+        const char *name;
         Operation *op;
         int r;
 
         r = sd_bus_message_read(message, "s", &name);
+        if (r >= 0)
+                r = check_new_name(m, name, error);
         if (r < 0)
                 return r;
-        invalid = dm_name_new_invalid_reason(name);
-        if (invalid)
-                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
-        if (graph_get_by_name(m->graph, name))
-                return sd_bus_error_setf(error, DMBUS_ERROR_ALREADY_EXISTS, "A device named \"%s\" exists already.", name);
         r = device_operation_new(message, m, OPERATION_RENAME, &op, NULL, error);
         if (r < 0)
                 return r;
@@ -328,19 +339,16 @@ int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *error) 
 
 int method_set_uuid(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *uuid, *invalid;
+        const char *uuid;
         BlockDevice *d;
         Operation *op;
         int r;
 
         r = sd_bus_message_read(message, "s", &uuid);
+        if (r >= 0)
+                r = check_new_uuid(m, uuid, error);
         if (r < 0)
                 return r;
-        invalid = dm_uuid_new_invalid_reason(uuid);
-        if (invalid)
-                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
-        if (graph_get_by_uuid(m->graph, uuid))
-                return sd_bus_error_setf(error, DMBUS_ERROR_ALREADY_EXISTS, "A device with the UUID \"%s\" exists already.", uuid);
         r = device_operation_new(message, m, OPERATION_SET_UUID, &op, &d, error);
         if (r < 0)
                 return r;
