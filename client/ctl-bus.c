@@ -11,9 +11,14 @@ int bus_connect(sd_bus **ret) {
 
         if (r < 0) {
                 fprintf(stderr, "dmbusctl: cannot connect to the system bus: %s\n", strerror(-r));
-                return -EXIT_NO_SERVICE;
+                return EXIT_NO_SERVICE;
         }
         return 0;
+}
+
+int failure_exit(int r, const char *what) {
+        fprintf(stderr, "dmbusctl: %s: %s\n", what, strerror(-r));
+        return EXIT_FAILED;
 }
 
 int usage_error(const char *format, ...) {
@@ -31,14 +36,14 @@ static const struct {
         const char *name;
         int code;
 } error_codes[] = {
-        { ERROR_PREFIX "NotFound", EXIT_NOT_FOUND },
-        { ERROR_PREFIX "InvalidArgument", EXIT_INVALID_ARGUMENT },
-        { ERROR_PREFIX "AlreadyExists", EXIT_ALREADY_EXISTS },
-        { ERROR_PREFIX "Busy", EXIT_BUSY },
-        { ERROR_PREFIX "NotAuthorized", EXIT_NOT_AUTHORIZED },
-        { ERROR_PREFIX "Timeout", EXIT_TIMEOUT },
-        { ERROR_PREFIX "NotSupported", EXIT_NOT_SUPPORTED },
-        { ERROR_PREFIX "Failed", EXIT_FAILED },
+        { DMBUS_ERROR_NOT_FOUND, EXIT_NOT_FOUND },
+        { DMBUS_ERROR_INVALID_ARGUMENT, EXIT_INVALID_ARGUMENT },
+        { DMBUS_ERROR_ALREADY_EXISTS, EXIT_ALREADY_EXISTS },
+        { DMBUS_ERROR_BUSY, EXIT_BUSY },
+        { DMBUS_ERROR_NOT_AUTHORIZED, EXIT_NOT_AUTHORIZED },
+        { DMBUS_ERROR_TIMEOUT, EXIT_TIMEOUT },
+        { DMBUS_ERROR_NOT_SUPPORTED, EXIT_NOT_SUPPORTED },
+        { DMBUS_ERROR_FAILED, EXIT_FAILED },
         { "org.freedesktop.DBus.Error.ServiceUnknown", EXIT_NO_SERVICE },
         { "org.freedesktop.DBus.Error.NameHasNoOwner", EXIT_NO_SERVICE },
         { "org.freedesktop.DBus.Error.AccessDenied", EXIT_NOT_AUTHORIZED },
@@ -51,7 +56,7 @@ int bus_error_exit(const sd_bus_error *error, int r) {
                 return EXIT_FAILED;
         }
         fprintf(stderr, "dmbusctl: %s\n", error->message ?: error->name);
-        for (size_t i = 0; i < sizeof(error_codes) / sizeof(error_codes[0]); i++)
+        for (size_t i = 0; i < ELEMENTSOF(error_codes); i++)
                 if (sd_bus_error_has_name(error, error_codes[i].name))
                         return error_codes[i].code;
         return EXIT_FAILED;
@@ -69,7 +74,7 @@ static int call_resolve(sd_bus *bus, const char *method, sd_bus_error *error, ch
         va_list ap;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &call, SERVICE, MANAGER_PATH, MANAGER_IFACE, method);
+        r = sd_bus_message_new_method_call(bus, &call, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, method);
         if (r < 0)
                 return r;
         va_start(ap, types);
@@ -87,15 +92,15 @@ static int call_resolve(sd_bus *bus, const char *method, sd_bus_error *error, ch
         return *ret_path ? 0 : -ENOMEM;
 }
 
-/* Returns 0, or an exit code (negated) after saying what went wrong. */
+/* Returns 0, or an exit code after saying what went wrong. */
 int resolve_device(sd_bus *bus, const char *device, char **ret_path) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         unsigned maj, min;
         int r;
 
-        if (strncmp(device, ROOT_PATH "/", strlen(ROOT_PATH "/")) == 0) {
+        if (strncmp(device, DMBUS_ROOT_PATH "/", strlen(DMBUS_ROOT_PATH "/")) == 0) {
                 *ret_path = strdup(device);
-                return *ret_path ? 0 : -EXIT_FAILED;
+                return *ret_path ? 0 : failure_exit(-ENOMEM, "cannot copy the path");
         }
         if (device[0] == '/')
                 r = call_resolve(bus, "ResolvePath", &error, ret_path, "s", device);
@@ -104,20 +109,20 @@ int resolve_device(sd_bus *bus, const char *device, char **ret_path) {
         else {
                 /* A name, or else a UUID. */
                 r = call_resolve(bus, "ResolveName", &error, ret_path, "s", device);
-                if (r < 0 && sd_bus_error_has_name(&error, ERROR_PREFIX "NotFound")) {
+                if (r < 0 && sd_bus_error_has_name(&error, DMBUS_ERROR_NOT_FOUND)) {
                         _cleanup_(sd_bus_error_free) sd_bus_error by_uuid = SD_BUS_ERROR_NULL;
 
                         r = call_resolve(bus, "ResolveUUID", &by_uuid, ret_path, "s", device);
-                        if (r < 0 && !sd_bus_error_has_name(&by_uuid, ERROR_PREFIX "NotFound"))
-                                return -bus_error_exit(&by_uuid, r);
+                        if (r < 0 && !sd_bus_error_has_name(&by_uuid, DMBUS_ERROR_NOT_FOUND))
+                                return bus_error_exit(&by_uuid, r);
                         if (r < 0) {
                                 sd_bus_error_free(&error);
-                                sd_bus_error_setf(&error, ERROR_PREFIX "NotFound",
+                                sd_bus_error_setf(&error, DMBUS_ERROR_NOT_FOUND,
                                                   "No device-mapper device is named \"%s\", nor has it as its UUID.", device);
                         }
                 }
         }
         if (r < 0)
-                return -bus_error_exit(&error, r);
+                return bus_error_exit(&error, r);
         return 0;
 }

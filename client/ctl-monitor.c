@@ -19,29 +19,31 @@ static void line_start(const char *signal, const char *path) {
                 printf("%s %s %s", now, signal, path);
 }
 
-/* InterfacesAdded (oa{sa{sv}}): the new object's properties. */
-static int print_added(sd_bus_message *m) {
+/* The ObjectManager's signals name the object first. */
+static int object_line_start(sd_bus_message *m, const char *signal) {
         const char *path;
         int r;
 
         r = sd_bus_message_read(m, "o", &path);
         if (r < 0)
                 return r;
-        line_start("added", path);
+        line_start(signal, path);
+        return 0;
+}
+
+/* InterfacesAdded (oa{sa{sv}}): the new object's properties. */
+static int print_added(sd_bus_message *m) {
+        int r = object_line_start(m, "added");
+
+        if (r < 0)
+                return r;
         printf(arg_json ? ", \"interfaces\": " : " ");
         return value_print(m, stdout, arg_json, "");
 }
 
 /* InterfacesRemoved (oas). */
 static int print_removed(sd_bus_message *m) {
-        const char *path;
-        int r;
-
-        r = sd_bus_message_read(m, "o", &path);
-        if (r < 0)
-                return r;
-        line_start("removed", path);
-        return 0;
+        return object_line_start(m, "removed");
 }
 
 /* PropertiesChanged (sa{sv}as): the new values. */
@@ -87,7 +89,7 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         };
         int r;
 
-        for (size_t i = 0; i < sizeof(printers) / sizeof(printers[0]); i++)
+        for (size_t i = 0; i < ELEMENTSOF(printers); i++)
                 if (strcmp(sd_bus_message_get_member(m), printers[i].member) == 0) {
                         r = printers[i].print(m);
                         printf(arg_json ? "}\n" : "\n");
@@ -128,15 +130,15 @@ int verb_monitor(int argc, char *argv[]) {
         if (optind < argc)
                 return usage_error("monitor takes no arguments");
         r = bus_connect(&bus);
-        if (r < 0)
-                return -r;
-        r = sd_bus_add_match(bus, NULL, "type='signal',sender='" SERVICE "',path_namespace='" ROOT_PATH "'", on_signal, NULL);
+        if (r != 0)
+                return r;
+        r = sd_bus_add_match(bus, NULL, "type='signal',sender='" DMBUS_SERVICE_NAME "',path_namespace='" DMBUS_ROOT_PATH "'", on_signal, NULL);
         if (r < 0) {
                 fprintf(stderr, "dmbusctl: cannot subscribe to the service's signals: %s\n", strerror(-r));
                 return EXIT_FAILED;
         }
         /* The match is in place once the bus said so: a line on stderr tells scripts to go on. */
-        fprintf(stderr, "Monitoring " SERVICE ".\n");
+        fprintf(stderr, "Monitoring " DMBUS_SERVICE_NAME ".\n");
         for (;;) {
                 r = sd_bus_process(bus, NULL);
                 if (r > 0)

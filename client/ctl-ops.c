@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc-util.h"
 #include "ctl.h"
 
 /* The mapping operations: each is one method call, with its flags as the options dict. */
@@ -43,7 +44,7 @@ typedef struct TableRow {
 
 typedef struct Table {
         TableRow *rows;
-        size_t n;
+        size_t n, allocated;
 } Table;
 
 static void table_done(Table *t) {
@@ -53,30 +54,27 @@ static void table_done(Table *t) {
 }
 
 /* One line of dmsetup's table syntax: START LENGTH TYPE [PARAMETERS]. Blank lines and # comments
- * are skipped. */
+ * are skipped. 0, or an exit code. */
 static int table_add_line(Table *t, const char *line, const char *where) {
         uint64_t start, length;
         char type[64];
         int consumed = 0;
-        TableRow *grown;
 
         line += strspn(line, " \t");
         if (!line[0] || line[0] == '#' || line[0] == '\n')
                 return 0;
         if (sscanf(line, "%" SCNu64 " %" SCNu64 " %63s%n", &start, &length, type, &consumed) != 3) {
                 fprintf(stderr, "dmbusctl: %s: \"%s\" is not START LENGTH TYPE [PARAMETERS]\n", where, line);
-                return -EXIT_USAGE;
+                return EXIT_USAGE;
         }
-        grown = realloc(t->rows, (t->n + 1) * sizeof(TableRow));
-        if (!grown)
-                return -EXIT_FAILED;
-        t->rows = grown;
+        if (GREEDY_REALLOC(t->rows, t->allocated, t->n + 1) < 0)
+                return failure_exit(-ENOMEM, "cannot read the table");
         line += consumed;
         line += strspn(line, " \t");
         t->rows[t->n] = (TableRow) { .start = start, .length = length, .params = strndup(line, strcspn(line, "\n")) };
         snprintf(t->rows[t->n].type, sizeof(t->rows[t->n].type), "%s", type);
         if (!t->rows[t->n].params)
-                return -EXIT_FAILED;
+                return failure_exit(-ENOMEM, "cannot read the table");
         t->n++;
         return 0;
 }
@@ -89,9 +87,9 @@ static int table_add_file(Table *t, const char *path) {
 
         if (!f) {
                 fprintf(stderr, "dmbusctl: cannot open %s: %s\n", path, strerror(errno));
-                return -EXIT_USAGE;
+                return EXIT_USAGE;
         }
-        while (r >= 0 && getline(&line, &size, f) >= 0)
+        while (r == 0 && getline(&line, &size, f) >= 0)
                 r = table_add_line(t, line, path);
         free(line);
         if (f != stdin)
@@ -136,7 +134,22 @@ static int help_verb(const Verb *verb) {
         return 0;
 }
 
-int verb_operation(int argc, char *argv[]) {
+/* What the command line asked for. */
+typedef struct Request {
+        const Verb *verb;
+        Table table;
+        bool flags[3];
+        bool inactive;
+        const char *uuid;
+        char **args;                    /* the positional arguments, verb->n_args of them */
+} Request;
+
+static void request_done(Request *req) {
+        table_done(&req->table);
+}
+
+/* 0, -1 when --help was printed, or an exit code. */
+static int parse_request(int argc, char *argv[], Request *req) {
         enum { OPT_TABLE = 0x100, OPT_TABLE_FILE, OPT_UUID, OPT_INACTIVE, OPT_NO_ASK, OPT_FLAG0 };
         struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -147,95 +160,114 @@ int verb_operation(int argc, char *argv[]) {
                 { "no-ask-password", no_argument, NULL, OPT_NO_ASK },
                 {}, {}, {}, {},
         };
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(freep) char *path = NULL;
-        _cleanup_(table_done) Table table = {};
-        const Verb *verb = NULL;
-        bool flags[3] = {}, inactive = false;
-        const char *uuid = "";
+        const Verb *verb = req->verb;
+        bool create = strcmp(verb->name, "create") == 0;
         int c, r = 0;
 
-        for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]) && !verb; i++)
-                if (strcmp(verbs[i].name, argv[0]) == 0)
-                        verb = &verbs[i];
-        if (!verb)
-                return usage_error("unknown command \"%s\"", argv[0]);
         for (size_t i = 0; i < 3 && verb->flags[i]; i++)
                 options[6 + i] = (struct option) { verb->flags[i], no_argument, NULL, OPT_FLAG0 + (int) i };
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
-                bool create = strcmp(verb->name, "create") == 0;
-
                 if (c == 'h')
-                        return help_verb(verb);
+                        return help_verb(verb), -1;
                 if (c >= OPT_FLAG0 && c < OPT_FLAG0 + 3)
-                        flags[c - OPT_FLAG0] = true;
-                else if ((c == OPT_TABLE || c == OPT_TABLE_FILE) && verb->takes_table)
-                        r = c == OPT_TABLE ? table_add_line(&table, optarg, "--table") : table_add_file(&table, optarg);
+                        req->flags[c - OPT_FLAG0] = true;
+                else if (c == OPT_TABLE && verb->takes_table)
+                        r = table_add_line(&req->table, optarg, "--table");
+                else if (c == OPT_TABLE_FILE && verb->takes_table)
+                        r = table_add_file(&req->table, optarg);
                 else if (c == OPT_UUID && create)
-                        uuid = optarg;
+                        req->uuid = optarg;
                 else if (c == OPT_INACTIVE && create)
-                        inactive = true;
+                        req->inactive = true;
                 else if (c == OPT_NO_ASK)
                         arg_ask_password = false;
                 else
                         return usage_error("%s does not take that option", verb->name);
-                if ((c == OPT_TABLE || c == OPT_TABLE_FILE) && r < 0)
-                        return -r;
+                if (r != 0)
+                        return r;
         }
         if ((unsigned) (argc - optind) != verb->n_args)
                 return usage_error("usage: dmbusctl %s %s", verb->name, verb->arguments);
-        if (verb->takes_table && table.n == 0)
+        if (verb->takes_table && req->table.n == 0)
                 return usage_error("%s needs a table: --table or --table-file", verb->name);
+        req->args = argv + optind;
+        return 0;
+}
 
-        r = bus_connect(&bus);
-        if (r < 0)
-                return -r;
-        if (strcmp(verb->name, "create") == 0)
-                r = sd_bus_message_new_method_call(bus, &call, SERVICE, MANAGER_PATH, MANAGER_IFACE, "Create");
-        else {
-                r = resolve_device(bus, argv[optind], &path);
-                if (r < 0)
-                        return -r;
-                r = sd_bus_message_new_method_call(bus, &call, SERVICE, path, DEVICE_IFACE, verb->method);
-        }
-        if (r >= 0 && strcmp(verb->name, "create") == 0)
-                r = sd_bus_message_append(call, "ss", argv[optind], uuid);
-        else if (r >= 0 && verb->n_args == 2)
-                r = sd_bus_message_append(call, "s", argv[optind + 1]);
-        else if (r >= 0 && verb->n_args == 3) {
-                char *end;
-                uint64_t sector = strtoull(argv[optind + 1], &end, 10);
+/* The method call with its arguments, table and options. 0, or an exit code. */
+static int build_call(sd_bus *bus, const Request *req, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        _cleanup_(freep) char *path = NULL;
+        const Verb *verb = req->verb;
+        int r;
 
-                if (!argv[optind + 1][0] || *end)
-                        return usage_error("SECTOR must be a number, not \"%s\"", argv[optind + 1]);
-                r = sd_bus_message_append(call, "ts", sector, argv[optind + 2]);
+        if (strcmp(verb->method, "Create") == 0) {
+                r = sd_bus_message_new_method_call(bus, &call, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "Create");
+                if (r >= 0)
+                        r = sd_bus_message_append(call, "ss", req->args[0], req->uuid ?: "");
+        } else {
+                r = resolve_device(bus, req->args[0], &path);
+                if (r != 0)
+                        return r;
+                r = sd_bus_message_new_method_call(bus, &call, DMBUS_SERVICE_NAME, path, DMBUS_DEVICE_INTERFACE, verb->method);
+                if (r >= 0 && verb->n_args == 2)
+                        r = sd_bus_message_append(call, "s", req->args[1]);
+                else if (r >= 0 && verb->n_args == 3) {
+                        char *end;
+                        uint64_t sector = strtoull(req->args[1], &end, 10);
+
+                        if (!req->args[1][0] || *end)
+                                return usage_error("SECTOR must be a number, not \"%s\"", req->args[1]);
+                        r = sd_bus_message_append(call, "ts", sector, req->args[2]);
+                }
         }
         if (r >= 0 && verb->takes_table)
-                r = append_table(call, &table);
+                r = append_table(call, &req->table);
         if (r >= 0)
-                r = append_options(call, verb, flags, inactive);
+                r = append_options(call, verb, req->flags, req->inactive);
         if (r >= 0)
                 r = sd_bus_message_set_allow_interactive_authorization(call, arg_ask_password);
-        if (r < 0) {
-                fprintf(stderr, "dmbusctl: cannot build the call: %s\n", strerror(-r));
-                return EXIT_FAILED;
-        }
+        if (r < 0)
+                return failure_exit(r, "cannot build the call");
+        *ret = TAKE_PTR(call);
+        return 0;
+}
+
+int verb_operation(int argc, char *argv[]) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(request_done) Request req = {};
+        const char *out;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(verbs) && !req.verb; i++)
+                if (strcmp(verbs[i].name, argv[0]) == 0)
+                        req.verb = &verbs[i];
+        if (!req.verb)
+                return usage_error("unknown command \"%s\"", argv[0]);
+        r = parse_request(argc, argv, &req);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+
+        r = bus_connect(&bus);
+        if (r != 0)
+                return r;
+        r = build_call(bus, &req, &call);
+        if (r != 0)
+                return r;
         /* Waits as long as the service does (udev, a suspend over slow I/O). */
         r = sd_bus_call(bus, call, UINT64_MAX, &error, &reply);
         if (r < 0)
                 return bus_error_exit(&error, r);
 
-        if (strcmp(verb->method, "Create") == 0 || strcmp(verb->method, "SendMessage") == 0) {
-                const char *out;
-
-                r = sd_bus_message_read(reply, strcmp(verb->method, "Create") == 0 ? "o" : "s", &out);
-                if (r < 0)
-                        return bus_error_exit(&error, r);
-                if (out[0])
-                        printf("%s\n", out);
-        }
+        if (strcmp(req.verb->method, "Create") != 0 && strcmp(req.verb->method, "SendMessage") != 0)
+                return 0;
+        r = sd_bus_message_read(reply, strcmp(req.verb->method, "Create") == 0 ? "o" : "s", &out);
+        if (r < 0)
+                return failure_exit(r, "cannot read the reply");
+        if (out[0])
+                printf("%s\n", out);
         return 0;
 }

@@ -8,22 +8,14 @@
 
 #include <systemd/sd-bus.h>
 
+#include "dmbus-names.h"
+#include "macro.h"
+
 /* dmbusctl: a client of dmbusd's D-Bus API, nothing more. It shares no code with the daemon, only
- * the interface names below (dbus/org.dmbus.DeviceMapper1.xml). */
-
-#define SERVICE "org.dmbus.DeviceMapper1"
-#define ROOT_PATH "/org/dmbus/DeviceMapper1"
-#define MANAGER_PATH ROOT_PATH "/Manager"
-#define MANAGER_IFACE SERVICE ".Manager"
-#define BLOCK_IFACE SERVICE ".Block"
-#define DEVICE_IFACE SERVICE ".Device"
-#define ERROR_PREFIX SERVICE ".Error."
-
-#define _cleanup_(f) __attribute__((cleanup(f)))
-
-static inline void freep(void *p) {
-        free(*(void **) p);
-}
+ * the contract's names (dbus/dmbus-names.h) and the generic helpers of service/ (strv, macros).
+ *
+ * The commands, and every helper that says what went wrong before it returns, return 0 or one of
+ * the exit codes below, as they are: a failure is reported once, where it is seen. */
 
 /* Exit codes, one per kind of error the service names (dmbusctl(1) lists them). */
 enum {
@@ -47,9 +39,11 @@ extern bool arg_ask_password;
 int bus_connect(sd_bus **ret);
 /* Prints "dmbusctl: MESSAGE" for a failed call and returns the exit code for its kind. */
 int bus_error_exit(const sd_bus_error *error, int r);
+/* Prints "dmbusctl: WHAT: ERROR" for a local failure (-errno) and returns EXIT_FAILED. */
+int failure_exit(int r, const char *what);
 /* DEVICE as a name, a UUID, MAJ:MIN, a /dev path, or an object path, resolved by the service. */
 int resolve_device(sd_bus *bus, const char *device, char **ret_path);
-int usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+int usage_error(const char *format, ...) _printf_(1, 2);
 
 /* ctl-print.c */
 /* Reads the next complete value from m and prints it: text (arrays one element per line, each
@@ -62,8 +56,8 @@ void size_human(uint64_t bytes, char buf[static 16]);
 void timestamp_now(char buf[static 32]);
 
 /* The commands. argv[0] is the command's name. */
-int verb_tree(int argc, char *argv[]);
-int verb_info(int argc, char *argv[]);
+int verb_tree(int argc, char *argv[]);                 /* ctl-tree.c */
+int verb_info(int argc, char *argv[]);                 /* ctl-info.c */
 int verb_resolve(int argc, char *argv[]);
 int verb_monitor(int argc, char *argv[]);
 int verb_operation(int argc, char *argv[]);     /* create, load, reload, ... message */

@@ -62,7 +62,7 @@ int main(int argc, char *argv[]) {
                 printf("dmbusctl %s\n", PACKAGE_VERSION);
                 return 0;
         }
-        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 if (strcmp(commands[i].name, argv[1]) == 0)
                         /* The command sees itself as argv[0], as getopt expects. */
                         return commands[i].run(argc - 1, argv + 1);

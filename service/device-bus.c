@@ -1,33 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 
-#include "bus-error.h"
 #include "device-bus.h"
+#include "dmbus-names.h"
 #include "log.h"
+#include "object-path.h"
 #include "operation-bus.h"
 #include "strv.h"
 
-char *block_object_path(dev_t devnum, char buf[static BLOCK_OBJECT_PATH_MAX]) {
-        snprintf(buf, BLOCK_OBJECT_PATH_MAX, DMBUS_BLOCK_PREFIX "/%u_%u", major(devnum), minor(devnum));
-        return buf;
-}
+/* DeviceNumber is served straight from the field as a "t". */
+_Static_assert(sizeof(dev_t) == sizeof(uint64_t), "dev_t is not 64 bits");
 
-int block_object_path_parse(const char *path, dev_t *ret) {
-        unsigned maj, min;
-        int consumed = 0;
-
-        if (strncmp(path, DMBUS_BLOCK_PREFIX "/", strlen(DMBUS_BLOCK_PREFIX "/")) != 0)
-                return -EINVAL;
-        path += strlen(DMBUS_BLOCK_PREFIX "/");
-        /* Only the canonical spelling: digits, '_', digits, nothing after. */
-        if (path[0] < '0' || path[0] > '9' ||
-            sscanf(path, "%u_%u%n", &maj, &min, &consumed) != 2 || path[consumed] != 0)
-                return -EINVAL;
-        *ret = makedev(maj, min);
-        return 0;
+/* The find callbacks hand each handler its device; the Manager is the userdata its vtable was
+ * registered with, which sd-bus keeps in the slot it is dispatching. */
+static Manager *manager_of(sd_bus *bus) {
+        return sd_bus_slot_get_userdata(sd_bus_get_current_slot(bus));
 }
 
 static BlockDevice *device_at(Manager *m, const char *path) {
@@ -39,21 +31,20 @@ static BlockDevice *device_at(Manager *m, const char *path) {
 }
 
 static int block_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error) {
-        Manager *m = userdata;
+        BlockDevice *d = device_at(userdata, path);
 
-        if (!device_at(m, path))
+        if (!d)
                 return 0;
-        *found = m;
+        *found = d;
         return 1;
 }
 
 static int dm_device_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error) {
-        Manager *m = userdata;
-        BlockDevice *d = device_at(m, path);
+        BlockDevice *d = device_at(userdata, path);
 
         if (!d || !d->dm)
                 return 0;
-        *found = m;
+        *found = d->dm;
         return 1;
 }
 
@@ -77,20 +68,11 @@ static int block_enumerate(sd_bus *bus, const char *prefix, void *userdata, char
         return 1;
 }
 
-/* Every getter finds its device by the object path; the find callbacks vouched for it. */
-#define DEVICE_GETTER(name, body)                                                               \
-        static int property_get_##name(sd_bus *bus, const char *path, const char *interface,    \
-                                       const char *property, sd_bus_message *reply,             \
-                                       void *userdata, sd_bus_error *error) {                   \
-                Manager *m = userdata;                                                          \
-                BlockDevice *d = device_at(m, path);                                            \
-                if (!d)                                                                         \
-                        return sd_bus_error_set(error, DMBUS_ERROR_NOT_FOUND, "The device is gone."); \
-                body                                                                            \
-        }
-
-int block_object_paths_append(sd_bus_message *reply, Manager *m, const dev_t *devs, size_t n) {
+int block_object_paths_append(sd_bus_message *reply, const Graph *g, const dev_t *devs, size_t n) {
         int r;
+
+        assert(reply);
+        assert(g);
 
         r = sd_bus_message_open_container(reply, 'a', "o");
         if (r < 0)
@@ -99,13 +81,88 @@ int block_object_paths_append(sd_bus_message *reply, Manager *m, const dev_t *de
                 char buf[BLOCK_OBJECT_PATH_MAX];
 
                 /* Only objects that exist: a dependency that vanished has no path to follow. */
-                if (!graph_get(m->graph, devs[i]))
+                if (!graph_get(g, devs[i]))
                         continue;
                 r = sd_bus_message_append(reply, "o", block_object_path(devs[i], buf));
                 if (r < 0)
                         return r;
         }
         return sd_bus_message_close_container(reply);
+}
+
+/* sd-bus's own getter reads an int for "b"; our flags are bools. */
+static int property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "b", (int) *(bool *) userdata);
+}
+
+static int property_get_preferred_device(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", block_device_preferred_device(userdata));
+}
+
+static int property_get_major(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        BlockDevice *d = userdata;
+
+        return sd_bus_message_append(reply, "u", major(d->devnum));
+}
+
+static int property_get_minor(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        BlockDevice *d = userdata;
+
+        return sd_bus_message_append(reply, "u", minor(d->devnum));
+}
+
+static int property_get_dependencies(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        BlockDevice *d = userdata;
+
+        return block_object_paths_append(reply, manager_of(bus)->graph, d->deps, d->n_deps);
+}
+
+static int property_get_holders(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const Graph *g = manager_of(bus)->graph;
+        BlockDevice *d = userdata;
+        const dev_t *holders;
+        size_t n;
+
+        graph_get_holders(g, d->devnum, &holders, &n);
+        return block_object_paths_append(reply, g, holders, n);
+}
+
+#define BLOCK_FIELD(field) offsetof(BlockDevice, field)
+
+static const sd_bus_vtable block_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("KernelName", "s", NULL, BLOCK_FIELD(kernel_name), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("DeviceNode", "s", NULL, BLOCK_FIELD(devnode), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PreferredDevice", "s", property_get_preferred_device, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("DeviceNumber", "t", NULL, BLOCK_FIELD(devnum), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Major", "u", property_get_major, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Minor", "u", property_get_minor, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Size", "t", NULL, BLOCK_FIELD(size), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ReadOnly", "b", property_get_bool, BLOCK_FIELD(read_only), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Symlinks", "as", NULL, BLOCK_FIELD(symlinks), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Dependencies", "ao", property_get_dependencies, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Holders", "ao", property_get_holders, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END
+};
+
+/* The UUID's prefix up to the first '-' names who made the device: CRYPT, LVM, mpath, ... */
+static int property_get_subsystem(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        DmDevice *dm = userdata;
+        const char *dash = strchr(dm->uuid, '-');
+
+        if (!dash)
+                return sd_bus_message_append(reply, "s", "");
+        char prefix[dash - dm->uuid + 1];
+        memcpy(prefix, dm->uuid, dash - dm->uuid);
+        prefix[dash - dm->uuid] = 0;
+        return sd_bus_message_append(reply, "s", prefix);
 }
 
 static int append_targets(sd_bus_message *reply, const DmTarget *targets, size_t n) {
@@ -123,132 +180,233 @@ static int append_targets(sd_bus_message *reply, const DmTarget *targets, size_t
         return sd_bus_message_close_container(reply);
 }
 
-static int append_status_fields(sd_bus_message *reply, const StatusField *fields, size_t n) {
+static int property_get_table(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        DmDevice *dm = userdata;
+
+        return append_targets(reply, dm->table, dm->n_table);
+}
+
+static int property_get_status(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        DmDevice *dm = userdata;
+
+        return append_targets(reply, dm->status, dm->n_status);
+}
+
+static int append_status_field(sd_bus_message *reply, const StatusField *f) {
+        switch (f->type) {
+        case STATUS_FIELD_U64:
+                return sd_bus_message_append(reply, "{sv}", f->key, "t", f->u64);
+        case STATUS_FIELD_BOOL:
+                return sd_bus_message_append(reply, "{sv}", f->key, "b", (int) f->b);
+        case STATUS_FIELD_STRING:
+                return sd_bus_message_append(reply, "{sv}", f->key, "s", f->s);
+        }
+        return -EINVAL;
+}
+
+static int property_get_parsed_status(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        DmDevice *dm = userdata;
         int r;
 
         r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n; i++) {
-                const StatusField *f = &fields[i];
-
-                switch (f->type) {
-                case STATUS_FIELD_U64:
-                        r = sd_bus_message_append(reply, "{sv}", f->key, "t", f->u64);
-                        break;
-                case STATUS_FIELD_BOOL:
-                        r = sd_bus_message_append(reply, "{sv}", f->key, "b", (int) f->b);
-                        break;
-                case STATUS_FIELD_STRING:
-                        r = sd_bus_message_append(reply, "{sv}", f->key, "s", f->s);
-                        break;
-                }
+        for (size_t i = 0; i < dm->n_parsed_status; i++) {
+                r = append_status_field(reply, &dm->parsed_status[i]);
                 if (r < 0)
                         return r;
         }
         return sd_bus_message_close_container(reply);
 }
 
-DEVICE_GETTER(kernel_name, return sd_bus_message_append(reply, "s", d->kernel_name);)
-DEVICE_GETTER(device_node, return sd_bus_message_append(reply, "s", d->devnode);)
-DEVICE_GETTER(preferred_device, return sd_bus_message_append(reply, "s", block_device_preferred_device(d));)
-DEVICE_GETTER(device_number, return sd_bus_message_append(reply, "t", (uint64_t) d->devnum);)
-DEVICE_GETTER(major, return sd_bus_message_append(reply, "u", major(d->devnum));)
-DEVICE_GETTER(minor, return sd_bus_message_append(reply, "u", minor(d->devnum));)
-DEVICE_GETTER(size, return sd_bus_message_append(reply, "t", d->size);)
-DEVICE_GETTER(block_read_only, return sd_bus_message_append(reply, "b", (int) d->read_only);)
-DEVICE_GETTER(symlinks, return sd_bus_message_append_strv(reply, d->symlinks ?: (char *[]) { NULL });)
-DEVICE_GETTER(dependencies, return block_object_paths_append(reply, m, d->deps, d->n_deps);)
-DEVICE_GETTER(holders,
-        const dev_t *holders;
-        size_t n;
-        graph_get_holders(m->graph, d->devnum, &holders, &n);
-        return block_object_paths_append(reply, m, holders, n);)
+/* The Device methods: the object names the device, the options come last. Each reads and checks
+ * its input, then operation-bus.c authorizes and submits; the reply comes when it is done. */
+static int device_operation_new(sd_bus_message *message, DmDevice *dm, OperationKind kind, Operation **ret) {
+        _cleanup_(operation_freep) Operation *op = NULL;
+        Manager *m = manager_of(sd_bus_message_get_bus(message));
+        dev_t devnum;
+        int r;
 
-static const sd_bus_vtable block_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("KernelName", "s", property_get_kernel_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("DeviceNode", "s", property_get_device_node, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("PreferredDevice", "s", property_get_preferred_device, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("DeviceNumber", "t", property_get_device_number, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Major", "u", property_get_major, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Minor", "u", property_get_minor, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Size", "t", property_get_size, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("ReadOnly", "b", property_get_block_read_only, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Symlinks", "as", property_get_symlinks, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Dependencies", "ao", property_get_dependencies, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Holders", "ao", property_get_holders, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_VTABLE_END
-};
-
-/* The UUID's prefix up to the first '-' names who made the device: CRYPT, LVM, mpath, ... */
-static int append_subsystem(sd_bus_message *reply, const char *uuid) {
-        const char *dash = strchr(uuid, '-');
-
-        if (!dash)
-                return sd_bus_message_append(reply, "s", "");
-        char prefix[dash - uuid + 1];
-        memcpy(prefix, uuid, dash - uuid);
-        prefix[dash - uuid] = 0;
-        return sd_bus_message_append(reply, "s", prefix);
+        /* The find callback parsed it already. */
+        r = block_object_path_parse(sd_bus_message_get_path(message), &devnum);
+        if (r < 0)
+                return r;
+        op = operation_new(m->operations, kind, message);
+        if (!op)
+                return -ENOMEM;
+        op->devnum = devnum;
+        r = operation_set_label(op, dm->name);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(op);
+        return 0;
 }
 
-DEVICE_GETTER(name, return sd_bus_message_append(reply, "s", d->dm->name);)
-DEVICE_GETTER(uuid, return sd_bus_message_append(reply, "s", d->dm->uuid);)
-DEVICE_GETTER(subsystem, return append_subsystem(reply, d->dm->uuid);)
-DEVICE_GETTER(suspended, return sd_bus_message_append(reply, "b", (int) d->dm->suspended);)
-DEVICE_GETTER(live_table, return sd_bus_message_append(reply, "b", (int) d->dm->live_table);)
-DEVICE_GETTER(inactive_table, return sd_bus_message_append(reply, "b", (int) d->dm->inactive_table);)
-DEVICE_GETTER(dm_read_only, return sd_bus_message_append(reply, "b", (int) d->dm->read_only);)
-DEVICE_GETTER(open_count, return sd_bus_message_append(reply, "i", d->dm->open_count);)
-DEVICE_GETTER(event_number, return sd_bus_message_append(reply, "u", d->dm->event_nr);)
-DEVICE_GETTER(target_count, return sd_bus_message_append(reply, "u", d->dm->target_count);)
-DEVICE_GETTER(deferred_remove, return sd_bus_message_append(reply, "b", (int) d->dm->deferred_remove);)
-DEVICE_GETTER(table, return append_targets(reply, d->dm->table, d->dm->n_table);)
-DEVICE_GETTER(status, return append_targets(reply, d->dm->status, d->dm->n_status);)
-DEVICE_GETTER(parsed_status, return append_status_fields(reply, d->dm->parsed_status, d->dm->n_parsed_status);)
+/* Load, Reload, ClearInactive, Suspend, Resume and Remove: a table or not, then boolean options. */
+typedef struct FlagMethod {
+        const char *member;
+        OperationKind kind;
+        bool takes_table;
+        struct {
+                const char *key;
+                size_t offset;          /* of a bool in Operation */
+        } flags[3];
+} FlagMethod;
+
+#define FLAG(key, field) { key, offsetof(Operation, field) }
+
+static const FlagMethod flag_methods[] = {
+        { "Load", OPERATION_LOAD, true, { FLAG("read-only", read_only) } },
+        { "Reload", OPERATION_RELOAD, true, { FLAG("read-only", read_only), FLAG("noflush", noflush), FLAG("nolockfs", nolockfs) } },
+        { "ClearInactive", OPERATION_CLEAR_INACTIVE, false, {} },
+        { "Suspend", OPERATION_SUSPEND, false, { FLAG("noflush", noflush), FLAG("nolockfs", nolockfs) } },
+        { "Resume", OPERATION_RESUME, false, {} },
+        { "Remove", OPERATION_REMOVE, false, { FLAG("retry", retry), FLAG("deferred", deferred), FLAG("force", force) } },
+};
+
+static const FlagMethod *flag_method_find(const char *member) {
+        for (size_t i = 0; i < ELEMENTSOF(flag_methods); i++)
+                if (strcmp(flag_methods[i].member, member) == 0)
+                        return &flag_methods[i];
+        return NULL;
+}
+
+/* The handler of every member in flag_methods, which the vtable below lists. */
+static int method_flag_operation(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const FlagMethod *method = flag_method_find(sd_bus_message_get_member(message));
+        _cleanup_(operation_freep) Operation *op = NULL;
+        BusOption flags[ELEMENTSOF(method->flags)];
+        size_t n_flags = 0;
+        int r;
+
+        /* sd-bus routes only the members the vtable lists to this handler. */
+        assert(method);
+
+        r = device_operation_new(message, userdata, method->kind, &op);
+        if (r < 0)
+                return r;
+        if (method->takes_table) {
+                r = operation_bus_read_table(message, op, error);
+                if (r < 0)
+                        return r;
+        }
+        for (; n_flags < ELEMENTSOF(method->flags) && method->flags[n_flags].key; n_flags++)
+                flags[n_flags] = (BusOption) { method->flags[n_flags].key, 'b', (char *) op + method->flags[n_flags].offset };
+        return operation_bus_submit(manager_of(sd_bus_message_get_bus(message)), TAKE_PTR(op), flags, n_flags, error);
+}
+
+static int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = manager_of(sd_bus_message_get_bus(message));
+        Operation *op;
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        r = operation_bus_check_new_name(m->graph, name, error);
+        if (r < 0)
+                return r;
+        r = device_operation_new(message, userdata, OPERATION_RENAME, &op);
+        if (r < 0)
+                return r;
+        op->name = name;
+        return operation_bus_submit(m, op, NULL, 0, error);
+}
+
+static int method_set_uuid(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = manager_of(sd_bus_message_get_bus(message));
+        DmDevice *dm = userdata;
+        Operation *op;
+        const char *uuid;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &uuid);
+        if (r < 0)
+                return r;
+        r = operation_bus_check_new_uuid(m->graph, uuid, error);
+        if (r < 0)
+                return r;
+        if (dm->uuid[0])
+                return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT,
+                                         "\"%s\" has the UUID \"%s\" already; the kernel sets a UUID only once.", dm->name, dm->uuid);
+        r = device_operation_new(message, dm, OPERATION_SET_UUID, &op);
+        if (r < 0)
+                return r;
+        op->uuid = uuid;
+        return operation_bus_submit(m, op, NULL, 0, error);
+}
+
+static int method_send_message(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *text, *invalid;
+        uint64_t sector;
+        Operation *op;
+        int r;
+
+        /* A message may carry a key (dm-crypt's "key set"). */
+        (void) sd_bus_message_sensitive(message);
+        r = sd_bus_message_read(message, "ts", &sector, &text);
+        if (r < 0)
+                return r;
+        invalid = target_message_invalid_reason(text);
+        if (invalid)
+                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
+        r = device_operation_new(message, userdata, OPERATION_MESSAGE, &op);
+        if (r < 0)
+                return r;
+        op->sector = sector;
+        op->message = text;
+        return operation_bus_submit(manager_of(sd_bus_message_get_bus(message)), op, NULL, 0, error);
+}
+
+#define DM_FIELD(field) offsetof(DmDevice, field)
 
 static const sd_bus_vtable device_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Name", "s", property_get_name, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("UUID", "s", property_get_uuid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Name", "s", NULL, DM_FIELD(name), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("UUID", "s", NULL, DM_FIELD(uuid), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Subsystem", "s", property_get_subsystem, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Suspended", "b", property_get_suspended, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("LiveTable", "b", property_get_live_table, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("InactiveTable", "b", property_get_inactive_table, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("ReadOnly", "b", property_get_dm_read_only, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("OpenCount", "i", property_get_open_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("EventNumber", "u", property_get_event_number, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("TargetCount", "u", property_get_target_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("DeferredRemove", "b", property_get_deferred_remove, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Suspended", "b", property_get_bool, DM_FIELD(info.suspended), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("LiveTable", "b", property_get_bool, DM_FIELD(info.live_table), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("InactiveTable", "b", property_get_bool, DM_FIELD(info.inactive_table), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ReadOnly", "b", property_get_bool, DM_FIELD(info.read_only), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("OpenCount", "i", NULL, DM_FIELD(info.open_count), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("EventNumber", "u", NULL, DM_FIELD(info.event_nr), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("TargetCount", "u", NULL, DM_FIELD(info.target_count), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("DeferredRemove", "b", property_get_bool, DM_FIELD(info.deferred_remove), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Table", "a(ttss)", property_get_table, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Status", "a(ttss)", property_get_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ParsedStatus", "a{sv}", property_get_parsed_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        /* The mutations (operation-bus.c): open to everyone on the bus, polkit decides. */
-        SD_BUS_METHOD_WITH_NAMES("Load", "a(ttss)a{sv}", SD_BUS_PARAM(table) SD_BUS_PARAM(options), NULL,,
-                                 method_device_operation, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("ClearInactive", "a{sv}", SD_BUS_PARAM(options), NULL,,
-                                 method_device_operation, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("Suspend", "a{sv}", SD_BUS_PARAM(options), NULL,,
-                                 method_device_operation, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("Resume", "a{sv}", SD_BUS_PARAM(options), NULL,,
-                                 method_device_operation, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("Reload", "a(ttss)a{sv}", SD_BUS_PARAM(table) SD_BUS_PARAM(options), NULL,,
-                                 method_device_operation, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("Remove", "a{sv}", SD_BUS_PARAM(options), NULL,,
-                                 method_device_operation, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("Rename", "sa{sv}", SD_BUS_PARAM(new_name) SD_BUS_PARAM(options), NULL,,
-                                 method_rename, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("SetUUID", "sa{sv}", SD_BUS_PARAM(uuid) SD_BUS_PARAM(options), NULL,,
-                                 method_set_uuid, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("SendMessage", "tsa{sv}", SD_BUS_PARAM(sector) SD_BUS_PARAM(message) SD_BUS_PARAM(options),
-                                 "s", SD_BUS_PARAM(reply), method_send_message, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_SIGNAL_WITH_NAMES("Event", "u", SD_BUS_PARAM(event_nr), 0),
+        /* The mutations: open to everyone on the bus, polkit decides. */
+        SD_BUS_METHOD_WITH_ARGS("Load", SD_BUS_ARGS("a(ttss)", table, "a{sv}", options), SD_BUS_NO_RESULT,
+                                method_flag_operation, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ClearInactive", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,
+                                method_flag_operation, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Suspend", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,
+                                method_flag_operation, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Resume", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,
+                                method_flag_operation, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_ARGS("a(ttss)", table, "a{sv}", options), SD_BUS_NO_RESULT,
+                                method_flag_operation, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,
+                                method_flag_operation, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Rename", SD_BUS_ARGS("s", new_name, "a{sv}", options), SD_BUS_NO_RESULT,
+                                method_rename, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetUUID", SD_BUS_ARGS("s", uuid, "a{sv}", options), SD_BUS_NO_RESULT,
+                                method_set_uuid, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SendMessage", SD_BUS_ARGS("t", sector, "s", message, "a{sv}", options),
+                                SD_BUS_RESULT("s", reply), method_send_message, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("u", event_nr), 0),
         SD_BUS_VTABLE_END
 };
 
 int device_bus_register(Manager *m) {
         int r;
+
+        assert(m);
 
         r = sd_bus_add_fallback_vtable(m->bus, NULL, DMBUS_BLOCK_PREFIX, DMBUS_BLOCK_INTERFACE, block_vtable, block_find, m);
         if (r < 0)
@@ -262,60 +420,76 @@ int device_bus_register(Manager *m) {
         return 0;
 }
 
-int device_bus_emit_added(Manager *m, dev_t devnum) {
+int device_bus_emit_added(sd_bus *bus, dev_t devnum) {
         char buf[BLOCK_OBJECT_PATH_MAX];
 
-        return sd_bus_emit_object_added(m->bus, block_object_path(devnum, buf));
+        return sd_bus_emit_object_added(bus, block_object_path(devnum, buf));
 }
 
-int device_bus_emit_removed(Manager *m, dev_t devnum) {
+int device_bus_emit_removed(sd_bus *bus, dev_t devnum) {
         char buf[BLOCK_OBJECT_PATH_MAX];
 
-        return sd_bus_emit_object_removed(m->bus, block_object_path(devnum, buf));
+        return sd_bus_emit_object_removed(bus, block_object_path(devnum, buf));
 }
 
-/* Property names by change bit, in bit order. */
-static const char *const block_properties[] = {
-        "DeviceNode", "PreferredDevice", "Size", "ReadOnly", "Symlinks", "Dependencies",
-};
-static const char *const device_properties[] = {
-        "Name", "UUID", "Suspended", "LiveTable", "InactiveTable", "ReadOnly", "OpenCount",
-        "EventNumber", "TargetCount", "DeferredRemove", "Table", "Status", "ParsedStatus",
+/* Property names by change bit (graph.h); the vtables above list them with their types. */
+static const char *const block_property_names[_BLOCK_PROPERTY_MAX] = {
+        [BLOCK_PROPERTY_DEVICE_NODE] = "DeviceNode",
+        [BLOCK_PROPERTY_PREFERRED_DEVICE] = "PreferredDevice",
+        [BLOCK_PROPERTY_SIZE] = "Size",
+        [BLOCK_PROPERTY_READ_ONLY] = "ReadOnly",
+        [BLOCK_PROPERTY_SYMLINKS] = "Symlinks",
+        [BLOCK_PROPERTY_DEPENDENCIES] = "Dependencies",
+        [BLOCK_PROPERTY_HOLDERS] = "Holders",
 };
 
-static int emit_changed(Manager *m, const char *path, const char *interface, const char *const *names,
-                        size_t n_names, unsigned changes, const char *extra, const char *extra2) {
-        const char *list[n_names + 3];
+static const char *const device_property_names[_DEVICE_PROPERTY_MAX] = {
+        [DEVICE_PROPERTY_NAME] = "Name",
+        [DEVICE_PROPERTY_UUID] = "UUID",
+        [DEVICE_PROPERTY_SUBSYSTEM] = "Subsystem",
+        [DEVICE_PROPERTY_SUSPENDED] = "Suspended",
+        [DEVICE_PROPERTY_LIVE_TABLE] = "LiveTable",
+        [DEVICE_PROPERTY_INACTIVE_TABLE] = "InactiveTable",
+        [DEVICE_PROPERTY_READ_ONLY] = "ReadOnly",
+        [DEVICE_PROPERTY_OPEN_COUNT] = "OpenCount",
+        [DEVICE_PROPERTY_EVENT_NUMBER] = "EventNumber",
+        [DEVICE_PROPERTY_TARGET_COUNT] = "TargetCount",
+        [DEVICE_PROPERTY_DEFERRED_REMOVE] = "DeferredRemove",
+        [DEVICE_PROPERTY_TABLE] = "Table",
+        [DEVICE_PROPERTY_STATUS] = "Status",
+        [DEVICE_PROPERTY_PARSED_STATUS] = "ParsedStatus",
+};
+
+static int emit_changed(sd_bus *bus, const char *path, const char *interface, const char *const *names, size_t n_names,
+                        unsigned changes) {
+        const char *list[n_names + 1];
         size_t n = 0;
 
         for (size_t i = 0; i < n_names; i++)
-                if (changes & (1u << i))
+                if (changes & (1u << i)) {
+                        assert(names[i]);
                         list[n++] = names[i];
-        if (extra)
-                list[n++] = extra;
-        if (extra2)
-                list[n++] = extra2;
+                }
         if (n == 0)
                 return 0;
         list[n] = NULL;
-        return sd_bus_emit_properties_changed_strv(m->bus, path, interface, (char **) list);
+        return sd_bus_emit_properties_changed_strv(bus, path, interface, (char **) list);
 }
 
-int device_bus_emit_changed(Manager *m, dev_t devnum, unsigned block_changes, unsigned device_changes, bool holders) {
+int device_bus_emit_changed(sd_bus *bus, dev_t devnum, unsigned block_changes, unsigned device_changes) {
         char buf[BLOCK_OBJECT_PATH_MAX];
         int r;
 
         block_object_path(devnum, buf);
-        r = emit_changed(m, buf, DMBUS_BLOCK_INTERFACE, block_properties, ELEMENTSOF(block_properties),
-                         block_changes, holders ? "Holders" : NULL, NULL);
+        r = emit_changed(bus, buf, DMBUS_BLOCK_INTERFACE, block_property_names, ELEMENTSOF(block_property_names), block_changes);
         if (r < 0)
                 return r;
-        return emit_changed(m, buf, DMBUS_DEVICE_INTERFACE, device_properties, ELEMENTSOF(device_properties),
-                            device_changes, NULL, device_changes & DEVICE_CHANGE_UUID ? "Subsystem" : NULL);
+        return emit_changed(bus, buf, DMBUS_DEVICE_INTERFACE, device_property_names, ELEMENTSOF(device_property_names),
+                            device_changes);
 }
 
-int device_bus_emit_event(Manager *m, dev_t devnum, uint32_t event_nr) {
+int device_bus_emit_event(sd_bus *bus, dev_t devnum, uint32_t event_nr) {
         char buf[BLOCK_OBJECT_PATH_MAX];
 
-        return sd_bus_emit_signal(m->bus, block_object_path(devnum, buf), DMBUS_DEVICE_INTERFACE, "Event", "u", event_nr);
+        return sd_bus_emit_signal(bus, block_object_path(devnum, buf), DMBUS_DEVICE_INTERFACE, "Event", "u", event_nr);
 }

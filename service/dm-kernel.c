@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <libdevmapper.h>
-#include <linux/dm-ioctl.h>
 
+#include "alloc-util.h"
+#include "dm-ioctl.h"
 #include "dm-kernel.h"
 #include "log.h"
 #include "secret-mask.h"
@@ -24,27 +25,22 @@ static void dm_kernel_log(int level, const char *file, int line, int dm_errno, c
         char message[1024];
         va_list ap;
 
-        /* libdevmapper's debug output can quote whole tables; tables may hold keys, so only its
-         * warnings and errors reach our log. Its levels are syslog's, with flags above. */
-        level &= LOG_PRIMASK;
-        if (level > LOG_NOTICE)
+        /* libdevmapper is a library: what it says is for debugging; our callers get the errno and
+         * say what failed, once. Its own debug output can quote whole tables, which may hold keys,
+         * so only its warnings and errors get through. Its levels are syslog's, with flags above. */
+        if ((level & LOG_PRIMASK) > LOG_NOTICE || log_get_max_level() < LOG_DEBUG)
                 return;
 
         va_start(ap, format);
         vsnprintf(message, sizeof(message), format, ap);
         va_end(ap);
 
-        /* A device that went away between an event and our reading is expected, not an error.
-         * libdevmapper logs its ioctl failures without an errno, so look at the words. */
-        if (strstr(message, strerror(ENXIO)))
-                return;
-
-        log_full_errno(level, dm_errno > 0 ? dm_errno : 0, "libdevmapper: %s", message);
+        log_debug_errno(dm_errno > 0 ? dm_errno : 0, "libdevmapper: %s", message);
 }
 
 struct DmKernel {
         int control_fd;
-        void *list_buffer;
+        struct dm_ioctl *list_buffer;   /* kept: LIST runs after every DM event */
         size_t list_buffer_size;
 };
 
@@ -56,12 +52,14 @@ int dm_kernel_new(DmKernel **ret) {
         dm_udev_set_sync_support(0);
         dm_udev_set_checking(0);
 
+        assert(ret);
+
         k = calloc(1, sizeof(DmKernel));
         if (!k)
-                return log_oom();
-        k->control_fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+                return -ENOMEM;
+        k->control_fd = dm_control_open();
         if (k->control_fd < 0)
-                return log_error_errno(errno, "Cannot open /dev/mapper/control (is dm-mod loaded?): %m");
+                return k->control_fd;
         *ret = TAKE_PTR(k);
         return 0;
 }
@@ -79,17 +77,20 @@ int dm_kernel_get_versions(char **ret_driver, char **ret_library) {
         char driver[64], library[64];
         char *d, *l;
 
+        assert(ret_driver);
+        assert(ret_library);
+
         if (!dm_driver_version(driver, sizeof(driver)))
-                return log_error_errno(ENODEV, "Cannot reach the device-mapper driver (is dm-mod loaded and /dev/mapper/control there?).");
+                return -ENODEV;
         if (!dm_get_library_version(library, sizeof(library)))
-                return log_error_errno(EIO, "Cannot read libdevmapper's version.");
+                return -EIO;
 
         d = strdup(driver);
         l = strdup(library);
         if (!d || !l) {
                 free(d);
                 free(l);
-                return log_oom();
+                return -ENOMEM;
         }
 
         *ret_driver = d;
@@ -101,21 +102,20 @@ bool dm_kernel_is_dm_major(unsigned major) {
         return dm_is_dm_major(major);
 }
 
-int dm_kernel_event_fd(DmKernel *k) {
+int dm_kernel_control_fd(DmKernel *k) {
+        assert(k);
+
         return k->control_fd;
 }
 
 int dm_kernel_arm_poll(DmKernel *k) {
-        struct dm_ioctl io = {
-                .version = { DM_VERSION_MAJOR, 0, 0 },
-                .data_size = sizeof(struct dm_ioctl),
-                .data_start = sizeof(struct dm_ioctl),
-        };
+        struct dm_ioctl io;
+
+        assert(k);
 
         /* On our own fd: the event is per open file, and libdevmapper's fd is its own. */
-        if (ioctl(k->control_fd, DM_DEV_ARM_POLL, &io) < 0)
-                return -errno;
-        return 0;
+        dm_ioctl_init(&io, sizeof(io), 0);
+        return dm_ioctl_run(k->control_fd, DM_DEV_ARM_POLL, &io);
 }
 
 /* A task on one device, selected by dev_t (never by name: names change under us). */
@@ -150,103 +150,86 @@ static int task_run(struct dm_task *dmt, struct dm_info *ret_info) {
 }
 
 void dm_list_free(DmListEntry *list, size_t n) {
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++)
                 free(list[i].name);
-                free(list[i].uuid);
-        }
         free(list);
-}
-
-static void *align8(const void *p) {
-        return (void *) (((uintptr_t) p + 7) & ~(uintptr_t) 7);
 }
 
 /* DM_LIST_DEVICES on our own control fd and buffer, not through libdevmapper: a buffer-full answer
  * makes libdevmapper double its buffer for every later ioctl of the process, so a long list would
- * make each per-device ioctl copy it all (O(N²) over a scan). Ours also asks for UUIDs. */
+ * make each per-device ioctl copy it all (O(N²) over a scan). */
 static int list_ioctl(DmKernel *k, struct dm_ioctl **ret) {
         for (;;) {
-                struct dm_ioctl *io;
+                int r;
 
                 if (!k->list_buffer) {
-                        k->list_buffer_size = 16 * 1024;
+                        k->list_buffer_size = k->list_buffer_size ?: 16 * 1024;
                         k->list_buffer = malloc(k->list_buffer_size);
                         if (!k->list_buffer)
                                 return -ENOMEM;
                 }
-                io = k->list_buffer;
-                *io = (struct dm_ioctl) {
-                        .version = { DM_VERSION_MAJOR, 0, 0 },
-                        .data_size = k->list_buffer_size,
-                        .data_start = sizeof(struct dm_ioctl),
-                        .flags = DM_UUID_FLAG,
-                };
-                if (ioctl(k->control_fd, DM_LIST_DEVICES, io) < 0)
-                        return -errno;
-                if (!(io->flags & DM_BUFFER_FULL_FLAG)) {
-                        *ret = io;
+                dm_ioctl_init(k->list_buffer, k->list_buffer_size, 0);
+                r = dm_ioctl_run(k->control_fd, DM_LIST_DEVICES, k->list_buffer);
+                if (r < 0)
+                        return r;
+                if (!(k->list_buffer->flags & DM_BUFFER_FULL_FLAG)) {
+                        *ret = k->list_buffer;
                         return 0;
                 }
-
-                free(k->list_buffer);
+                k->list_buffer = mfree(k->list_buffer);
                 k->list_buffer_size *= 2;
-                k->list_buffer = malloc(k->list_buffer_size);
-                if (!k->list_buffer)
-                        return -ENOMEM;
         }
+}
+
+/* One dm_name_list entry, with the event counter that follows its name since driver 4.37. */
+static int list_entry_read(const struct dm_name_list *nl, const char *end, DmListEntry *ret) {
+        size_t name_len = strnlen(nl->name, end - nl->name);
+        const uint32_t *event = (const uint32_t *) DM_ALIGN8((uintptr_t) (nl->name + name_len + 1));
+
+        if (nl->name + name_len >= end || (const char *) (event + 2) > end)
+                return -EBADMSG;
+        *ret = (DmListEntry) {
+                .devnum = makedev(major(nl->dev), minor(nl->dev)),
+                .event_nr = event[0],
+                .name = strdup(nl->name),
+        };
+        return ret->name ? 0 : -ENOMEM;
 }
 
 int dm_kernel_list(DmKernel *k, DmListEntry **ret, size_t *ret_n) {
         DmListEntry *list = NULL;
         struct dm_ioctl *io = NULL;
-        struct dm_name_list *nl;
+        const struct dm_name_list *nl;
         const char *end;
         size_t n = 0, allocated = 0;
         uint32_t next;
         int r;
 
+        assert(k);
+        assert(ret);
+        assert(ret_n);
+
         r = list_ioctl(k, &io);
         if (r < 0)
-                return log_error_errno(r, "DM_LIST_DEVICES failed: %m");
+                return r;
 
-        nl = (struct dm_name_list *) ((char *) io + io->data_start);
+        nl = dm_ioctl_payload(io);
         end = (const char *) io + io->data_size;
-        if (io->data_size <= io->data_start || nl->dev == 0)
-                goto done;
-
-        do {
-                /* Since driver 4.37 the event counter and flags follow the name, 8-aligned. */
-                const uint32_t *event = align8(nl->name + strlen(nl->name) + 1);
-                const char *uuid = (const char *) (event + 2);
-
-                if ((const char *) (event + 2) > end)
-                        return log_error_errno(EBADMSG, "DM_LIST_DEVICES answer is truncated.");
-                if (n == allocated) {
-                        allocated = allocated ? allocated * 2 : 64;
-                        DmListEntry *grown = realloc(list, allocated * sizeof(DmListEntry));
-                        if (!grown) {
+        if (io->data_size > io->data_start && nl->dev != 0)
+                do {
+                        if (GREEDY_REALLOC(list, allocated, n + 1) < 0)
+                                r = -ENOMEM;
+                        else
+                                r = list_entry_read(nl, end, &list[n]);
+                        if (r < 0) {
                                 dm_list_free(list, n);
-                                return log_oom();
+                                return r;
                         }
-                        list = grown;
-                }
-                list[n] = (DmListEntry) {
-                        .devnum = makedev(major(nl->dev), minor(nl->dev)),
-                        .event_nr = event[0],
-                        .name = strdup(nl->name),
-                        .uuid = event[1] & DM_NAME_LIST_FLAG_HAS_UUID ? strndup(uuid, end - uuid) : NULL,
-                };
-                n++;
-                if (!list[n - 1].name || ((event[1] & DM_NAME_LIST_FLAG_HAS_UUID) && !list[n - 1].uuid)) {
-                        dm_list_free(list, n);
-                        return log_oom();
-                }
+                        n++;
+                        next = nl->next;
+                        nl = (const struct dm_name_list *) ((const char *) nl + next);
+                } while (next);
 
-                next = nl->next;
-                nl = (struct dm_name_list *) ((char *) nl + next);
-        } while (next);
-
-done:
         *ret = list;
         *ret_n = n;
         return 0;
@@ -255,7 +238,7 @@ done:
 /* Copies the targets of a TABLE or STATUS task, masking keys in tables. */
 static int copy_targets(struct dm_task *dmt, bool mask, DmTarget **ret, size_t *ret_n) {
         DmTarget *targets = NULL;
-        size_t n = 0;
+        size_t n = 0, allocated = 0;
         void *next = NULL;
 
         do {
@@ -266,12 +249,10 @@ static int copy_targets(struct dm_task *dmt, bool mask, DmTarget **ret, size_t *
                 if (!type)
                         break;
 
-                DmTarget *grown = realloc(targets, (n + 1) * sizeof(DmTarget));
-                if (!grown) {
+                if (GREEDY_REALLOC(targets, allocated, n + 1) < 0) {
                         dm_targets_free(targets, n);
                         return -ENOMEM;
                 }
-                targets = grown;
                 targets[n] = (DmTarget) {
                         .start = start,
                         .length = length,
@@ -291,21 +272,17 @@ static int copy_targets(struct dm_task *dmt, bool mask, DmTarget **ret, size_t *
 
 typedef struct FieldList {
         StatusField *fields;
-        size_t n;
+        size_t n, allocated;
         bool oom;
 } FieldList;
 
 static void field_add(FieldList *l, const char *key, StatusFieldType type, uint64_t u64, bool b, const char *s) {
-        StatusField *grown;
-
         if (l->oom)
                 return;
-        grown = realloc(l->fields, (l->n + 1) * sizeof(StatusField));
-        if (!grown) {
+        if (GREEDY_REALLOC(l->fields, l->allocated, l->n + 1) < 0) {
                 l->oom = true;
                 return;
         }
-        l->fields = grown;
         l->fields[l->n] = (StatusField) { .key = key, .type = type, .u64 = u64, .b = b };
         if (type == STATUS_FIELD_STRING && !(l->fields[l->n].s = strdup(s ?: ""))) {
                 l->oom = true;
@@ -461,10 +438,25 @@ static int parse_status(const DmTarget *status, size_t n, StatusField **ret, siz
         return 0;
 }
 
+static DmInfo dm_info_from(const struct dm_info *info) {
+        return (DmInfo) {
+                .suspended = info->suspended,
+                .live_table = info->live_table,
+                .inactive_table = info->inactive_table,
+                .read_only = info->read_only,
+                .deferred_remove = info->deferred_remove,
+                .open_count = info->open_count,
+                .event_nr = info->event_nr,
+                .target_count = info->target_count,
+        };
+}
+
 int dm_kernel_info(dev_t devnum, DmInfo *ret) {
         _cleanup_(dm_task_destroyp) struct dm_task *dmt = NULL;
         struct dm_info info;
         int r;
+
+        assert(ret);
 
         r = task_new(DM_DEVICE_INFO, devnum, &dmt);
         if (r < 0)
@@ -472,51 +464,84 @@ int dm_kernel_info(dev_t devnum, DmInfo *ret) {
         r = task_run(dmt, &info);
         if (r < 0)
                 return r;
-        *ret = (DmInfo) {
-                .suspended = info.suspended,
-                .live_table = info.live_table,
-                .inactive_table = info.inactive_table,
-                .read_only = info.read_only,
-                .deferred_remove = info.deferred_remove,
-                .open_count = info.open_count,
-                .event_nr = info.event_nr,
-                .target_count = info.target_count,
-        };
+        *ret = dm_info_from(&info);
         return 0;
 }
 
-static int query_once(dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t *ret_n_deps) {
-        _cleanup_(dm_task_destroyp) struct dm_task *table = NULL, *status = NULL, *deps = NULL;
-        _cleanup_(dm_device_freep) DmDevice *dm = NULL;
-        struct dm_info info, status_info;
-        struct dm_deps *d;
-        dev_t *devs = NULL;
+/* TABLE, then STATUS (noflush: a thin-pool's status would otherwise commit metadata, which is
+ * block I/O we never do). The table may carry a key: libdevmapper wipes its buffers for it. */
+static int run_table_and_status(dev_t devnum, struct dm_task **ret_table, struct dm_info *ret_table_info,
+                                struct dm_task **ret_status, struct dm_info *ret_status_info) {
+        _cleanup_(dm_task_destroyp) struct dm_task *table = NULL, *status = NULL;
         int r;
 
         r = task_new(DM_DEVICE_TABLE, devnum, &table);
         if (r < 0)
                 return r;
-        /* The table may carry a key: have libdevmapper wipe its ioctl buffers. */
         if (!dm_task_secure_data(table) || !dm_task_no_open_count(table))
                 return -ENOMEM;
-        r = task_run(table, &info);
+        r = task_run(table, ret_table_info);
         if (r < 0)
                 return r;
 
         r = task_new(DM_DEVICE_STATUS, devnum, &status);
         if (r < 0)
                 return r;
-        /* Without noflush, thin-pool status commits metadata: block I/O we never do. */
         if (!dm_task_no_flush(status) || !dm_task_no_open_count(status))
                 return -ENOMEM;
-        r = task_run(status, &status_info);
+        r = task_run(status, ret_status_info);
         if (r < 0)
                 return r;
 
-        r = task_new(DM_DEVICE_DEPS, devnum, &deps);
+        *ret_table = TAKE_PTR(table);
+        *ret_status = TAKE_PTR(status);
+        return 0;
+}
+
+/* Whether a reload came between the TABLE and the STATUS reading: then they describe two tables. */
+static bool table_and_status_disagree(const struct dm_info *table_info, const DmDevice *dm) {
+        if (table_info->event_nr != dm->info.event_nr || (bool) table_info->live_table != dm->info.live_table ||
+            dm->n_table != dm->n_status)
+                return true;
+        for (size_t i = 0; i < dm->n_table; i++)
+                if (strcmp(dm->table[i].type, dm->status[i].type) != 0 ||
+                    dm->table[i].start != dm->status[i].start || dm->table[i].length != dm->status[i].length)
+                        return true;
+        return false;
+}
+
+static int read_deps(dev_t devnum, dev_t **ret, size_t *ret_n) {
+        _cleanup_(dm_task_destroyp) struct dm_task *dmt = NULL;
+        struct dm_deps *deps;
+        dev_t *devs = NULL;
+        int r;
+
+        r = task_new(DM_DEVICE_DEPS, devnum, &dmt);
         if (r < 0)
                 return r;
-        r = task_run(deps, NULL);
+        r = task_run(dmt, NULL);
+        if (r < 0)
+                return r;
+        deps = dm_task_get_deps(dmt);
+        if (deps && deps->count > 0) {
+                devs = malloc(deps->count * sizeof(dev_t));
+                if (!devs)
+                        return -ENOMEM;
+                for (uint32_t i = 0; i < deps->count; i++)
+                        devs[i] = makedev(major(deps->device[i]), minor(deps->device[i]));
+        }
+        *ret = devs;
+        *ret_n = deps ? deps->count : 0;
+        return 0;
+}
+
+static int query_once(dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t *ret_n_deps) {
+        _cleanup_(dm_task_destroyp) struct dm_task *table = NULL, *status = NULL;
+        _cleanup_(dm_device_freep) DmDevice *dm = NULL;
+        struct dm_info table_info, status_info;
+        int r;
+
+        r = run_table_and_status(devnum, &table, &table_info, &status, &status_info);
         if (r < 0)
                 return r;
 
@@ -528,16 +553,8 @@ static int query_once(dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t 
         if (!dm->name || !dm->uuid)
                 return -ENOMEM;
         /* The STATUS reading is the later one: take the state from it. */
-        dm->suspended = status_info.suspended;
-        dm->live_table = status_info.live_table;
-        dm->inactive_table = status_info.inactive_table;
-        dm->read_only = status_info.read_only;
-        dm->deferred_remove = status_info.deferred_remove;
-        dm->open_count = status_info.open_count;
-        dm->event_nr = status_info.event_nr;
-        dm->target_count = status_info.target_count;
-
-        if (status_info.live_table) {
+        dm->info = dm_info_from(&status_info);
+        if (dm->info.live_table) {
                 r = copy_targets(table, true, &dm->table, &dm->n_table);
                 if (r < 0)
                         return r;
@@ -545,37 +562,28 @@ static int query_once(dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t 
                 if (r < 0)
                         return r;
         }
-        /* A table reloaded between the two readings: the caller reads again. */
-        if (info.event_nr != status_info.event_nr || info.live_table != status_info.live_table ||
-            dm->n_table != dm->n_status)
+        if (table_and_status_disagree(&table_info, dm))
                 return -EAGAIN;
-        for (size_t i = 0; i < dm->n_table; i++)
-                if (strcmp(dm->table[i].type, dm->status[i].type) != 0 ||
-                    dm->table[i].start != dm->status[i].start || dm->table[i].length != dm->status[i].length)
-                        return -EAGAIN;
 
         r = parse_status(dm->status, dm->n_status, &dm->parsed_status, &dm->n_parsed_status);
         if (r < 0)
                 return r;
-
-        d = dm_task_get_deps(deps);
-        if (d && d->count > 0) {
-                devs = malloc(d->count * sizeof(dev_t));
-                if (!devs)
-                        return -ENOMEM;
-                for (uint32_t i = 0; i < d->count; i++)
-                        devs[i] = makedev(major(d->device[i]), minor(d->device[i]));
-        }
+        r = read_deps(devnum, ret_deps, ret_n_deps);
+        if (r < 0)
+                return r;
 
         *ret_dm = TAKE_PTR(dm);
-        *ret_deps = devs;
-        *ret_n_deps = d ? d->count : 0;
         return 0;
 }
 
 int dm_kernel_query(dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t *ret_n_deps) {
         int r = -EAGAIN;
 
+        assert(ret_dm);
+        assert(ret_deps);
+        assert(ret_n_deps);
+
+        /* A table reloaded between the readings: read again. */
         for (unsigned attempt = 0; attempt < 5 && r == -EAGAIN; attempt++)
                 r = query_once(devnum, ret_dm, ret_deps, ret_n_deps);
         return r;

@@ -13,9 +13,11 @@
 
 typedef struct DmKernel DmKernel;
 
-/* Sets libdevmapper up for a daemon (its log goes to ours, names are taken as the kernel has them,
- * no udev cookie semaphores are ever taken and no /dev nodes are ever made by the library: udev
- * and our rules own /dev) and opens our own handle on /dev/mapper/control. */
+/* Sets libdevmapper up for a daemon (its messages go to our debug log, names are taken as the
+ * kernel has them, no udev cookie semaphores are ever taken and no /dev nodes are ever made by the
+ * library: udev and our rules own /dev) and opens our own handle on /dev/mapper/control.
+ *
+ * Nothing here logs above debug level: every call returns -errno and its caller says what failed. */
 int dm_kernel_new(DmKernel **ret);
 DmKernel *dm_kernel_free(DmKernel *k);
 DEFINE_TRIVIAL_CLEANUP_FUNC(DmKernel *, dm_kernel_free);
@@ -27,12 +29,11 @@ typedef struct DmListEntry {
         dev_t devnum;
         uint32_t event_nr;
         char *name;
-        char *uuid;             /* NULL when the kernel did not say */
 } DmListEntry;
 
 void dm_list_free(DmListEntry *list, size_t n);
 
-/* One DM_LIST_DEVICES: every DM device with its event counter and UUID. */
+/* One DM_LIST_DEVICES: every DM device with its event counter. */
 int dm_kernel_list(DmKernel *k, DmListEntry **ret, size_t *ret_n);
 
 /* INFO, TABLE, STATUS and DEPS of one device, as one consistent reading. Table parameters come
@@ -42,15 +43,11 @@ int dm_kernel_query(dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t *r
 bool dm_kernel_is_dm_major(unsigned major);
 
 /* The control fd becomes readable when the kernel issues a DM event (a device created, removed,
- * renamed, suspended, resumed, a table loaded, a target's event). Arm it before reading the
- * state, so that no event falls between the reading and the next wakeup. */
-int dm_kernel_event_fd(DmKernel *k);
+ * renamed, resumed, a target's event). Arm it before reading the state, so that no event falls
+ * between the reading and the next wakeup. Other ioctls on it leave the poll state alone, so the
+ * operations' workers may share it (dm-ops.h). */
+int dm_kernel_control_fd(DmKernel *k);
 int dm_kernel_arm_poll(DmKernel *k);
 
 /* INFO of one device: flags and counters only (one cheap ioctl). -ENXIO when it is gone. */
-typedef struct DmInfo {
-        bool suspended, live_table, inactive_table, read_only, deferred_remove;
-        int32_t open_count;
-        uint32_t event_nr, target_count;
-} DmInfo;
 int dm_kernel_info(dev_t devnum, DmInfo *ret);

@@ -1,65 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/param.h>
 #include <sys/sysmacros.h>
-#include <unistd.h>
 
-#include <linux/dm-ioctl.h>
+/* For its udev flag constants only: nothing here calls libdevmapper. */
+#include <libdevmapper.h>
 
+#include "dm-ioctl.h"
 #include "dm-ops.h"
-#include "macro.h"
 
 /* libdevmapper's cookie flags, passed the way libdevmapper passes them when it keeps no udev
  * semaphore: in the upper half of event_nr, with no cookie below. Rules see an event that a
  * library call caused (primary source), with no library fallback to expect: udev makes the
  * links, and nobody waits on a semaphore. */
-#define UDEV_FLAGS_SHIFT 16
-#define UDEV_DISABLE_LIBRARY_FALLBACK 0x0020
-#define UDEV_PRIMARY_SOURCE_FLAG 0x0040
-#define UDEV_COOKIE_FLAGS ((UDEV_DISABLE_LIBRARY_FALLBACK | UDEV_PRIMARY_SOURCE_FLAG) << UDEV_FLAGS_SHIFT)
-
-#define ALIGN8(x) (((x) + 7) & ~(size_t) 7)
-
-int dm_ops_open_control(void) {
-        int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
-
-        return fd < 0 ? -errno : fd;
-}
-
-/* A header for an ioctl on one device, with room for data_size bytes in all. */
-static struct dm_ioctl *header_new(size_t data_size, dev_t devnum) {
-        struct dm_ioctl *io;
-
-        data_size = ALIGN8(MAX(data_size, sizeof(struct dm_ioctl)));
-        io = calloc(1, data_size);
-        if (!io)
-                return NULL;
-        io->version[0] = DM_VERSION_MAJOR;
-        io->data_size = data_size;
-        io->data_start = ALIGN8(sizeof(struct dm_ioctl));
-        /* With no name and no UUID, the kernel finds the device by this. */
-        io->dev = makedev(major(devnum), minor(devnum));
-        return io;
-}
-
-/* Wiped before it is freed: a table or a message may hold a key. */
-static void header_freep(struct dm_ioctl **io) {
-        if (!*io)
-                return;
-        explicit_bzero(*io, (*io)->data_size);
-        free(*io);
-}
-
-static int run(int fd, unsigned long request, struct dm_ioctl *io) {
-        return ioctl(fd, request, io) < 0 ? -errno : 0;
-}
+#define UDEV_COOKIE_FLAGS ((DM_UDEV_DISABLE_LIBRARY_FALLBACK | DM_UDEV_PRIMARY_SOURCE_FLAG) << DM_UDEV_FLAGS_SHIFT)
 
 int dm_ops_create(int fd, const char *name, const char *uuid, dev_t *ret_devnum) {
-        _cleanup_(header_freep) struct dm_ioctl *io = header_new(0, 0);
+        _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = dm_ioctl_new(0, 0);
         int r;
 
         if (!io)
@@ -67,7 +27,7 @@ int dm_ops_create(int fd, const char *name, const char *uuid, dev_t *ret_devnum)
         strncpy(io->name, name, sizeof(io->name) - 1);
         if (uuid)
                 strncpy(io->uuid, uuid, sizeof(io->uuid) - 1);
-        r = run(fd, DM_DEV_CREATE, io);
+        r = dm_ioctl_run(fd, DM_DEV_CREATE, io);
         if (r < 0)
                 return r;
         *ret_devnum = makedev(major(io->dev), minor(io->dev));
@@ -75,13 +35,13 @@ int dm_ops_create(int fd, const char *name, const char *uuid, dev_t *ret_devnum)
 }
 
 int dm_ops_load(int fd, dev_t devnum, const DmTableRow *rows, size_t n_rows, bool read_only) {
-        _cleanup_(header_freep) struct dm_ioctl *io = NULL;
-        size_t size = ALIGN8(sizeof(struct dm_ioctl));
+        _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = NULL;
+        size_t size = DM_ALIGN8(sizeof(struct dm_ioctl));
         char *p;
 
         for (size_t i = 0; i < n_rows; i++)
-                size += ALIGN8(sizeof(struct dm_target_spec) + strlen(rows[i].params) + 1);
-        io = header_new(size, devnum);
+                size += DM_ALIGN8(sizeof(struct dm_target_spec) + strlen(rows[i].params) + 1);
+        io = dm_ioctl_new(size, devnum);
         if (!io)
                 return -ENOMEM;
         io->target_count = n_rows;
@@ -89,10 +49,10 @@ int dm_ops_load(int fd, dev_t devnum, const DmTableRow *rows, size_t n_rows, boo
         io->flags = DM_SECURE_DATA_FLAG | (read_only ? DM_READONLY_FLAG : 0);
 
         /* Each spec, its NUL-terminated parameters, padding; "next" counts from this spec. */
-        p = (char *) io + io->data_start;
+        p = dm_ioctl_payload(io);
         for (size_t i = 0; i < n_rows; i++) {
                 struct dm_target_spec *spec = (struct dm_target_spec *) p;
-                size_t len = ALIGN8(sizeof(*spec) + strlen(rows[i].params) + 1);
+                size_t len = DM_ALIGN8(sizeof(*spec) + strlen(rows[i].params) + 1);
 
                 spec->sector_start = rows[i].start;
                 spec->length = rows[i].length;
@@ -101,18 +61,19 @@ int dm_ops_load(int fd, dev_t devnum, const DmTableRow *rows, size_t n_rows, boo
                 spec->next = len;
                 p += len;
         }
-        return run(fd, DM_TABLE_LOAD, io);
+        return dm_ioctl_run(fd, DM_TABLE_LOAD, io);
 }
 
-static int simple(int fd, unsigned long request, dev_t devnum, uint32_t flags, uint32_t event_nr, DmOpsResult *ret) {
-        _cleanup_(header_freep) struct dm_ioctl *io = header_new(0, devnum);
+/* An ioctl on one device that carries nothing but flags and event_nr. */
+static int device_flags_ioctl(int fd, unsigned long request, dev_t devnum, uint32_t flags, uint32_t event_nr, DmOpsResult *ret) {
+        _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = dm_ioctl_new(0, devnum);
         int r;
 
         if (!io)
                 return -ENOMEM;
         io->flags = flags;
         io->event_nr = event_nr;
-        r = run(fd, request, io);
+        r = dm_ioctl_run(fd, request, io);
         if (r < 0)
                 return r;
         if (ret)
@@ -124,29 +85,29 @@ static int simple(int fd, unsigned long request, dev_t devnum, uint32_t flags, u
 }
 
 int dm_ops_clear(int fd, dev_t devnum) {
-        return simple(fd, DM_TABLE_CLEAR, devnum, 0, 0, NULL);
+        return device_flags_ioctl(fd, DM_TABLE_CLEAR, devnum, 0, 0, NULL);
 }
 
 int dm_ops_suspend(int fd, dev_t devnum, bool noflush, bool nolockfs) {
-        return simple(fd, DM_DEV_SUSPEND, devnum,
+        return device_flags_ioctl(fd, DM_DEV_SUSPEND, devnum,
                       DM_SUSPEND_FLAG | (noflush ? DM_NOFLUSH_FLAG : 0) | (nolockfs ? DM_SKIP_LOCKFS_FLAG : 0), 0, NULL);
 }
 
 int dm_ops_resume(int fd, dev_t devnum, bool noflush, DmOpsResult *ret) {
-        return simple(fd, DM_DEV_SUSPEND, devnum, noflush ? DM_NOFLUSH_FLAG : 0, UDEV_COOKIE_FLAGS, ret);
+        return device_flags_ioctl(fd, DM_DEV_SUSPEND, devnum, noflush ? DM_NOFLUSH_FLAG : 0, UDEV_COOKIE_FLAGS, ret);
 }
 
 int dm_ops_remove(int fd, dev_t devnum, bool deferred, DmOpsResult *ret) {
-        return simple(fd, DM_DEV_REMOVE, devnum, deferred ? DM_DEFERRED_REMOVE : 0, UDEV_COOKIE_FLAGS, ret);
+        return device_flags_ioctl(fd, DM_DEV_REMOVE, devnum, deferred ? DM_DEFERRED_REMOVE : 0, UDEV_COOKIE_FLAGS, ret);
 }
 
 int dm_ops_status(int fd, dev_t devnum, char **ret_name, bool *ret_suspended, int32_t *ret_open_count) {
-        _cleanup_(header_freep) struct dm_ioctl *io = header_new(0, devnum);
+        _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = dm_ioctl_new(0, devnum);
         int r;
 
         if (!io)
                 return -ENOMEM;
-        r = run(fd, DM_DEV_STATUS, io);
+        r = dm_ioctl_run(fd, DM_DEV_STATUS, io);
         if (r < 0)
                 return r;
         if (ret_name) {
@@ -164,21 +125,21 @@ int dm_ops_status(int fd, dev_t devnum, char **ret_name, bool *ret_suspended, in
 /* DM_DEV_RENAME finds the device by its current name and takes the new name, or with
  * DM_UUID_FLAG the new UUID, as a string in the data area. */
 static int rename_to(int fd, dev_t devnum, const char *value, bool is_uuid, DmOpsResult *ret) {
-        _cleanup_(header_freep) struct dm_ioctl *io = NULL;
+        _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = NULL;
         _cleanup_(freep) char *name = NULL;
         int r;
 
         r = dm_ops_status(fd, devnum, &name, NULL, NULL);
         if (r < 0)
                 return r;
-        io = header_new(ALIGN8(sizeof(struct dm_ioctl)) + strlen(value) + 1, 0);
+        io = dm_ioctl_new(DM_ALIGN8(sizeof(struct dm_ioctl)) + strlen(value) + 1, 0);
         if (!io)
                 return -ENOMEM;
         strncpy(io->name, name, sizeof(io->name) - 1);
-        strcpy((char *) io + io->data_start, value);
+        strcpy(dm_ioctl_payload(io), value);
         io->flags = is_uuid ? DM_UUID_FLAG : 0;
         io->event_nr = UDEV_COOKIE_FLAGS;
-        r = run(fd, DM_DEV_RENAME, io);
+        r = dm_ioctl_run(fd, DM_DEV_RENAME, io);
         if (r < 0)
                 return r;
         *ret = (DmOpsResult) { .uevent = io->flags & DM_UEVENT_GENERATED_FLAG };
@@ -198,35 +159,35 @@ int dm_ops_set_uuid(int fd, dev_t devnum, const char *uuid, DmOpsResult *ret) {
 #define MESSAGE_REPLY_MAX (256 * 1024)
 
 int dm_ops_message(int fd, dev_t devnum, uint64_t sector, const char *message, char **ret_reply) {
-        _cleanup_(header_freep) struct dm_ioctl *io = NULL;
+        _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = NULL;
         struct dm_target_msg *msg;
-        size_t size = ALIGN8(sizeof(struct dm_ioctl)) + sizeof(*msg) + strlen(message) + 1;
+        size_t size = DM_ALIGN8(sizeof(struct dm_ioctl)) + sizeof(*msg) + strlen(message) + 1;
         int r;
 
-        io = header_new(MAX(size, (size_t) MESSAGE_REPLY_MAX), devnum);
+        io = dm_ioctl_new(MAX(size, (size_t) MESSAGE_REPLY_MAX), devnum);
         if (!io)
                 return -ENOMEM;
         io->flags = DM_SECURE_DATA_FLAG;
-        msg = (struct dm_target_msg *) ((char *) io + io->data_start);
+        msg = (struct dm_target_msg *) (dm_ioctl_payload(io));
         msg->sector = sector;
         strcpy(msg->message, message);
-        r = run(fd, DM_TARGET_MSG, io);
+        r = dm_ioctl_run(fd, DM_TARGET_MSG, io);
         if (r < 0)
                 return r;
         if (io->flags & DM_BUFFER_FULL_FLAG)
                 return -ENOBUFS;
-        *ret_reply = strdup(io->flags & DM_DATA_OUT_FLAG ? (char *) io + io->data_start : "");
+        *ret_reply = strdup(io->flags & DM_DATA_OUT_FLAG ? dm_ioctl_payload(io) : "");
         return *ret_reply ? 0 : -ENOMEM;
 }
 
 int dm_ops_target_type_check(int fd, const char *type) {
-        _cleanup_(header_freep) struct dm_ioctl *io = header_new(4096, 0);
+        _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = dm_ioctl_new(4096, 0);
         int r;
 
         if (!io)
                 return -ENOMEM;
         strncpy(io->name, type, sizeof(io->name) - 1);
-        r = run(fd, DM_GET_TARGET_VERSION, io);
+        r = dm_ioctl_run(fd, DM_GET_TARGET_VERSION, io);
         if (r == -EINVAL)
                 return -ENOENT;
         /* Before driver 4.41 there is no asking: the table load will tell. */

@@ -13,10 +13,8 @@
  * targets read their metadata, can block for as long as the devices below take: which is why
  * these run off the main loop. No /dev node is ever made or removed here; udev does that.
  *
- * Every call returns 0 or a negative errno from the kernel. Devices are named by dev_t, except
+ * Every call takes the control fd (dm-ioctl.h) and returns 0 or a negative errno from the kernel. Devices are named by dev_t, except
  * by DM_DEV_CREATE, which makes one. */
-
-int dm_ops_open_control(void);
 
 /* What an ioctl told us besides success. */
 typedef struct DmOpsResult {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "dmbus-names.h"
 #include "log.h"
 #include "manager.h"
 

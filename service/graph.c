@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc-util.h"
 #include "graph.h"
 #include "hashmap.h"
 #include "strv.h"
@@ -18,7 +20,6 @@ struct Graph {
         Hashmap *by_devnum;
         Hashmap *by_name;
         Hashmap *by_uuid;
-        Hashmap *by_kernel_name;
         Hashmap *holders;       /* dev_t → HolderSet */
         size_t n_dm;
 };
@@ -102,53 +103,67 @@ static bool status_fields_equal(const StatusField *a, size_t n_a, const StatusFi
         return true;
 }
 
-static unsigned dm_device_diff(const DmDevice *a, const DmDevice *b) {
+unsigned dm_info_diff(const DmInfo *a, const DmInfo *b) {
         unsigned changes = 0;
 
-        if (strcmp(a->name, b->name) != 0)
-                changes |= DEVICE_CHANGE_NAME;
-        if (strcmp(a->uuid, b->uuid) != 0)
-                changes |= DEVICE_CHANGE_UUID;
+        assert(a);
+        assert(b);
+
         if (a->suspended != b->suspended)
-                changes |= DEVICE_CHANGE_SUSPENDED;
+                changes |= DEVICE_CHANGE(SUSPENDED);
         if (a->live_table != b->live_table)
-                changes |= DEVICE_CHANGE_LIVE_TABLE;
+                changes |= DEVICE_CHANGE(LIVE_TABLE);
         if (a->inactive_table != b->inactive_table)
-                changes |= DEVICE_CHANGE_INACTIVE_TABLE;
+                changes |= DEVICE_CHANGE(INACTIVE_TABLE);
         if (a->read_only != b->read_only)
-                changes |= DEVICE_CHANGE_READ_ONLY;
+                changes |= DEVICE_CHANGE(READ_ONLY);
         if (a->open_count != b->open_count)
-                changes |= DEVICE_CHANGE_OPEN_COUNT;
+                changes |= DEVICE_CHANGE(OPEN_COUNT);
         if (a->event_nr != b->event_nr)
-                changes |= DEVICE_CHANGE_EVENT_NUMBER;
+                changes |= DEVICE_CHANGE(EVENT_NUMBER);
         if (a->target_count != b->target_count)
-                changes |= DEVICE_CHANGE_TARGET_COUNT;
+                changes |= DEVICE_CHANGE(TARGET_COUNT);
         if (a->deferred_remove != b->deferred_remove)
-                changes |= DEVICE_CHANGE_DEFERRED_REMOVE;
+                changes |= DEVICE_CHANGE(DEFERRED_REMOVE);
+        return changes;
+}
+
+static unsigned dm_device_diff(const DmDevice *a, const DmDevice *b) {
+        unsigned changes = dm_info_diff(&a->info, &b->info);
+
+        if (strcmp(a->name, b->name) != 0)
+                changes |= DEVICE_CHANGE(NAME);
+        if (strcmp(a->uuid, b->uuid) != 0)
+                changes |= DEVICE_CHANGE(UUID) | DEVICE_CHANGE(SUBSYSTEM);
         if (!targets_equal(a->table, a->n_table, b->table, b->n_table))
-                changes |= DEVICE_CHANGE_TABLE;
+                changes |= DEVICE_CHANGE(TABLE);
         if (!targets_equal(a->status, a->n_status, b->status, b->n_status))
-                changes |= DEVICE_CHANGE_STATUS;
+                changes |= DEVICE_CHANGE(STATUS);
         if (!status_fields_equal(a->parsed_status, a->n_parsed_status, b->parsed_status, b->n_parsed_status))
-                changes |= DEVICE_CHANGE_PARSED_STATUS;
+                changes |= DEVICE_CHANGE(PARSED_STATUS);
         return changes;
 }
 
 void block_device_diff(const BlockDevice *a, const BlockDevice *b, unsigned *ret_block, unsigned *ret_device) {
         unsigned changes = 0;
 
+        assert(a);
+        assert(b);
+        assert(ret_block);
+        assert(ret_device);
+
         if (strcmp(a->devnode, b->devnode) != 0)
-                changes |= BLOCK_CHANGE_DEVICE_NODE;
+                changes |= BLOCK_CHANGE(DEVICE_NODE);
         if (strcmp(block_device_preferred_device(a), block_device_preferred_device(b)) != 0)
-                changes |= BLOCK_CHANGE_PREFERRED_DEVICE;
+                changes |= BLOCK_CHANGE(PREFERRED_DEVICE);
         if (a->size != b->size)
-                changes |= BLOCK_CHANGE_SIZE;
+                changes |= BLOCK_CHANGE(SIZE);
         if (a->read_only != b->read_only)
-                changes |= BLOCK_CHANGE_READ_ONLY;
+                changes |= BLOCK_CHANGE(READ_ONLY);
         if (!strv_equal(a->symlinks, b->symlinks))
-                changes |= BLOCK_CHANGE_SYMLINKS;
+                changes |= BLOCK_CHANGE(SYMLINKS);
         if (!devnums_equal(a->deps, a->n_deps, b->deps, b->n_deps))
-                changes |= BLOCK_CHANGE_DEPENDENCIES;
+                changes |= BLOCK_CHANGE(DEPENDENCIES);
         *ret_block = changes;
         *ret_device = a->dm && b->dm ? dm_device_diff(a->dm, b->dm) : 0;
 }
@@ -161,9 +176,8 @@ Graph *graph_new(void) {
         g->by_devnum = hashmap_new(HASHMAP_KEY_U64);
         g->by_name = hashmap_new(HASHMAP_KEY_STRING);
         g->by_uuid = hashmap_new(HASHMAP_KEY_STRING);
-        g->by_kernel_name = hashmap_new(HASHMAP_KEY_STRING);
         g->holders = hashmap_new(HASHMAP_KEY_U64);
-        if (!g->by_devnum || !g->by_name || !g->by_uuid || !g->by_kernel_name || !g->holders)
+        if (!g->by_devnum || !g->by_name || !g->by_uuid || !g->holders)
                 return graph_free(g);
         return g;
 }
@@ -185,7 +199,6 @@ Graph *graph_free(Graph *g) {
         hashmap_free(g->by_devnum);
         hashmap_free(g->by_name);
         hashmap_free(g->by_uuid);
-        hashmap_free(g->by_kernel_name);
         hashmap_free(g->holders);
         return mfree(g);
 }
@@ -205,14 +218,8 @@ static int holder_add(Graph *g, dev_t target, dev_t holder) {
         for (size_t i = 0; i < h->n; i++)
                 if (h->items[i] == holder)
                         return 0;
-        if (h->n == h->allocated) {
-                size_t allocated = h->allocated ? h->allocated * 2 : 2;
-                dev_t *items = realloc(h->items, allocated * sizeof(dev_t));
-                if (!items)
-                        return -ENOMEM;
-                h->items = items;
-                h->allocated = allocated;
-        }
+        if (GREEDY_REALLOC(h->items, h->allocated, h->n + 1) < 0)
+                return -ENOMEM;
         h->items[h->n++] = holder;
         return 0;
 }
@@ -237,8 +244,6 @@ static void holder_remove(Graph *g, dev_t target, dev_t holder) {
 
 /* Drops d's entries from the name indexes and its edges from the holder sets. */
 static void unindex(Graph *g, BlockDevice *d) {
-        if (hashmap_get_string(g->by_kernel_name, d->kernel_name) == d)
-                hashmap_remove_string(g->by_kernel_name, d->kernel_name);
         if (d->dm) {
                 if (hashmap_get_string(g->by_name, d->dm->name) == d)
                         hashmap_remove_string(g->by_name, d->dm->name);
@@ -253,9 +258,6 @@ static void unindex(Graph *g, BlockDevice *d) {
 static int index_device(Graph *g, BlockDevice *d) {
         int r;
 
-        r = hashmap_put_string(g->by_kernel_name, d->kernel_name, d);
-        if (r < 0)
-                return r;
         if (d->dm) {
                 g->n_dm++;
                 r = hashmap_put_string(g->by_name, d->dm->name, d);
@@ -276,8 +278,13 @@ static int index_device(Graph *g, BlockDevice *d) {
 }
 
 int graph_put(Graph *g, BlockDevice *d) {
-        BlockDevice *old = hashmap_get_u64(g->by_devnum, d->devnum);
+        BlockDevice *old;
         int r;
+
+        assert(g);
+        assert(d);
+
+        old = hashmap_get_u64(g->by_devnum, d->devnum);
 
         if (old)
                 unindex(g, old);
@@ -291,7 +298,11 @@ int graph_put(Graph *g, BlockDevice *d) {
 }
 
 bool graph_remove(Graph *g, dev_t devnum) {
-        BlockDevice *d = hashmap_remove_u64(g->by_devnum, devnum);
+        BlockDevice *d;
+
+        assert(g);
+
+        d = hashmap_remove_u64(g->by_devnum, devnum);
 
         if (!d)
                 return false;
@@ -301,23 +312,33 @@ bool graph_remove(Graph *g, dev_t devnum) {
 }
 
 BlockDevice *graph_get(const Graph *g, dev_t devnum) {
+        assert(g);
+
         return hashmap_get_u64(g->by_devnum, devnum);
 }
 
 BlockDevice *graph_get_by_name(const Graph *g, const char *name) {
+        assert(g);
+        assert(name);
+
         return hashmap_get_string(g->by_name, name);
 }
 
 BlockDevice *graph_get_by_uuid(const Graph *g, const char *uuid) {
+        assert(g);
+        assert(uuid);
+
         return hashmap_get_string(g->by_uuid, uuid);
 }
 
-BlockDevice *graph_get_by_kernel_name(const Graph *g, const char *kernel_name) {
-        return hashmap_get_string(g->by_kernel_name, kernel_name);
-}
-
 void graph_get_holders(const Graph *g, dev_t devnum, const dev_t **ret, size_t *ret_n) {
-        HolderSet *h = hashmap_get_u64(g->holders, devnum);
+        HolderSet *h;
+
+        assert(g);
+        assert(ret);
+        assert(ret_n);
+
+        h = hashmap_get_u64(g->holders, devnum);
 
         *ret = h ? h->items : NULL;
         *ret_n = h ? h->n : 0;
@@ -332,6 +353,8 @@ size_t graph_dm_count(const Graph *g) {
 }
 
 bool graph_iterate(const Graph *g, size_t *state, BlockDevice **ret) {
+        assert(g);
+
         return hashmap_iterate(g->by_devnum, state, (void **) ret);
 }
 
@@ -344,6 +367,9 @@ static int compare_devnum(const void *a, const void *b) {
 ssize_t graph_list(const Graph *g, bool dm_only, BlockDevice ***ret) {
         BlockDevice **list, *d;
         size_t n = 0;
+
+        assert(g);
+        assert(ret);
 
         list = malloc(sizeof(BlockDevice *) * (graph_size(g) + 1));
         if (!list)

@@ -8,7 +8,7 @@
 #include "macro.h"
 
 /* The in-memory device graph: the daemon's one source of truth. Every block device that is a DM
- * device, or lies under one, with O(1) lookups by dev_t, DM name, DM UUID and kernel name, and
+ * device, or lies under one, with O(1) lookups by dev_t, DM name and DM UUID, and
  * edges both ways (dependencies, and holders derived from them). Pure data: filled by the
  * inventory from the kernel, read by the bus layer. */
 
@@ -34,9 +34,8 @@ typedef struct StatusField {
         char *s;
 } StatusField;
 
-typedef struct DmDevice {
-        char *name;
-        char *uuid;             /* "" when none is set */
+/* A DM device's flags and counters, as one INFO ioctl reports them. */
+typedef struct DmInfo {
         bool suspended;
         bool live_table;
         bool inactive_table;
@@ -45,6 +44,12 @@ typedef struct DmDevice {
         int32_t open_count;
         uint32_t event_nr;
         uint32_t target_count;
+} DmInfo;
+
+typedef struct DmDevice {
+        char *name;
+        char *uuid;             /* "" when none is set */
+        DmInfo info;
         DmTarget *table;
         size_t n_table;
         DmTarget *status;
@@ -72,33 +77,44 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(BlockDevice *, block_device_free);
 void dm_targets_free(DmTarget *targets, size_t n);
 void status_fields_free(StatusField *fields, size_t n);
 
-/* What differs between two readings of the same device, one bit per bus property. */
-typedef enum BlockChange {
-        BLOCK_CHANGE_DEVICE_NODE      = 1 << 0,
-        BLOCK_CHANGE_PREFERRED_DEVICE = 1 << 1,
-        BLOCK_CHANGE_SIZE             = 1 << 2,
-        BLOCK_CHANGE_READ_ONLY        = 1 << 3,
-        BLOCK_CHANGE_SYMLINKS         = 1 << 4,
-        BLOCK_CHANGE_DEPENDENCIES     = 1 << 5,
-} BlockChange;
+/* The properties of a device that can change, each with its change bit: BLOCK_CHANGE(p) and
+ * DEVICE_CHANGE(p). The bus layer names them by these indexes, so no order is to be kept. */
+typedef enum BlockProperty {
+        BLOCK_PROPERTY_DEVICE_NODE,
+        BLOCK_PROPERTY_PREFERRED_DEVICE,
+        BLOCK_PROPERTY_SIZE,
+        BLOCK_PROPERTY_READ_ONLY,
+        BLOCK_PROPERTY_SYMLINKS,
+        BLOCK_PROPERTY_DEPENDENCIES,
+        BLOCK_PROPERTY_HOLDERS,         /* a reverse edge: set by the refresh, never by a diff */
+        _BLOCK_PROPERTY_MAX,
+} BlockProperty;
 
-typedef enum DeviceChange {
-        DEVICE_CHANGE_NAME            = 1 << 0,
-        DEVICE_CHANGE_UUID            = 1 << 1,       /* and Subsystem */
-        DEVICE_CHANGE_SUSPENDED       = 1 << 2,
-        DEVICE_CHANGE_LIVE_TABLE      = 1 << 3,
-        DEVICE_CHANGE_INACTIVE_TABLE  = 1 << 4,
-        DEVICE_CHANGE_READ_ONLY       = 1 << 5,
-        DEVICE_CHANGE_OPEN_COUNT      = 1 << 6,
-        DEVICE_CHANGE_EVENT_NUMBER    = 1 << 7,
-        DEVICE_CHANGE_TARGET_COUNT    = 1 << 8,
-        DEVICE_CHANGE_DEFERRED_REMOVE = 1 << 9,
-        DEVICE_CHANGE_TABLE           = 1 << 10,
-        DEVICE_CHANGE_STATUS          = 1 << 11,
-        DEVICE_CHANGE_PARSED_STATUS   = 1 << 12,
-} DeviceChange;
+typedef enum DeviceProperty {
+        DEVICE_PROPERTY_NAME,
+        DEVICE_PROPERTY_UUID,
+        DEVICE_PROPERTY_SUBSYSTEM,      /* derived from the UUID: changes with it */
+        DEVICE_PROPERTY_SUSPENDED,
+        DEVICE_PROPERTY_LIVE_TABLE,
+        DEVICE_PROPERTY_INACTIVE_TABLE,
+        DEVICE_PROPERTY_READ_ONLY,
+        DEVICE_PROPERTY_OPEN_COUNT,
+        DEVICE_PROPERTY_EVENT_NUMBER,
+        DEVICE_PROPERTY_TARGET_COUNT,
+        DEVICE_PROPERTY_DEFERRED_REMOVE,
+        DEVICE_PROPERTY_TABLE,
+        DEVICE_PROPERTY_STATUS,
+        DEVICE_PROPERTY_PARSED_STATUS,
+        _DEVICE_PROPERTY_MAX,
+} DeviceProperty;
 
-/* BlockChange bits, and DeviceChange bits (both DM devices) between a and b. */
+#define BLOCK_CHANGE(p) (1u << BLOCK_PROPERTY_##p)
+#define DEVICE_CHANGE(p) (1u << DEVICE_PROPERTY_##p)
+
+/* DEVICE_CHANGE bits of the INFO fields that differ. */
+unsigned dm_info_diff(const DmInfo *a, const DmInfo *b) _pure_;
+
+/* BLOCK_CHANGE bits, and DEVICE_CHANGE bits (both DM devices), between a and b. */
 void block_device_diff(const BlockDevice *a, const BlockDevice *b, unsigned *ret_block, unsigned *ret_device);
 /* Whether the two lists hold the same dev_ts, in any order. */
 bool devnums_equal(const dev_t *a, size_t n_a, const dev_t *b, size_t n_b);
@@ -121,7 +137,6 @@ bool graph_remove(Graph *g, dev_t devnum);
 BlockDevice *graph_get(const Graph *g, dev_t devnum);
 BlockDevice *graph_get_by_name(const Graph *g, const char *name);
 BlockDevice *graph_get_by_uuid(const Graph *g, const char *uuid);
-BlockDevice *graph_get_by_kernel_name(const Graph *g, const char *kernel_name);
 
 /* The devices that list devnum among their dependencies (whether devnum is in the graph or not). */
 void graph_get_holders(const Graph *g, dev_t devnum, const dev_t **ret, size_t *ret_n);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,9 @@ int inventory_read_device(UdevSysfs *u, dev_t devnum, BlockDevice **ret) {
         bool is_dm = dm_kernel_is_dm_major(major(devnum));
         int r;
 
+        assert(u);
+        assert(ret);
+
         r = udev_sysfs_read_block(u, devnum, &d, &slaves, &n_slaves);
         if (r == -ENODEV && is_dm)
                 r = unregistered_dm_device(devnum, &d);
@@ -67,7 +71,7 @@ static int add_device(Graph *g, UdevSysfs *u, dev_t devnum) {
                 return 0;
         }
         if (r < 0)
-                return log_error_errno(r, "Failed to read block device %u:%u: %m", major(devnum), minor(devnum));
+                return log_debug_errno(r, "Cannot read block device %u:%u: %m", major(devnum), minor(devnum));
         return graph_put(g, d);
 }
 
@@ -85,7 +89,7 @@ static int add_missing_dependencies(Graph *g, UdevSysfs *u) {
                         for (size_t j = 0; j < d->n_deps; j++)
                                 if (!graph_get(g, d->deps[j]) && !devset_contains(&gone, d->deps[j]) &&
                                     devset_add(&missing, d->deps[j]) < 0)
-                                        return log_oom();
+                                        return -ENOMEM;
                 if (missing.n == 0)
                         return 0;
 
@@ -94,7 +98,7 @@ static int add_missing_dependencies(Graph *g, UdevSysfs *u) {
                         if (r < 0)
                                 return r;
                         if (!graph_get(g, missing.items[i]) && devset_add(&gone, missing.items[i]) < 0)
-                                return log_oom();
+                                return -ENOMEM;
                 }
         }
 }
@@ -103,6 +107,10 @@ int inventory_scan(Graph *g, DmKernel *k, UdevSysfs *u) {
         DmListEntry *list;
         size_t n;
         int r;
+
+        assert(g);
+        assert(k);
+        assert(u);
 
         r = dm_kernel_list(k, &list, &n);
         if (r < 0)

@@ -6,7 +6,8 @@
 #include "udev-sysfs.h"
 
 /* Fills the graph from the kernel: one DM_DEVICE_LIST, then every DM device (ioctls + udev) and
- * every block device under one (udev). Devices that vanish meanwhile are left out. */
+ * every block device under one (udev). Devices that vanish meanwhile are left out. Logs at debug
+ * level only: the caller says what failed. */
 int inventory_scan(Graph *g, DmKernel *k, UdevSysfs *u);
 
 /* Reads one block device afresh: a DM device from the ioctls and udev, another from udev alone.

@@ -28,7 +28,6 @@ int log_internal(int level, int error, const char *format, ...) _printf_(3, 4);
 
 #define log_debug(...) log_debug_errno(0, __VA_ARGS__)
 #define log_info(...) log_info_errno(0, __VA_ARGS__)
-#define log_notice(...) log_full_errno(LOG_NOTICE, 0, __VA_ARGS__)
 #define log_warning(...) log_warning_errno(0, __VA_ARGS__)
 #define log_error(...) log_error_errno(0, __VA_ARGS__)
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -6,23 +7,17 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "bus-error.h"
 #include "device-bus.h"
+#include "dmbus-names.h"
 #include "log.h"
 #include "manager-bus.h"
+#include "object-path.h"
 #include "operation-bus.h"
 #include "validate.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
-}
-
-static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
-                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        char **s = userdata;
-
-        return sd_bus_message_append(reply, "s", *s);
 }
 
 static int property_get_device_count(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -38,21 +33,33 @@ static int reply_with_device(sd_bus_message *message, const BlockDevice *d) {
         return sd_bus_reply_method_return(message, "o", block_object_path(d->devnum, buf));
 }
 
+/* The one string argument, if invalid_reason finds nothing wrong with it. */
+static int read_valid_string(sd_bus_message *message, const char *(*invalid_reason)(const char *), const char **ret,
+                             sd_bus_error *error) {
+        const char *invalid;
+        int r;
+
+        r = sd_bus_message_read(message, "s", ret);
+        if (r < 0)
+                return r;
+        invalid = invalid_reason(*ret);
+        if (invalid)
+                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
+        return 0;
+}
+
 /* ResolveName and ResolveUUID: validate the string, look it up, name what was not found. */
 static int resolve_string(sd_bus_message *message, Manager *m, sd_bus_error *error,
                           const char *(*invalid_reason)(const char *),
                           BlockDevice *(*lookup)(const Graph *g, const char *key),
                           const char *not_found_format) {
-        const char *key, *invalid;
+        const char *key;
         BlockDevice *d;
         int r;
 
-        r = sd_bus_message_read(message, "s", &key);
+        r = read_valid_string(message, invalid_reason, &key, error);
         if (r < 0)
                 return r;
-        invalid = invalid_reason(key);
-        if (invalid)
-                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
         d = lookup(m->graph, key);
         if (!d)
                 return sd_bus_error_setf(error, DMBUS_ERROR_NOT_FOUND, not_found_format, key);
@@ -91,17 +98,14 @@ static int method_resolve_devnum(sd_bus_message *message, void *userdata, sd_bus
 
 static int method_resolve_path(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *path, *invalid;
+        const char *path;
         BlockDevice *d;
         struct stat st;
         int r;
 
-        r = sd_bus_message_read(message, "s", &path);
+        r = read_valid_string(message, path_invalid_reason, &path, error);
         if (r < 0)
                 return r;
-        invalid = path_invalid_reason(path);
-        if (invalid)
-                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
         /* stat() follows the links and reads the inode, never the device. */
         if (stat(path, &st) < 0) {
                 if (errno == ENOENT || errno == ENOTDIR)
@@ -162,7 +166,7 @@ static int append_device_and_dependencies(sd_bus_message *reply, Manager *m, con
         r = append_device_path(reply, m, d);
         if (r < 0)
                 return r;
-        r = block_object_paths_append(reply, m, d->deps, d->n_deps);
+        r = block_object_paths_append(reply, m->graph, d->deps, d->n_deps);
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(reply);
@@ -176,32 +180,67 @@ static int method_get_tree(sd_bus_message *message, void *userdata, sd_bus_error
         return reply_with_devices(message, userdata, false, "(oao)", append_device_and_dependencies);
 }
 
+static int method_create(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(operation_freep) Operation *op = NULL;
+        Manager *m = userdata;
+        const char *name, *uuid;
+        int r;
+
+        r = sd_bus_message_read(message, "ss", &name, &uuid);
+        if (r < 0)
+                return r;
+        r = operation_bus_check_new_name(m->graph, name, error);
+        if (r < 0)
+                return r;
+        if (uuid[0]) {
+                r = operation_bus_check_new_uuid(m->graph, uuid, error);
+                if (r < 0)
+                        return r;
+        }
+
+        op = operation_new(m->operations, OPERATION_CREATE, message);
+        if (!op)
+                return -ENOMEM;
+        op->name = name;
+        op->uuid = uuid[0] ? uuid : NULL;
+        r = operation_bus_read_table(message, op, error);
+        if (r < 0)
+                return r;
+        const BusOption options[] = {
+                { "read-only", 'b', &op->read_only },
+                { "activate", 'b', &op->activate },
+        };
+        return operation_bus_submit(m, TAKE_PTR(op), options, ELEMENTSOF(options), error);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("DriverVersion", "s", property_get_string, offsetof(Manager, driver_version), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("LibraryVersion", "s", property_get_string, offsetof(Manager, library_version), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("DriverVersion", "s", NULL, offsetof(Manager, driver_version), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("LibraryVersion", "s", NULL, offsetof(Manager, library_version), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("DeviceCount", "u", property_get_device_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_METHOD_WITH_NAMES("ResolveName", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(device),
-                                 method_resolve_name, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("ResolveUUID", "s", SD_BUS_PARAM(uuid), "o", SD_BUS_PARAM(device),
-                                 method_resolve_uuid, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("ResolveDevNum", "uu", SD_BUS_PARAM(major) SD_BUS_PARAM(minor), "o", SD_BUS_PARAM(device),
-                                 method_resolve_devnum, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("ResolvePath", "s", SD_BUS_PARAM(path), "o", SD_BUS_PARAM(device),
-                                 method_resolve_path, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("GetDevices", NULL,, "ao", SD_BUS_PARAM(devices),
-                                 method_get_devices, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("GetTree", NULL,, "a(oao)", SD_BUS_PARAM(tree),
-                                 method_get_tree, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ResolveName", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", device),
+                                method_resolve_name, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ResolveUUID", SD_BUS_ARGS("s", uuid), SD_BUS_RESULT("o", device),
+                                method_resolve_uuid, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ResolveDevNum", SD_BUS_ARGS("u", major, "u", minor), SD_BUS_RESULT("o", device),
+                                method_resolve_devnum, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ResolvePath", SD_BUS_ARGS("s", path), SD_BUS_RESULT("o", device),
+                                method_resolve_path, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetDevices", SD_BUS_NO_ARGS, SD_BUS_RESULT("ao", devices),
+                                method_get_devices, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetTree", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(oao)", tree),
+                                method_get_tree, SD_BUS_VTABLE_UNPRIVILEGED),
         /* Open to everyone on the bus: polkit decides (operation-bus.c). */
-        SD_BUS_METHOD_WITH_NAMES("Create", "ssa(ttss)a{sv}", SD_BUS_PARAM(name) SD_BUS_PARAM(uuid) SD_BUS_PARAM(table) SD_BUS_PARAM(options),
-                                 "o", SD_BUS_PARAM(device), method_create, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Create", SD_BUS_ARGS("s", name, "s", uuid, "a(ttss)", table, "a{sv}", options),
+                                SD_BUS_RESULT("o", device), method_create, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 
 int manager_bus_register(Manager *m) {
         int r;
+
+        assert(m);
 
         r = sd_bus_add_object_manager(m->bus, NULL, DMBUS_ROOT_PATH);
         if (r < 0)
@@ -214,6 +253,6 @@ int manager_bus_register(Manager *m) {
         return device_bus_register(m);
 }
 
-int manager_bus_emit_device_count(Manager *m) {
-        return sd_bus_emit_properties_changed(m->bus, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "DeviceCount", NULL);
+int manager_bus_emit_device_count(sd_bus *bus) {
+        return sd_bus_emit_properties_changed(bus, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "DeviceCount", NULL);
 }

@@ -7,4 +7,4 @@
 int manager_bus_register(Manager *m);
 
 /* PropertiesChanged for the Manager's DeviceCount. */
-int manager_bus_emit_device_count(Manager *m);
+int manager_bus_emit_device_count(sd_bus *bus);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -6,17 +7,94 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "dm-kernel.h"
+#include "device-bus.h"
+#include "dmbus-names.h"
 #include "inventory.h"
 #include "log.h"
 #include "manager-bus.h"
 #include "manager.h"
-#include "operation.h"
-#include "refresh.h"
+#include "operation-bus.h"
+
+/* The refresh's news, out as signals and to the operations waiting for them. */
+static void on_device_added(dev_t devnum, void *userdata) {
+        Manager *m = userdata;
+
+        (void) device_bus_emit_added(m->bus, devnum);
+}
+
+static void on_device_removing(dev_t devnum, void *userdata) {
+        Manager *m = userdata;
+
+        (void) device_bus_emit_removed(m->bus, devnum);
+}
+
+static void on_device_changed(dev_t devnum, unsigned block_changes, unsigned device_changes, void *userdata) {
+        Manager *m = userdata;
+
+        (void) device_bus_emit_changed(m->bus, devnum, block_changes, device_changes);
+}
+
+static void on_device_event(dev_t devnum, uint32_t event_nr, void *userdata) {
+        Manager *m = userdata;
+
+        (void) device_bus_emit_event(m->bus, devnum, event_nr);
+}
+
+static void on_dm_count_changed(void *userdata) {
+        Manager *m = userdata;
+
+        (void) manager_bus_emit_device_count(m->bus);
+}
+
+static void on_udev_event(const UdevEvent *event, void *userdata) {
+        Manager *m = userdata;
+
+        operation_queue_udev_event(m->operations, event);
+}
+
+static void on_refreshed(const DevSet *devices, void *userdata) {
+        Manager *m = userdata;
+
+        operation_queue_refreshed(m->operations, devices);
+}
+
+/* An operation wants its device read again. */
+static void on_operation_mark(dev_t devnum, void *userdata) {
+        Manager *m = userdata;
+
+        refresh_mark(m->refresh, devnum);
+}
+
+static int manager_wire(Manager *m) {
+        static const RefreshCallbacks refresh_callbacks = {
+                .device_added = on_device_added,
+                .device_removing = on_device_removing,
+                .device_changed = on_device_changed,
+                .device_event = on_device_event,
+                .dm_count_changed = on_dm_count_changed,
+                .udev_event = on_udev_event,
+                .refreshed = on_refreshed,
+        };
+        static const OperationQueueCallbacks operation_callbacks = {
+                .mark = on_operation_mark,
+                .finished = operation_bus_finished,
+        };
+        int r;
+
+        r = refresh_new(m->event, m->graph, m->dm, m->udev, &refresh_callbacks, m, &m->refresh);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the refresh: %m");
+        r = operation_queue_new(m->event, dm_kernel_control_fd(m->dm), &operation_callbacks, m, &m->operations);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the operation queue: %m");
+        return 0;
+}
 
 int manager_new(Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
+
+        assert(ret);
 
         m = calloc(1, sizeof(*m));
         if (!m)
@@ -44,13 +122,16 @@ int manager_new(Manager **ret) {
 
         r = dm_kernel_new(&m->dm);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Cannot open /dev/mapper/control (is dm-mod loaded?): %m");
         r = udev_sysfs_new(&m->udev);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Cannot create the udev context: %m");
         m->graph = graph_new();
         if (!m->graph)
                 return log_oom();
+        r = manager_wire(m);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -60,8 +141,9 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
 
-        operations_stop(m);
-        refresh_stop(m);
+        operation_bus_drop_authorizing(m);
+        operation_queue_free(m->operations);
+        refresh_free(m->refresh);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         graph_free(m->graph);
@@ -94,15 +176,13 @@ static int manager_connect_bus(Manager *m) {
 int manager_startup(Manager *m) {
         int r;
 
+        assert(m);
+
         r = dm_kernel_get_versions(&m->driver_version, &m->library_version);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Cannot read the device-mapper driver's and libdevmapper's versions: %m");
 
-        r = refresh_start(m);
-        if (r < 0)
-                return r;
-
-        r = operations_start(m);
+        r = refresh_start(m->refresh);
         if (r < 0)
                 return r;
 

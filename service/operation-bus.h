@@ -1,14 +1,35 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include <systemd/sd-bus.h>
 
-/* The mutating methods' handlers, for the Manager's vtable (Create) and the Device vtable (the
- * rest): each validates its input, authorizes the caller and submits an operation; the reply
- * comes when the operation is done. userdata is the Manager. */
-int method_create(sd_bus_message *message, void *userdata, sd_bus_error *error);
-/* Load, Reload, ClearInactive, Suspend, Resume, Remove: told apart by the message's member. */
-int method_device_operation(sd_bus_message *message, void *userdata, sd_bus_error *error);
-int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *error);
-int method_set_uuid(sd_bus_message *message, void *userdata, sd_bus_error *error);
-int method_send_message(sd_bus_message *message, void *userdata, sd_bus_error *error);
+#include "bus-options.h"
+#include "graph.h"
+#include "manager.h"
+#include "operation.h"
+
+/* The bus side of the mapping operations, shared by the Manager's and the Devices' method handlers
+ * (manager-bus.c, device-bus.c): reading and checking what a caller sent, on the main loop and
+ * before any ioctl, so that bad input changes nothing; authorizing the caller; and answering once
+ * the operation is over, with the named error that its -errno stands for. */
+
+/* Reads an a(ttss) into op->rows (the strings stay in the request) and checks it. */
+int operation_bus_read_table(sd_bus_message *message, Operation *op, sd_bus_error *error);
+
+/* A name or UUID to give a device: well-formed, and nobody's yet (the kernel has the last word). */
+int operation_bus_check_new_name(const Graph *g, const char *name, sd_bus_error *error);
+int operation_bus_check_new_uuid(const Graph *g, const char *uuid, sd_bus_error *error);
+
+/* Reads the options (the method's own, then those every method takes), then authorizes the caller
+ * and submits op. Takes op whatever it returns; the method's reply comes when op is over. */
+int operation_bus_submit(Manager *m, Operation *op, const BusOption *own, size_t n_own, sd_bus_error *error);
+
+/* The queue's finished callback (userdata: the Manager): the reply, and a log line. */
+void operation_bus_finished(Operation *op, void *userdata);
+
+/* Cancels every question to polkit still open, and frees its operation: for the stop. */
+void operation_bus_drop_authorizing(Manager *m);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,60 +9,49 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
-#include "bus-error.h"
+#include "dm-ops.h"
 #include "operation.h"
 #include "udev-sysfs.h"
 
 /* What runs on an operation's worker thread: ioctls through dm-ops.c and plain sysfs reads, no
- * libdevmapper, no graph, no bus. Every path ends with either a description of what was done or
- * an error name and a sentence that says what failed and in what state the device was left. */
-
-static const char *error_for_errno(int r) {
-        switch (-r) {
-        case ENXIO:
-        case ENODEV:
-                return DMBUS_ERROR_NOT_FOUND;
-        case EBUSY:
-                return DMBUS_ERROR_BUSY;
-        case EEXIST:
-                return DMBUS_ERROR_ALREADY_EXISTS;
-        case EINVAL:
-                return DMBUS_ERROR_INVALID_ARGUMENT;
-        case ENOENT:
-        case ENOTTY:
-        case EOPNOTSUPP:
-                return DMBUS_ERROR_NOT_SUPPORTED;
-        case ETIMEDOUT:
-                return DMBUS_ERROR_TIMEOUT;
-        default:
-                return DMBUS_ERROR_FAILED;
-        }
-}
+ * libdevmapper, no graph, no bus. Every path ends with op->result (0, or the -errno that decides the
+ * kind of error) and op->outcome: what was done, or what failed and in what state the device was
+ * left. */
 
 /* EINVAL from a table load: the kernel said which row and why, in its log only. */
 static const char *table_error_hint(int r) {
         return r == -EINVAL ? " (the kernel log says which row and why)" : "";
 }
 
+/* The outcome: the -errno that decides the error's kind, and a sentence saying what failed and in
+ * what state the device is; returns error, as log_error_errno() does. */
 _printf_(3, 4)
-static void fail(Operation *op, const char *error_name, const char *format, ...) {
+static int record_failure(Operation *op, int error, const char *format, ...) {
         va_list ap;
 
-        op->error_name = error_name;
+        assert(error < 0);
+
+        op->result = error;
+        free(op->outcome);
         va_start(ap, format);
-        if (vasprintf(&op->error_message, format, ap) < 0)
-                op->error_message = NULL;
+        if (vasprintf(&op->outcome, format, ap) < 0)
+                op->outcome = NULL;
         va_end(ap);
+        return error;
 }
 
+/* What was done, for the log and for a timeout's message. */
 _printf_(2, 3)
-static void done(Operation *op, const char *format, ...) {
+static int record_success(Operation *op, const char *format, ...) {
         va_list ap;
 
+        op->result = 0;
+        free(op->outcome);
         va_start(ap, format);
-        if (vasprintf(&op->description, format, ap) < 0)
-                op->description = NULL;
+        if (vasprintf(&op->outcome, format, ap) < 0)
+                op->outcome = NULL;
         va_end(ap);
+        return 0;
 }
 
 /* udev's event for what the next ioctl does will carry a higher seqnum than this. */
@@ -85,15 +76,11 @@ static int check_target_types(Operation *op, int fd) {
                 if (asked)
                         continue;
                 r = dm_ops_target_type_check(fd, op->rows[i].type);
-                if (r == -ENOENT) {
-                        fail(op, DMBUS_ERROR_NOT_SUPPORTED, "The kernel has no target type \"%s\" (row %zu), and no module dm-%s to load.",
-                             op->rows[i].type, i + 1, op->rows[i].type);
-                        return r;
-                }
-                if (r < 0) {
-                        fail(op, error_for_errno(r), "Cannot ask the kernel for target type \"%s\": %s.", op->rows[i].type, strerror(-r));
-                        return r;
-                }
+                if (r == -ENOENT)
+                        return record_failure(op, -EOPNOTSUPP, "The kernel has no target type \"%s\" (row %zu), and no module dm-%s to load.",
+                                              op->rows[i].type, i + 1, op->rows[i].type);
+                if (r < 0)
+                        return record_failure(op, r, "Cannot ask the kernel for target type \"%s\": %s.", op->rows[i].type, strerror(-r));
         }
         return 0;
 }
@@ -119,49 +106,44 @@ static int remove_retrying(int fd, dev_t devnum, bool deferred, unsigned attempt
 }
 
 /* After a failed step of Create: nothing half-made stays. */
-static void create_roll_back(Operation *op, int fd, const char *step, int error) {
+static int create_roll_back(Operation *op, int fd, const char *step, int error) {
         DmOpsResult result = {};
         int r;
 
         note_uevent_floor(op);
         r = remove_retrying(fd, op->devnum, false, 10, &result);
-        if (r < 0) {
-                fail(op, error_for_errno(error), "%s of %s failed: %s; removing the device again failed too (%s), so it is left behind.",
-                     step, op->label, strerror(-error), strerror(-r));
-                return;
-        }
+        if (r < 0)
+                return record_failure(op, error, "%s of %s failed: %s; removing the device again failed too (%s), so it is left behind.",
+                                      step, op->label ?: op->name, strerror(-error), strerror(-r));
         await_dm_uevent(op, &result);
-        fail(op, error_for_errno(error), "%s of %s failed: %s%s; the device was removed again.",
-             step, op->label, strerror(-error), table_error_hint(error));
+        return record_failure(op, error, "%s of %s failed: %s%s; the device was removed again.",
+                              step, op->label ?: op->name, strerror(-error), table_error_hint(error));
 }
 
-static void run_create(Operation *op, int fd) {
+static int run_create(Operation *op, int fd) {
         DmOpsResult result = {};
         dev_t devnum;
         int r;
 
-        if (check_target_types(op, fd) < 0)
-                return;
         /* A kernel before 5.14 announces the device at the create, a later one at the first load. */
         note_uevent_floor(op);
         r = dm_ops_create(fd, op->name, op->uuid, &devnum);
         if (r == -EBUSY)
-                return fail(op, DMBUS_ERROR_ALREADY_EXISTS, "A device named \"%s\"%s%s%s exists already.", op->name,
-                            op->uuid ? " or with the UUID \"" : "", op->uuid ?: "", op->uuid ? "\"" : "");
+                return record_failure(op, -EEXIST, "A device named \"%s\"%s%s%s exists already.", op->name,
+                                      op->uuid ? " or with the UUID \"" : "", op->uuid ?: "", op->uuid ? "\"" : "");
         if (r < 0)
-                return fail(op, error_for_errno(r), "Creating \"%s\" failed: %s.", op->name, strerror(-r));
+                return record_failure(op, r, "Creating \"%s\" failed: %s.", op->name, strerror(-r));
         op->devnum = devnum;
-        if (asprintf(&op->label, "\"%s\" (%u:%u)", op->name, major(devnum), minor(devnum)) < 0)
-                op->label = NULL;
-        if (!op->label)
-                return create_roll_back(op, fd, "Naming", -ENOMEM);
+        r = operation_set_label(op, op->name);
+        if (r < 0)
+                return create_roll_back(op, fd, "Naming", r);
 
         r = dm_ops_load(fd, devnum, op->rows, op->n_rows, op->read_only);
         if (r < 0)
                 return create_roll_back(op, fd, "Loading the table", r);
         if (!op->activate) {
                 op->awaited_uevent = UEVENT_ADD;
-                return done(op, "Created %s with its table inactive", op->label);
+                return record_success(op, "Created %s with its table inactive", op->label);
         }
 
         note_uevent_floor(op);
@@ -169,56 +151,52 @@ static void run_create(Operation *op, int fd) {
         if (r < 0)
                 return create_roll_back(op, fd, "Activating the table", r);
         await_dm_uevent(op, &result);
-        done(op, "Created and activated %s", op->label);
+        return record_success(op, "Created and activated %s", op->label);
 }
 
-static void run_load(Operation *op, int fd) {
+static int run_load(Operation *op, int fd) {
         int r;
 
-        if (check_target_types(op, fd) < 0)
-                return;
         r = dm_ops_load(fd, op->devnum, op->rows, op->n_rows, op->read_only);
         if (r < 0)
-                return fail(op, error_for_errno(r), "Loading a table into %s failed: %s%s; nothing changed.", op->label,
-                            strerror(-r), table_error_hint(r));
-        done(op, "Loaded a table into the inactive slot of %s", op->label);
+                return record_failure(op, r, "Loading a table into %s failed: %s%s; nothing changed.", op->label,
+                                      strerror(-r), table_error_hint(r));
+        return record_success(op, "Loaded a table into the inactive slot of %s", op->label);
 }
 
-static void run_resume(Operation *op, int fd) {
+static int run_resume(Operation *op, int fd) {
         DmOpsResult result = {};
         int r;
 
         note_uevent_floor(op);
         r = dm_ops_resume(fd, op->devnum, false, &result);
         if (r < 0)
-                return fail(op, error_for_errno(r), "Resuming %s failed: %s.", op->label, strerror(-r));
+                return record_failure(op, r, "Resuming %s failed: %s.", op->label, strerror(-r));
         await_dm_uevent(op, &result);
-        done(op, "Resumed %s", op->label);
+        return record_success(op, "Resumed %s", op->label);
 }
 
 /* Load, suspend, resume: it ends resumed with the new table, even if it was suspended before (the
  * swap is a resume). Whatever fails, the device keeps its old table or has its new one, and is
  * resumed if this call suspended it. */
-static void run_reload(Operation *op, int fd) {
+static int run_reload(Operation *op, int fd) {
         DmOpsResult result = {};
         bool was_suspended;
         int r;
 
-        if (check_target_types(op, fd) < 0)
-                return;
         r = dm_ops_status(fd, op->devnum, NULL, &was_suspended, NULL);
         if (r < 0)
-                return fail(op, error_for_errno(r), "Cannot read the state of %s: %s.", op->label, strerror(-r));
+                return record_failure(op, r, "Cannot read the state of %s: %s.", op->label, strerror(-r));
         r = dm_ops_load(fd, op->devnum, op->rows, op->n_rows, op->read_only);
         if (r < 0)
-                return fail(op, error_for_errno(r), "Loading the new table of %s failed: %s%s; nothing changed.", op->label,
-                            strerror(-r), table_error_hint(r));
+                return record_failure(op, r, "Loading the new table of %s failed: %s%s; nothing changed.", op->label,
+                                      strerror(-r), table_error_hint(r));
         if (!was_suspended) {
                 r = dm_ops_suspend(fd, op->devnum, op->noflush, op->nolockfs);
                 if (r < 0) {
                         (void) dm_ops_clear(fd, op->devnum);
-                        return fail(op, error_for_errno(r), "Suspending %s to swap its table failed: %s; the new table was dropped, nothing changed.",
-                                    op->label, strerror(-r));
+                        return record_failure(op, r, "Suspending %s to swap its table failed: %s; the new table was dropped, nothing changed.",
+                                              op->label, strerror(-r));
                 }
         }
         note_uevent_floor(op);
@@ -226,13 +204,13 @@ static void run_reload(Operation *op, int fd) {
         if (r < 0) {
                 (void) dm_ops_clear(fd, op->devnum);
                 if (!was_suspended && dm_ops_resume(fd, op->devnum, op->noflush, &result) < 0)
-                        return fail(op, error_for_errno(r), "Swapping in the new table of %s failed: %s; the new table was dropped, "
-                                    "and resuming it with its old table failed too: it is left suspended.", op->label, strerror(-r));
-                return fail(op, error_for_errno(r), "Swapping in the new table of %s failed: %s; the new table was dropped and the old one %s.",
-                            op->label, strerror(-r), was_suspended ? "stays" : "is live again");
+                        return record_failure(op, r, "Swapping in the new table of %s failed: %s; the new table was dropped, "
+                                              "and resuming it with its old table failed too: it is left suspended.", op->label, strerror(-r));
+                return record_failure(op, r, "Swapping in the new table of %s failed: %s; the new table was dropped and the old one %s.",
+                                      op->label, strerror(-r), was_suspended ? "stays" : "is live again");
         }
         await_dm_uevent(op, &result);
-        done(op, "Reloaded %s", op->label);
+        return record_success(op, "Reloaded %s", op->label);
 }
 
 /* Replaces the live table with one that fails all I/O, so that what waits on the device ends. */
@@ -248,35 +226,38 @@ static int force_error_table(Operation *op, int fd) {
         if (r >= 0)
                 r = dm_ops_resume(fd, op->devnum, true, &result);
         if (r < 0)
-                fail(op, error_for_errno(r), "Replacing the table of %s with an error target failed: %s; it was not removed.",
-                     op->label, strerror(-r));
-        return r;
+                return record_failure(op, r, "Replacing the table of %s with an error target failed: %s; it was not removed.",
+                                      op->label, strerror(-r));
+        return 0;
 }
 
-static void run_remove(Operation *op, int fd) {
+static int run_remove(Operation *op, int fd) {
         DmOpsResult result = {};
         int32_t open_count = 0;
         int r;
 
-        if (op->force && force_error_table(op, fd) < 0)
-                return;
+        if (op->force) {
+                r = force_error_table(op, fd);
+                if (r < 0)
+                        return r;
+        }
         note_uevent_floor(op);
         r = remove_retrying(fd, op->devnum, op->deferred, op->retry ? 25 : 1, &result);
         if (r == -EBUSY) {
                 (void) dm_ops_status(fd, op->devnum, NULL, NULL, &open_count);
-                return fail(op, DMBUS_ERROR_BUSY, "%s is in use (opened %d time%s: a mount, a device on top, or a process)%s.",
-                            op->label, open_count, open_count == 1 ? "" : "s",
-                            op->retry ? ", and stayed so for 5 s" : "; the option retry waits for brief users, deferred removes it once closed");
+                return record_failure(op, r, "%s is in use (opened %d time%s: a mount, a device on top, or a process)%s.",
+                                      op->label, open_count, open_count == 1 ? "" : "s",
+                                      op->retry ? ", and stayed so for 5 s" : "; the option retry waits for brief users, deferred removes it once closed");
         }
         if (r < 0)
-                return fail(op, error_for_errno(r), "Removing %s failed: %s.", op->label, strerror(-r));
+                return record_failure(op, r, "Removing %s failed: %s.", op->label, strerror(-r));
         if (result.deferred)
-                return done(op, "%s is open: it will be removed once it is closed", op->label);
+                return record_success(op, "%s is open: it will be removed once it is closed", op->label);
         await_dm_uevent(op, &result);
-        done(op, "Removed %s", op->label);
+        return record_success(op, "Removed %s", op->label);
 }
 
-static void run_rename(Operation *op, int fd) {
+static int run_rename(Operation *op, int fd) {
         DmOpsResult result = {};
         int r;
 
@@ -284,61 +265,68 @@ static void run_rename(Operation *op, int fd) {
         r = op->kind == OPERATION_RENAME ? dm_ops_rename(fd, op->devnum, op->name, &result)
                                          : dm_ops_set_uuid(fd, op->devnum, op->uuid, &result);
         if (r == -EBUSY)
-                return fail(op, DMBUS_ERROR_ALREADY_EXISTS, op->kind == OPERATION_RENAME ? "A device named \"%s\" exists already."
-                                                                                         : "Another device has the UUID \"%s\".",
-                            op->kind == OPERATION_RENAME ? op->name : op->uuid);
+                return record_failure(op, -EEXIST, op->kind == OPERATION_RENAME ? "A device named \"%s\" exists already."
+                                      : "Another device has the UUID \"%s\".",
+                                      op->kind == OPERATION_RENAME ? op->name : op->uuid);
         if (r < 0)
-                return fail(op, error_for_errno(r), "%s %s failed: %s.",
-                            op->kind == OPERATION_RENAME ? "Renaming" : "Setting the UUID of", op->label, strerror(-r));
+                return record_failure(op, r, "%s %s failed: %s.",
+                                      op->kind == OPERATION_RENAME ? "Renaming" : "Setting the UUID of", op->label, strerror(-r));
         await_dm_uevent(op, &result);
         if (op->kind == OPERATION_RENAME)
-                done(op, "Renamed %s to \"%s\"", op->label, op->name);
+                return record_success(op, "Renamed %s to \"%s\"", op->label, op->name);
         else
-                done(op, "Set the UUID of %s to \"%s\"", op->label, op->uuid);
+                return record_success(op, "Set the UUID of %s to \"%s\"", op->label, op->uuid);
 }
 
-static void run_message(Operation *op, int fd) {
+static int run_message(Operation *op, int fd) {
         int r;
 
         /* The message itself is never written anywhere: it may carry a key. */
         r = dm_ops_message(fd, op->devnum, op->sector, op->message, &op->reply_text);
         if (r == -ENOBUFS)
-                return fail(op, DMBUS_ERROR_FAILED, "The target of %s acted on the message, but its reply was longer than the service takes.",
-                            op->label);
+                return record_failure(op, r, "The target of %s acted on the message, but its reply was longer than the service takes.",
+                                      op->label);
         if (r < 0)
-                return fail(op, error_for_errno(r), "The target of %s at sector %" PRIu64 " refused the message: %s.",
-                            op->label, op->sector, strerror(-r));
-        done(op, "Sent a message to %s", op->label);
+                return record_failure(op, r, "The target of %s at sector %" PRIu64 " refused the message: %s.",
+                                      op->label, op->sector, strerror(-r));
+        return record_success(op, "Sent a message to %s", op->label);
+}
+
+static int run_clear_inactive(Operation *op, int fd) {
+        int r = dm_ops_clear(fd, op->devnum);
+
+        if (r < 0)
+                return record_failure(op, r, "Clearing the inactive table of %s failed: %s.", op->label, strerror(-r));
+        return record_success(op, "Cleared the inactive table of %s", op->label);
+}
+
+static int run_suspend(Operation *op, int fd) {
+        int r = dm_ops_suspend(fd, op->devnum, op->noflush, op->nolockfs);
+
+        if (r < 0)
+                return record_failure(op, r, "Suspending %s failed: %s.", op->label, strerror(-r));
+        return record_success(op, "Suspended %s", op->label);
 }
 
 void operation_run(Operation *op, int fd) {
-        int r;
+        static int (*const run[_OPERATION_KIND_MAX])(Operation *op, int fd) = {
+                [OPERATION_CREATE] = run_create,
+                [OPERATION_LOAD] = run_load,
+                [OPERATION_CLEAR_INACTIVE] = run_clear_inactive,
+                [OPERATION_SUSPEND] = run_suspend,
+                [OPERATION_RESUME] = run_resume,
+                [OPERATION_RELOAD] = run_reload,
+                [OPERATION_REMOVE] = run_remove,
+                [OPERATION_RENAME] = run_rename,
+                [OPERATION_SET_UUID] = run_rename,
+                [OPERATION_MESSAGE] = run_message,
+        };
 
-        switch (op->kind) {
-        case OPERATION_CREATE:
-                return run_create(op, fd);
-        case OPERATION_LOAD:
-                return run_load(op, fd);
-        case OPERATION_CLEAR_INACTIVE:
-                r = dm_ops_clear(fd, op->devnum);
-                if (r < 0)
-                        return fail(op, error_for_errno(r), "Clearing the inactive table of %s failed: %s.", op->label, strerror(-r));
-                return done(op, "Cleared the inactive table of %s", op->label);
-        case OPERATION_SUSPEND:
-                r = dm_ops_suspend(fd, op->devnum, op->noflush, op->nolockfs);
-                if (r < 0)
-                        return fail(op, error_for_errno(r), "Suspending %s failed: %s.", op->label, strerror(-r));
-                return done(op, "Suspended %s", op->label);
-        case OPERATION_RESUME:
-                return run_resume(op, fd);
-        case OPERATION_RELOAD:
-                return run_reload(op, fd);
-        case OPERATION_REMOVE:
-                return run_remove(op, fd);
-        case OPERATION_RENAME:
-        case OPERATION_SET_UUID:
-                return run_rename(op, fd);
-        case OPERATION_MESSAGE:
-                return run_message(op, fd);
-        }
+        assert(op);
+        assert(op->kind >= 0 && op->kind < _OPERATION_KIND_MAX);
+
+        /* A table's target types first: a missing one is NotSupported, before anything changes. */
+        if (op->n_rows > 0 && check_target_types(op, fd) < 0)
+                return;
+        (void) run[op->kind](op, fd);
 }

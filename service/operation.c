@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
-#include <inttypes.h>
+#include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +10,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "bus-error.h"
-#include "device-bus.h"
 #include "hashmap.h"
 #include "log.h"
 #include "operation.h"
-#include "refresh.h"
+#include "polkit.h"
 
 enum {
         STATE_QUEUED,           /* behind another operation on its device */
@@ -24,24 +22,28 @@ enum {
         STATE_WAITING_FOR_REFRESH,
 };
 
-/* The operations under way, owned by the main loop, except done_list, which workers append to. */
+/* Owned by the main loop, except returned_list, which workers append to under returned_lock. */
 struct OperationQueue {
+        sd_event *event;
+        OperationQueueCallbacks callbacks;
+        void *userdata;
+
         int control_fd;         /* shared by the workers: the kernel serializes per device */
-        int done_fd;            /* eventfd: a worker handed an operation back */
-        sd_event_source *done_source;
-        pthread_mutex_t done_lock;
-        Operation *done_list;
+        int returned_fd;        /* eventfd: a worker handed an operation back */
+        sd_event_source *returned_source;
+        pthread_mutex_t returned_lock;
+        Operation *returned_list;
 
         Hashmap *by_device;     /* dev_t -> the operation running on it, the head of its FIFO */
         Operation *waiting;     /* for udev or for a refresh */
-        size_t n_active;        /* submitted and not yet answered */
+        size_t n_active;        /* submitted and not yet finished */
         size_t n_running;       /* on worker threads */
         /* (dev_t, UeventKind) -> the latest processed event's seqnum, kept while operations are
          * active: udev may be done with an operation's event before its worker is back. */
         Hashmap *udev_seen;
 };
 
-static const char *const kind_names[] = {
+static const char *const kind_names[_OPERATION_KIND_MAX] = {
         [OPERATION_CREATE] = "Create",
         [OPERATION_LOAD] = "Load",
         [OPERATION_CLEAR_INACTIVE] = "ClearInactive",
@@ -54,13 +56,23 @@ static const char *const kind_names[] = {
         [OPERATION_MESSAGE] = "SendMessage",
 };
 
-Operation *operation_new(Manager *m, OperationKind kind, sd_bus_message *request) {
-        Operation *op = calloc(1, sizeof(Operation));
+const char *operation_kind_to_string(OperationKind kind) {
+        assert(kind >= 0 && kind < _OPERATION_KIND_MAX);
 
+        return kind_names[kind];
+}
+
+Operation *operation_new(OperationQueue *q, OperationKind kind, sd_bus_message *request) {
+        Operation *op;
+
+        assert(q);
+        assert(request);
+
+        op = calloc(1, sizeof(Operation));
         if (!op)
                 return NULL;
+        op->queue = q;
         op->kind = kind;
-        op->manager = m;
         op->request = sd_bus_message_ref(request);
         op->activate = true;
         return op;
@@ -69,90 +81,63 @@ Operation *operation_new(Manager *m, OperationKind kind, sd_bus_message *request
 Operation *operation_free(Operation *op) {
         if (!op)
                 return NULL;
+        polkit_query_free(op->authorization);
         sd_bus_message_unref(op->request);
         sd_event_source_disable_unref(op->timeout_source);
         free(op->rows);
         free(op->label);
-        free(op->error_message);
-        free(op->description);
+        free(op->outcome);
         if (op->reply_text)
                 explicit_bzero(op->reply_text, strlen(op->reply_text));
         free(op->reply_text);
         return mfree(op);
 }
 
-/* Written on whichever path an operation leaves by, so the service's log tells what was done. */
-static void log_outcome(const Operation *op, const char *outcome) {
-        log_info("%s from %s: %s", kind_names[op->kind], sd_bus_message_get_sender(op->request) ?: "?", outcome);
-}
+int operation_set_label(Operation *op, const char *name) {
+        assert(op);
+        assert(name);
 
-void operation_fail(Operation *op, const char *error_name, const char *format, ...) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(freep) char *text = NULL;
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(&text, format, ap);
-        va_end(ap);
-        if (r < 0)
-                text = NULL;
-        log_outcome(op, text ?: "out of memory");
-        (void) sd_bus_error_set(&error, error_name, text ?: "Out of memory.");
-        (void) sd_bus_reply_method_error(op->request, &error);
-        operation_free(op);
-}
-
-static int reply_success(Operation *op) {
-        char buf[BLOCK_OBJECT_PATH_MAX];
-
-        switch (op->kind) {
-        case OPERATION_CREATE:
-                return sd_bus_reply_method_return(op->request, "o", block_object_path(op->devnum, buf));
-        case OPERATION_MESSAGE:
-                return sd_bus_reply_method_return(op->request, "s", op->reply_text);
-        default:
-                return sd_bus_reply_method_return(op->request, NULL);
+        op->label = mfree(op->label);
+        if (asprintf(&op->label, "\"%s\" (%u:%u)", name, major(op->devnum), minor(op->devnum)) < 0) {
+                op->label = NULL;
+                return -ENOMEM;
         }
+        return 0;
 }
 
-/* The end of a submitted operation: the answer, then its place in the books. */
-static void operation_answer(Operation *op) {
-        struct OperationQueue *q = op->manager->operations;
+/* The end of a submitted operation: off the books, then to the owner. */
+static void operation_finish(Operation *op) {
+        OperationQueue *q = op->queue;
 
-        if (op->error_name)
-                operation_fail(op, op->error_name, "%s", op->error_message ?: "Out of memory.");
-        else if (op->udev_timed_out)
-                operation_fail(op, DMBUS_ERROR_TIMEOUT,
-                               "%s, but udev did not report the device processed within %" PRIu64 " ms: its links in /dev "
-                               "may be missing or stale. Is systemd-udevd running?",
-                               op->description ?: "It was done", op->udev_timeout_usec / 1000);
-        else {
-                log_outcome(op, op->description ?: "done");
-                (void) reply_success(op);
-                operation_free(op);
-        }
         /* Nothing waits for a udev event any more: forget the ones seen. */
         if (--q->n_active == 0)
                 q->udev_seen = hashmap_free(q->udev_seen);
+        q->callbacks.finished(op, q->userdata);
+}
+
+static void operation_finish_with(Operation *op, int error, const char *outcome) {
+        op->result = error;
+        free(op->outcome);
+        op->outcome = outcome ? strdup(outcome) : NULL;
+        operation_finish(op);
 }
 
 static void *worker(void *userdata) {
         Operation *op = userdata;
-        struct OperationQueue *q = op->manager->operations;
+        OperationQueue *q = op->queue;
 
         operation_run(op, q->control_fd);
 
-        pthread_mutex_lock(&q->done_lock);
-        op->next_done = q->done_list;
-        q->done_list = op;
-        pthread_mutex_unlock(&q->done_lock);
-        (void) eventfd_write(q->done_fd, 1);
+        pthread_mutex_lock(&q->returned_lock);
+        op->next_returned = q->returned_list;
+        q->returned_list = op;
+        pthread_mutex_unlock(&q->returned_lock);
+        (void) eventfd_write(q->returned_fd, 1);
         return NULL;
 }
 
-static int start_worker(Operation *op) {
-        struct OperationQueue *q = op->manager->operations;
+static int worker_start(Operation *op) {
+        OperationQueue *q = op->queue;
         pthread_attr_t attr;
         pthread_t thread;
         int r;
@@ -172,40 +157,38 @@ static int start_worker(Operation *op) {
         return -r;
 }
 
-static void device_queue_advance(struct OperationQueue *q, Operation *done);
+static void device_queue_advance(OperationQueue *q, Operation *done);
 
-static void start_or_answer(Operation *op) {
-        int r = start_worker(op);
+static void worker_start_or_finish(Operation *op) {
+        int r = worker_start(op);
 
-        if (r < 0) {
-                op->error_name = DMBUS_ERROR_FAILED;
-                if (asprintf(&op->error_message, "Cannot start a worker thread: %s.", strerror(-r)) < 0)
-                        op->error_message = NULL;
-                /* Its place at the head of its device's queue goes to the next one. */
-                if (op->kind != OPERATION_CREATE)
-                        device_queue_advance(op->manager->operations, op);
-                operation_answer(op);
-        }
+        if (r >= 0)
+                return;
+        /* Its place at the head of its device's queue goes to the next one. */
+        if (op->kind != OPERATION_CREATE)
+                device_queue_advance(op->queue, op);
+        operation_finish_with(op, r, "Cannot start a worker thread; nothing was done.");
 }
 
 #define OPERATIONS_ACTIVE_MAX 1024
 
 void operation_submit(Operation *op) {
-        struct OperationQueue *q = op->manager->operations;
+        OperationQueue *q;
         Operation *head;
 
-        if (q->n_active >= OPERATIONS_ACTIVE_MAX) {
-                operation_fail(op, DMBUS_ERROR_BUSY, "%d operations are under way already; try again later.", OPERATIONS_ACTIVE_MAX);
-                return;
-        }
+        assert(op);
+        assert(op->queue);
+
+        q = op->queue;
         q->n_active++;
+        if (q->n_active > OPERATIONS_ACTIVE_MAX)
+                return operation_finish_with(op, -EBUSY, "Too many operations are under way already; try again later.");
         op->state = STATE_QUEUED;
 
         /* A new device has no queue yet: the kernel refuses a second device of the same name. */
-        if (op->kind == OPERATION_CREATE) {
-                start_or_answer(op);
-                return;
-        }
+        if (op->kind == OPERATION_CREATE)
+                return worker_start_or_finish(op);
+
         head = hashmap_get_u64(q->by_device, op->devnum);
         if (head) {
                 while (head->next_on_device)
@@ -213,16 +196,13 @@ void operation_submit(Operation *op) {
                 head->next_on_device = op;
                 return;
         }
-        if (hashmap_put_u64(q->by_device, op->devnum, op) < 0) {
-                op->error_name = DMBUS_ERROR_FAILED;
-                operation_answer(op);
-                return;
-        }
-        start_or_answer(op);
+        if (hashmap_put_u64(q->by_device, op->devnum, op) < 0)
+                return operation_finish_with(op, -ENOMEM, "Out of memory; nothing was done.");
+        worker_start_or_finish(op);
 }
 
 /* The device's next operation, if any, starts once the one before it is back. */
-static void device_queue_advance(struct OperationQueue *q, Operation *done) {
+static void device_queue_advance(OperationQueue *q, Operation *done) {
         Operation *next = done->next_on_device;
 
         if (!next) {
@@ -230,13 +210,13 @@ static void device_queue_advance(struct OperationQueue *q, Operation *done) {
                 return;
         }
         (void) hashmap_put_u64(q->by_device, done->devnum, next);     /* replaces: no allocation */
-        start_or_answer(next);
+        worker_start_or_finish(next);
 }
 
 static void wait_for_refresh(Operation *op) {
         op->state = STATE_WAITING_FOR_REFRESH;
         op->timeout_source = sd_event_source_disable_unref(op->timeout_source);
-        refresh_mark(op->manager, op->devnum);
+        op->queue->callbacks.mark(op->devnum, op->queue->userdata);
 }
 
 static int on_udev_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -251,7 +231,7 @@ static uint64_t seen_key(dev_t devnum, UeventKind kind) {
         return (uint64_t) devnum << 2 | kind;
 }
 
-static bool udev_done_with(struct OperationQueue *q, const Operation *op) {
+static bool udev_done_with(OperationQueue *q, const Operation *op) {
         /* None seen since the first operation of this busy spell began. */
         if (!q->udev_seen)
                 return false;
@@ -260,7 +240,7 @@ static bool udev_done_with(struct OperationQueue *q, const Operation *op) {
 
 /* Back from the worker: what the kernel did must reach udev and the graph before the answer. */
 static void operation_returned(Operation *op) {
-        struct OperationQueue *q = op->manager->operations;
+        OperationQueue *q = op->queue;
         int r;
 
         q->n_running--;
@@ -268,19 +248,16 @@ static void operation_returned(Operation *op) {
                 device_queue_advance(q, op);
 
         /* Nothing was made: nothing to wait for. */
-        if (op->devnum == 0) {
-                operation_answer(op);
-                return;
-        }
+        if (op->devnum == 0)
+                return operation_finish(op);
 
         op->next_waiting = q->waiting;
         q->waiting = op;
-        if (op->awaited_uevent == UEVENT_NONE || udev_done_with(q, op)) {
-                wait_for_refresh(op);
-                return;
-        }
+        if (op->awaited_uevent == UEVENT_NONE || udev_done_with(q, op))
+                return wait_for_refresh(op);
+
         op->state = STATE_WAITING_FOR_UDEV;
-        r = sd_event_add_time_relative(op->manager->event, &op->timeout_source, CLOCK_MONOTONIC,
+        r = sd_event_add_time_relative(q->event, &op->timeout_source, CLOCK_MONOTONIC,
                                        op->udev_timeout_usec, 0, on_udev_timeout, op);
         if (r < 0) {
                 log_warning_errno(r, "Cannot time the wait for udev, not waiting: %m");
@@ -288,29 +265,30 @@ static void operation_returned(Operation *op) {
         }
 }
 
-static int on_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        struct OperationQueue *q = userdata;
+static int on_workers_returned(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        OperationQueue *q = userdata;
         Operation *list;
         eventfd_t value;
 
-        (void) eventfd_read(q->done_fd, &value);
-        pthread_mutex_lock(&q->done_lock);
-        list = TAKE_PTR(q->done_list);
-        pthread_mutex_unlock(&q->done_lock);
+        (void) eventfd_read(q->returned_fd, &value);
+        pthread_mutex_lock(&q->returned_lock);
+        list = TAKE_PTR(q->returned_list);
+        pthread_mutex_unlock(&q->returned_lock);
 
         while (list) {
                 Operation *op = list;
 
-                list = op->next_done;
+                list = op->next_returned;
                 operation_returned(op);
         }
         return 0;
 }
 
-void operations_udev_event(Manager *m, const UdevEvent *event) {
-        struct OperationQueue *q = m->operations;
+void operation_queue_udev_event(OperationQueue *q, const UdevEvent *event) {
+        assert(q);
+        assert(event);
 
-        if (!q || q->n_active == 0)
+        if (q->n_active == 0)
                 return;
         if (!q->udev_seen) {
                 q->udev_seen = hashmap_new(HASHMAP_KEY_U64);
@@ -326,76 +304,93 @@ void operations_udev_event(Manager *m, const UdevEvent *event) {
                         wait_for_refresh(op);
 }
 
-void operations_refreshed(Manager *m, const DevSet *devices) {
-        struct OperationQueue *q = m->operations;
-        Operation **p = &q->waiting;
+void operation_queue_refreshed(OperationQueue *q, const DevSet *devices) {
+        Operation **p;
 
+        assert(q);
+        assert(devices);
+
+        p = &q->waiting;
         while (*p) {
                 Operation *op = *p;
 
                 if (op->state == STATE_WAITING_FOR_REFRESH && devset_contains(devices, op->devnum)) {
                         *p = op->next_waiting;
-                        operation_answer(op);
+                        operation_finish(op);
                 } else
                         p = &op->next_waiting;
         }
 }
 
-int operations_start(Manager *m) {
-        struct OperationQueue *q;
+int operation_queue_new(sd_event *event, int control_fd, const OperationQueueCallbacks *callbacks, void *userdata,
+                        OperationQueue **ret) {
+        _cleanup_(operation_queue_freep) OperationQueue *q = NULL;
         int r;
+
+        assert(event);
+        assert(control_fd >= 0);
+        assert(callbacks);
+        assert(ret);
 
         q = calloc(1, sizeof(*q));
         if (!q)
-                return log_oom();
-        m->operations = q;
-        q->control_fd = q->done_fd = -EBADF;
-        pthread_mutex_init(&q->done_lock, NULL);
+                return -ENOMEM;
+        *q = (OperationQueue) {
+                .event = sd_event_ref(event),
+                .callbacks = *callbacks,
+                .userdata = userdata,
+                .control_fd = -EBADF,
+                .returned_fd = -EBADF,
+        };
+        pthread_mutex_init(&q->returned_lock, NULL);
 
         q->by_device = hashmap_new(HASHMAP_KEY_U64);
         if (!q->by_device)
-                return log_oom();
-        q->control_fd = dm_ops_open_control();
+                return -ENOMEM;
+        /* Our own descriptor of the same open file: it must outlive the owner's if a worker does. */
+        q->control_fd = fcntl(control_fd, F_DUPFD_CLOEXEC, 3);
         if (q->control_fd < 0)
-                return log_error_errno(q->control_fd, "Failed to open /dev/mapper/control for the workers: %m");
-        q->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (q->done_fd < 0)
-                return log_error_errno(errno, "Failed to make the workers' eventfd: %m");
-        r = sd_event_add_io(m->event, &q->done_source, q->done_fd, EPOLLIN, on_done, q);
+                return -errno;
+        q->returned_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (q->returned_fd < 0)
+                return -errno;
+        r = sd_event_add_io(event, &q->returned_source, q->returned_fd, EPOLLIN, on_workers_returned, q);
         if (r < 0)
-                return log_error_errno(r, "Failed to watch the workers' eventfd: %m");
+                return r;
+        *ret = TAKE_PTR(q);
         return 0;
 }
 
-void operations_stop(Manager *m) {
-        struct OperationQueue *q = TAKE_PTR(m->operations);
+OperationQueue *operation_queue_free(OperationQueue *q) {
         Operation *op;
 
         if (!q)
-                return;
-        q->done_source = sd_event_source_disable_unref(q->done_source);
+                return NULL;
+        q->returned_source = sd_event_source_disable_unref(q->returned_source);
         while ((op = q->waiting)) {
                 q->waiting = op->next_waiting;
                 operation_free(op);
         }
         /* What still waits for its device goes; what runs belongs to its worker. */
-        for (size_t i = 0; hashmap_iterate(q->by_device, &i, (void **) &op);)
-                for (Operation *queued = op->next_on_device, *next; queued; queued = next) {
-                        next = queued->next_on_device;
-                        operation_free(queued);
-                }
+        if (q->by_device)
+                for (size_t i = 0; hashmap_iterate(q->by_device, &i, (void **) &op);)
+                        for (Operation *queued = op->next_on_device, *next; queued; queued = next) {
+                                next = queued->next_on_device;
+                                operation_free(queued);
+                        }
+        q->event = sd_event_unref(q->event);
         if (q->n_running > 0) {
-                /* A worker blocked in the kernel (a suspend waiting for its I/O) still holds q:
-                 * leave it to the exit that follows. */
+                /* A worker blocked in the kernel (a suspend waiting for its I/O) still uses the
+                 * fds and the hand-back list: leave them to the exit that follows. */
                 log_info("Exiting with %zu operation(s) still in the kernel.", q->n_running);
-                return;
+                return NULL;
         }
         hashmap_free(q->by_device);
         hashmap_free(q->udev_seen);
         if (q->control_fd >= 0)
                 close(q->control_fd);
-        if (q->done_fd >= 0)
-                close(q->done_fd);
-        pthread_mutex_destroy(&q->done_lock);
-        free(q);
+        if (q->returned_fd >= 0)
+                close(q->returned_fd);
+        pthread_mutex_destroy(&q->returned_lock);
+        return mfree(q);
 }

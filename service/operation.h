@@ -6,20 +6,23 @@
 #include <sys/types.h>
 
 #include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
 
-#include "dm-ops.h"
-#include "manager.h"
+#include "devset.h"
+#include "macro.h"
+#include "table.h"
 #include "udev-sysfs.h"
 
-/* One mapping operation a caller asked for, from its validated input to its reply.
+/* One mapping operation a caller asked for, from its validated input to its outcome.
  *
- * Life: the bus layer fills it in and submits it. It waits behind earlier operations on the same
- * device (one at a time per device; different devices run side by side), then runs on a worker
- * thread of its own (operation-run.c: raw ioctls, never libdevmapper, never the graph). Back on
- * the main loop it waits, when the kernel sent a uevent for it, for udev's processed event of
- * that device (bounded by its udev timeout), then for the refresh that puts the kernel's new
- * state into the graph and out as signals; only then is the caller answered. So a reply always
- * comes after the signals it caused, and every read in between is answered from the graph. */
+ * Life: the bus layer fills it in and submits it to the queue. It waits behind earlier operations
+ * on the same device (one at a time per device; different devices run side by side), then runs on
+ * a worker thread of its own (operation-run.c: raw ioctls, never libdevmapper, never the graph).
+ * Back on the main loop it waits, when the kernel sent a uevent for it, for udev's processed event
+ * of that device (bounded by its udev timeout), then for the refresh that puts the kernel's new
+ * state into the graph and out as signals; only then does the queue hand it to its owner to
+ * answer. So a reply always comes after the signals it caused, and every read in between is
+ * answered from the graph. */
 
 typedef enum OperationKind {
         OPERATION_CREATE,
@@ -32,13 +35,16 @@ typedef enum OperationKind {
         OPERATION_RENAME,
         OPERATION_SET_UUID,
         OPERATION_MESSAGE,
+        _OPERATION_KIND_MAX,
 } OperationKind;
+
+typedef struct OperationQueue OperationQueue;
+typedef struct PolkitQuery PolkitQuery;
 
 typedef struct Operation Operation;
 struct Operation {
         OperationKind kind;
-        Manager *manager;
-        sd_bus_message *request;        /* answered when done; owns the strings below */
+        sd_bus_message *request;        /* the caller's; owns the strings below */
 
         /* Input, validated by the bus layer. Strings point into the request. */
         dev_t devnum;                   /* the device; for CREATE, set once it exists */
@@ -47,45 +53,62 @@ struct Operation {
         const char *message;            /* MESSAGE */
         uint64_t sector;                /* MESSAGE */
         DmTableRow *rows;               /* CREATE, LOAD, RELOAD */
-        size_t n_rows;
+        size_t n_rows, n_rows_allocated;
         bool read_only, activate, noflush, nolockfs, retry, deferred, force;
         uint64_t udev_timeout_usec;
         char *label;                    /* "NAME" (MAJ:MIN), for messages; CREATE: set by the worker */
 
-        /* Written by the worker, read by the main loop once the worker handed it back. */
-        const char *error_name;         /* NULL: it worked */
-        char *error_message;
-        char *description;              /* what was done, for a timeout's message */
+        /* The outcome, written by the worker, read once the queue hands the operation back. */
+        int result;                     /* 0, or the -errno that decides the error's kind */
+        char *outcome;                  /* what was done; or what failed, and in what state it left the device */
         char *reply_text;               /* MESSAGE: the target's answer */
+        bool udev_timed_out;            /* done, but udev did not report its event in time */
         UeventKind awaited_uevent;      /* the uevent it caused, for udev to process; or none */
         uint64_t uevent_seqnum_floor;   /* its seqnum is above this */
 
-        /* Main loop only. */
+        /* The bus layer's, while polkit decides: the pending question, and a list of such. */
+        PolkitQuery *authorization;
+        Operation *authorizing_next, **authorizing_pprev;
+
+        /* The queue's. */
+        OperationQueue *queue;          /* the one it will be submitted to */
         int state;
-        bool udev_timed_out;
         sd_event_source *timeout_source;
         Operation *next_on_device;      /* the FIFO of operations on one device */
-        Operation *next_done;           /* the workers' hand-back list */
+        Operation *next_returned;       /* the workers' hand-back list */
         Operation *next_waiting;
 };
 
-Operation *operation_new(Manager *m, OperationKind kind, sd_bus_message *request);
+Operation *operation_new(OperationQueue *q, OperationKind kind, sd_bus_message *request);
 Operation *operation_free(Operation *op);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Operation *, operation_free);
 
-/* Takes ownership of op: it is answered and freed when done. */
+const char *operation_kind_to_string(OperationKind kind) _pure_;
+/* Sets op->label to "NAME" (MAJ:MIN) of op->devnum: 0 or -ENOMEM. */
+int operation_set_label(Operation *op, const char *name);
+
+/* What the queue asks of its owner, on the main loop. */
+typedef struct OperationQueueCallbacks {
+        /* Read this device again; the refresh's answer is operation_queue_refreshed(). */
+        void (*mark)(dev_t devnum, void *userdata);
+        /* The operation is over (op->result says how): answer its caller, then operation_free(). */
+        void (*finished)(Operation *op, void *userdata);
+} OperationQueueCallbacks;
+
+/* control_fd is the DM control fd the workers' ioctls go through: the queue keeps a duplicate. */
+int operation_queue_new(sd_event *event, int control_fd, const OperationQueueCallbacks *callbacks, void *userdata,
+                        OperationQueue **ret);
+/* Frees what waits; a worker still in the kernel (a suspend waiting for its I/O) keeps what it
+ * needs until the process exits. */
+OperationQueue *operation_queue_free(OperationQueue *q);
+DEFINE_TRIVIAL_CLEANUP_FUNC(OperationQueue *, operation_queue_free);
+
+/* Takes op (made for its queue); its outcome comes through the finished callback, now or later. */
 void operation_submit(Operation *op);
 
-/* Answers the caller with a named error and frees op. */
-void operation_fail(Operation *op, const char *error_name, const char *format, ...) _printf_(3, 4);
+/* What the refresh saw: every processed udev event, and every device it read again. */
+void operation_queue_udev_event(OperationQueue *q, const UdevEvent *event);
+void operation_queue_refreshed(OperationQueue *q, const DevSet *devices);
 
-/* Set up and torn down by the manager. */
-int operations_start(Manager *m);
-void operations_stop(Manager *m);
-
-/* refresh.c tells of every processed udev event, and of every device a refresh has read. */
-void operations_udev_event(Manager *m, const UdevEvent *event);
-void operations_refreshed(Manager *m, const DevSet *devices);
-
-/* Run on the worker thread (operation-run.c): does the ioctls, fills in the worker's fields. */
+/* Run on the worker thread (operation-run.c): does the ioctls, fills in the outcome. */
 void operation_run(Operation *op, int control_fd);

@@ -1,21 +1,52 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "manager.h"
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
-/* Keeps the graph and the bus following the kernel. Two sources say what changed: processed udev
- * events for block devices, and the DM control fd's event poll, which also sees what raises no
- * uevent (a target's event such as a thin-pool low-water mark; devices created, removed, renamed;
- * tables swapped). Each names devices to read again; all that a loop turn names is read once,
- * after every pending event was taken in, and the differences go out as signals. After a DM
- * event, the INFO flags of every DM device are compared too, since a suspend or an inactive
- * table load raises no event of its own. */
+#include <systemd/sd-event.h>
+
+#include "devset.h"
+#include "dm-kernel.h"
+#include "graph.h"
+#include "macro.h"
+#include "udev-sysfs.h"
+
+/* Keeps the graph following the kernel. Two sources say what changed: processed udev events for
+ * block devices, and the DM control fd's event poll, which also sees what raises no uevent (a
+ * target's event such as a thin-pool low-water mark; devices created, removed, renamed; tables
+ * swapped). Each names devices to read again; all that a loop turn names is read once, after
+ * every pending event was taken in, and the differences go out through the callbacks. After a DM
+ * event, the INFO flags of every DM device are compared too, since a suspend or an inactive table
+ * load raises no event of its own. */
+
+typedef struct Refresh Refresh;
+
+/* What the refresh tells its owner, on the main loop. device_removing comes while the device is
+ * still in the graph; the others after the graph changed. The change masks are BLOCK_CHANGE and
+ * DEVICE_CHANGE bits. */
+typedef struct RefreshCallbacks {
+        void (*device_added)(dev_t devnum, void *userdata);
+        void (*device_removing)(dev_t devnum, void *userdata);
+        void (*device_changed)(dev_t devnum, unsigned block_changes, unsigned device_changes, void *userdata);
+        void (*device_event)(dev_t devnum, uint32_t event_nr, void *userdata);
+        void (*dm_count_changed)(void *userdata);
+        /* Every processed udev event, as it comes in. */
+        void (*udev_event)(const UdevEvent *event, void *userdata);
+        /* These devices were read again, and their changes are out. */
+        void (*refreshed)(const DevSet *devices, void *userdata);
+} RefreshCallbacks;
+
+/* The refresh reads and writes graph, and reads the kernel through dm and udev; it owns none. */
+int refresh_new(sd_event *event, Graph *graph, DmKernel *dm, UdevSysfs *udev,
+                const RefreshCallbacks *callbacks, void *userdata, Refresh **ret);
+Refresh *refresh_free(Refresh *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Refresh *, refresh_free);
 
 /* Starts both sources. Called before the first scan, so that no change falls between the scan
  * and the first event (as systemd's homed starts its monitor before it enumerates). */
-int refresh_start(Manager *m);
+int refresh_start(Refresh *r);
 
 /* Reads the device again later in this loop turn. */
-void refresh_mark(Manager *m, dev_t devnum);
-
-void refresh_stop(Manager *m);
+void refresh_mark(Refresh *r, dev_t devnum);

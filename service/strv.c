@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,13 @@ bool strv_equal(char *const *a, char *const *b) {
 }
 
 int strv_extend(char ***l, const char *s) {
-        size_t n = strv_length(*l);
         char **grown, *copy;
+        size_t n;
+
+        assert(l);
+        assert(s);
+
+        n = strv_length(*l);
 
         copy = strdup(s);
         if (!copy)

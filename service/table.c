@@ -1,18 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "table.h"
-
-/* Control characters would end a line of dmsetup's table syntax or a log line in the wrong place. */
-static bool has_control_characters(const char *s) {
-        for (; *s; s++)
-                if ((unsigned char) *s < 0x20 || *s == 0x7f)
-                        return true;
-        return false;
-}
+#include "validate.h"
 
 static bool is_type_character(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -53,7 +47,7 @@ static const char *row_invalid_reason(const DmTableRow *row, size_t i, uint64_t 
                 snprintf(buf, size, "Row %zu: parameters are at most %d bytes long.", i + 1, TABLE_PARAMS_MAX);
                 return buf;
         }
-        if (has_control_characters(row->params)) {
+        if (string_has_control_characters(row->params)) {
                 snprintf(buf, size, "Row %zu: parameters cannot contain control characters (newlines, tabs).", i + 1);
                 return buf;
         }
@@ -62,6 +56,9 @@ static const char *row_invalid_reason(const DmTableRow *row, size_t i, uint64_t 
 
 const char *table_invalid_reason(const DmTableRow *rows, size_t n, char *buf, size_t size) {
         uint64_t next = 0;
+
+        assert(rows || n == 0);
+        assert(buf);
 
         if (n == 0)
                 return "The table is empty: give at least one row.";
@@ -77,10 +74,6 @@ const char *table_invalid_reason(const DmTableRow *rows, size_t n, char *buf, si
                 next = rows[i].start + rows[i].length;
         }
         return NULL;
-}
-
-uint64_t table_length(const DmTableRow *rows, size_t n) {
-        return n > 0 ? rows[n - 1].start + rows[n - 1].length : 0;
 }
 
 static bool is_devnum_token(const char *s, size_t len) {
@@ -99,6 +92,9 @@ static bool is_devnum_token(const char *s, size_t len) {
 
 int table_foreach_device_reference(const DmTableRow *rows, size_t n,
                                    int (*cb)(const char *reference, void *userdata), void *userdata) {
+        assert(rows || n == 0);
+        assert(cb);
+
         for (size_t i = 0; i < n; i++)
                 for (const char *p = rows[i].params; *p;) {
                         size_t len = strcspn(p, " ");
@@ -120,11 +116,13 @@ int table_foreach_device_reference(const DmTableRow *rows, size_t n,
 }
 
 const char *target_message_invalid_reason(const char *message) {
+        assert(message);
+
         if (message[0] == 0)
                 return "The message is empty.";
         if (strlen(message) > TARGET_MESSAGE_MAX)
                 return "A target message is at most 4096 bytes long.";
-        if (has_control_characters(message))
+        if (string_has_control_characters(message))
                 return "A target message cannot contain control characters.";
         return NULL;
 }

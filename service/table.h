@@ -24,9 +24,6 @@ typedef struct DmTableRow {
  * parameters must be short printable text. Whether the types exist is the kernel's to say. */
 const char *table_invalid_reason(const DmTableRow *rows, size_t n, char *buf, size_t size);
 
-/* The table's total length in sectors (valid tables only). */
-uint64_t table_length(const DmTableRow *rows, size_t n);
-
 /* Calls cb for each parameter that names a device, "MAJOR:MINOR" or a path under /dev, with the
  * token as a NUL-terminated string; stops at the first negative return and returns it. */
 int table_foreach_device_reference(const DmTableRow *rows, size_t n,

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,8 +11,8 @@
 
 #include <libudev.h>
 
+#include "alloc-util.h"
 #include "fileio.h"
-#include "log.h"
 #include "strv.h"
 #include "udev-sysfs.h"
 
@@ -26,12 +27,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 int udev_sysfs_new(UdevSysfs **ret) {
         UdevSysfs *u = calloc(1, sizeof(UdevSysfs));
 
+        assert(ret);
+
         if (!u)
-                return log_oom();
+                return -ENOMEM;
         u->udev = udev_new();
         if (!u->udev) {
                 free(u);
-                return log_error_errno(errno ?: ENOMEM, "Failed to create the udev context: %m");
+                return -(errno ?: ENOMEM);
         }
         *ret = u;
         return 0;
@@ -48,23 +51,29 @@ UdevSysfs *udev_sysfs_free(UdevSysfs *u) {
 int udev_sysfs_monitor_start(UdevSysfs *u, int *ret_fd) {
         int r;
 
+        assert(u);
+        assert(ret_fd);
+
         u->monitor = udev_monitor_new_from_netlink(u->udev, "udev");
         if (!u->monitor)
-                return log_error_errno(errno ?: ENOMEM, "Failed to create the udev monitor: %m");
+                return -(errno ?: ENOMEM);
         r = udev_monitor_filter_add_match_subsystem_devtype(u->monitor, "block", NULL);
         if (r < 0)
-                return log_error_errno(r, "Failed to filter the udev monitor: %m");
+                return r;
         /* Big, as udevd's own clients make it: a storm must not overflow it. */
         (void) udev_monitor_set_receive_buffer_size(u->monitor, 128 * 1024 * 1024);
         r = udev_monitor_enable_receiving(u->monitor);
         if (r < 0)
-                return log_error_errno(r, "Failed to start the udev monitor: %m");
+                return r;
         *ret_fd = udev_monitor_get_fd(u->monitor);
         return 0;
 }
 
 int udev_sysfs_monitor_receive(UdevSysfs *u, UdevEvent *ret) {
         _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
+
+        assert(u);
+        assert(ret);
 
         for (;;) {
                 errno = 0;
@@ -103,6 +112,8 @@ int uevent_seqnum_read(uint64_t *ret) {
 int block_device_read_size(dev_t devnum, uint64_t *ret_sectors) {
         char path[64];
 
+        assert(ret_sectors);
+
         snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/size", major(devnum), minor(devnum));
         return read_u64_file(path, ret_sectors);
 }
@@ -123,7 +134,7 @@ static int read_slaves(const char *syspath, dev_t **ret, size_t *ret_n) {
         _cleanup_(closedirp) DIR *dir = NULL;
         char path[PATH_MAX];
         dev_t *slaves = NULL;
-        size_t n = 0;
+        size_t n = 0, allocated = 0;
         struct dirent *de;
 
         snprintf(path, sizeof(path), "%s/slaves", syspath);
@@ -146,12 +157,10 @@ static int read_slaves(const char *syspath, dev_t **ret, size_t *ret_n) {
                 if (sscanf(buf, "%u:%u", &maj, &min) != 2)
                         continue;
 
-                dev_t *grown = realloc(slaves, (n + 1) * sizeof(dev_t));
-                if (!grown) {
+                if (GREEDY_REALLOC(slaves, allocated, n + 1) < 0) {
                         free(slaves);
                         return -ENOMEM;
                 }
-                slaves = grown;
                 slaves[n++] = makedev(maj, min);
         }
 
@@ -167,6 +176,11 @@ int udev_sysfs_read_block(UdevSysfs *u, dev_t devnum, BlockDevice **ret, dev_t *
         const char *value;
         size_t n_links;
         int r;
+
+        assert(u);
+        assert(ret);
+        assert(ret_slaves);
+        assert(ret_n_slaves);
 
         dev = udev_device_new_from_devnum(u->udev, 'b', devnum);
         if (!dev)

@@ -10,7 +10,7 @@
 
 /* The udev/sysfs layer: the only file that talks to libudev. It reads what udev and sysfs know
  * of a block device (names, size, read-only flag, the links udev made, slaves), never the
- * device's data. */
+ * device's data. Nothing here logs: every call returns -errno for its caller to judge. */
 
 typedef struct UdevSysfs UdevSysfs;
 

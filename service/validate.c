@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <limits.h>
 #include <string.h>
 
 #include "validate.h"
 
 const char *dm_name_invalid_reason(const char *name) {
-        size_t n = strlen(name);
+        size_t n;
+
+        assert(name);
+        n = strlen(name);
 
         if (n == 0)
                 return "A device-mapper name cannot be empty.";
@@ -19,7 +23,10 @@ const char *dm_name_invalid_reason(const char *name) {
 }
 
 const char *dm_uuid_invalid_reason(const char *uuid) {
-        size_t n = strlen(uuid);
+        size_t n;
+
+        assert(uuid);
+        n = strlen(uuid);
 
         if (n == 0)
                 return "A device-mapper UUID cannot be empty.";
@@ -28,15 +35,22 @@ const char *dm_uuid_invalid_reason(const char *uuid) {
         return NULL;
 }
 
+bool string_has_control_characters(const char *s) {
+        assert(s);
+
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        return true;
+        return false;
+}
+
 /* udev hands names to rules and links through its environment and libdevmapper's \xNN escaping:
  * a control character cannot travel, and a '\' would be taken for an escape. */
 static const char *udev_uncarriable_reason(const char *s, const char *control_reason, const char *backslash_reason) {
-        for (; *s; s++) {
-                if ((unsigned char) *s < 0x20 || *s == 0x7f)
-                        return control_reason;
-                if (*s == '\\')
-                        return backslash_reason;
-        }
+        if (string_has_control_characters(s))
+                return control_reason;
+        if (strchr(s, '\\'))
+                return backslash_reason;
         return NULL;
 }
 
@@ -61,6 +75,8 @@ const char *devnum_invalid_reason(uint32_t major, uint32_t minor) {
 }
 
 const char *path_invalid_reason(const char *path) {
+        assert(path);
+
         if (path[0] != '/')
                 return "The path must be absolute.";
         if (strlen(path) >= PATH_MAX)

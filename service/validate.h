@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "macro.h"
+
 /* Checks of what callers send us, before it reaches the graph or the kernel. Each returns NULL
  * when the value is acceptable, else a sentence for the caller that says what is wrong. */
 
@@ -20,5 +22,8 @@ const char *dm_name_new_invalid_reason(const char *name);
 const char *dm_uuid_new_invalid_reason(const char *uuid);
 /* A dev_t that can exist: not 0:0, major below 4096, minor below 2^20. */
 const char *devnum_invalid_reason(uint32_t major, uint32_t minor);
+/* Control characters (below 0x20, and 0x7f) end a line of table syntax, a log line or a udev
+ * property in the wrong place. */
+bool string_has_control_characters(const char *s) _pure_;
 /* An absolute path shorter than PATH_MAX. */
 const char *path_invalid_reason(const char *path);

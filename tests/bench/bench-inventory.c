@@ -102,7 +102,7 @@ static double resolve_rate(const char *prefix, unsigned n) {
 
                 snprintf(name, sizeof(name), "%s-%05u", prefix, g_random_int_range(0, n));
                 g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-                                bus, DMBUS_NAME, DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "ResolveName",
+                                bus, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "ResolveName",
                                 g_variant_new("(s)", name), G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
                 g_assert_no_error(error);
                 calls++;
@@ -123,8 +123,8 @@ static void measure(const char *label, const char *prefix, unsigned n, long base
         start = bench_now();
         d = vm_daemon_start();
         startup = bench_now() - start;
-        objects = call_bytes(DMBUS_ROOT, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", "(a{oa{sa{sv}}})", &objects_bytes);
-        tree = call_bytes(DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "GetTree", "(a(oao))", &tree_bytes);
+        objects = call_bytes(DMBUS_ROOT_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", "(a{oa{sa{sv}}})", &objects_bytes);
+        tree = call_bytes(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "GetTree", "(a(oao))", &tree_bytes);
         rate = resolve_rate(prefix, n);
         rss = bench_rss_kib(d->pid);
         g_assert_cmpint(vm_daemon_stop(d), ==, 0);

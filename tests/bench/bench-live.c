@@ -25,7 +25,7 @@ static void on_properties_changed(GDBusConnection *c, const char *sender, const 
         const char *iface;
 
         g_variant_get(parameters, "(&s@a{sv}@as)", &iface, NULL, NULL);
-        if (g_str_equal(path, watched_path) && g_str_equal(iface, DMBUS_NAME ".Device") && signal_at == 0)
+        if (g_str_equal(path, watched_path) && g_str_equal(iface, DMBUS_SERVICE_NAME ".Device") && signal_at == 0)
                 signal_at = bench_now();
 }
 
@@ -70,14 +70,14 @@ static void latency(unsigned n) {
                 snprintf(name, sizeof(name), "live-%05u", i);
                 devnum = bench_create_device(name, 2048, "zero", "");
                 if (i == n / 2)
-                        watched_path = g_strdup_printf(DMBUS_ROOT "/block/%u_%u", major(devnum), minor(devnum));
+                        watched_path = g_strdup_printf(DMBUS_ROOT_PATH "/block/%u_%u", major(devnum), minor(devnum));
         }
         snprintf(target, sizeof(target), "live-%05u", n / 2);
         vm_do("udevadm settle --timeout=600");
 
         g_setenv("DMBUSD_ARGS", "-v", TRUE);
         d = vm_daemon_start();
-        guint id = g_dbus_connection_signal_subscribe(bus, DMBUS_NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+        guint id = g_dbus_connection_signal_subscribe(bus, DMBUS_SERVICE_NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged",
                                                       NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed, NULL, NULL);
 
         for (unsigned r = 0; r < ROUNDS; r++) {
@@ -121,7 +121,7 @@ static void latency(unsigned n) {
         vm_do("udevadm settle --timeout=600");
         /* The daemon is done when its count is back. */
         for (;;) {
-                g_autoptr(GVariant) count = vm_get_property(DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "DeviceCount", "u");
+                g_autoptr(GVariant) count = vm_get_property(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "DeviceCount", "u");
                 if (g_variant_get_uint32(count) == n)
                         break;
                 g_usleep(100 * 1000);

@@ -54,7 +54,7 @@ static void run_service_sequential(GDBusConnection *bus, char **paths) {
         for (unsigned i = 0; i < N; i++) {
                 g_autoptr(GError) error = NULL;
                 double t0 = bench_now();
-                g_autoptr(GVariant) reply = g_dbus_connection_call_sync(bus, DMBUS_NAME, DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "Create",
+                g_autoptr(GVariant) reply = g_dbus_connection_call_sync(bus, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "Create",
                                                                         create_args(i), G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE,
                                                                         60000, NULL, &error);
                 g_assert_no_error(error);
@@ -67,7 +67,7 @@ static void run_service_sequential(GDBusConnection *bus, char **paths) {
         for (unsigned i = 0; i < N; i++) {
                 g_autoptr(GError) error = NULL;
                 double t0 = bench_now();
-                g_autoptr(GVariant) reply = g_dbus_connection_call_sync(bus, DMBUS_NAME, paths[i], DMBUS_NAME ".Device", "Remove",
+                g_autoptr(GVariant) reply = g_dbus_connection_call_sync(bus, DMBUS_SERVICE_NAME, paths[i], DMBUS_SERVICE_NAME ".Device", "Remove",
                                                                         g_variant_new_parsed("({'udev-timeout-ms': <uint32 120000>},)"), NULL,
                                                                         G_DBUS_CALL_FLAGS_NONE, 60000, NULL, &error);
                 g_assert_no_error(error);
@@ -109,11 +109,11 @@ static void run_service_parallel(GDBusConnection *bus, char **paths) {
 
                         *p = (Pending) { .sent = bench_now(), .ms = &ms[i], .left = &left, .path = remove ? NULL : &paths[i] };
                         if (remove)
-                                g_dbus_connection_call(bus, DMBUS_NAME, paths[i], DMBUS_NAME ".Device", "Remove",
+                                g_dbus_connection_call(bus, DMBUS_SERVICE_NAME, paths[i], DMBUS_SERVICE_NAME ".Device", "Remove",
                                                        g_variant_new_parsed("({'udev-timeout-ms': <uint32 120000>},)"), NULL, G_DBUS_CALL_FLAGS_NONE,
                                                        120000, NULL, on_reply, p);
                         else
-                                g_dbus_connection_call(bus, DMBUS_NAME, DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "Create",
+                                g_dbus_connection_call(bus, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "Create",
                                                        create_args(i), G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE,
                                                        120000, NULL, on_reply, p);
                 }

@@ -63,7 +63,7 @@ static char *object_path_of(const char *name) {
         g_autofree char *devnum = devnum_of(name);
 
         g_strdelimit(devnum, ":", '_');
-        return g_strconcat(DMBUS_ROOT "/block/", devnum, NULL);
+        return g_strconcat(DMBUS_ROOT_PATH "/block/", devnum, NULL);
 }
 
 static void build_stack(void) {

@@ -13,7 +13,7 @@ static VmDaemon *daemon_under_test;
 
 static void test_ready_after_name(void) {
         /* vm_daemon_start() returned on READY=1: by then the name must be owned. */
-        g_assert_true(vm_name_has_owner(DMBUS_NAME));
+        g_assert_true(vm_name_has_owner(DMBUS_SERVICE_NAME));
 }
 
 /* "Driver version:    4.47.0" → "4.47.0" */
@@ -22,9 +22,9 @@ static char *dmsetup_version_field(const char *field) {
 }
 
 static void test_manager_properties(void) {
-        g_autoptr(GVariant) version = vm_get_property(DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "Version", "s");
-        g_autoptr(GVariant) driver = vm_get_property(DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "DriverVersion", "s");
-        g_autoptr(GVariant) library = vm_get_property(DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "LibraryVersion", "s");
+        g_autoptr(GVariant) version = vm_get_property(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "Version", "s");
+        g_autoptr(GVariant) driver = vm_get_property(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "DriverVersion", "s");
+        g_autoptr(GVariant) library = vm_get_property(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "LibraryVersion", "s");
         g_autofree char *dmsetup_driver = dmsetup_version_field("Driver");
         g_autofree char *dmsetup_library = dmsetup_version_field("Library");
 
@@ -34,15 +34,15 @@ static void test_manager_properties(void) {
 }
 
 static void test_introspection_matches_contract(void) {
-        vm_assert_object_matches_contract(DMBUS_MANAGER, DMBUS_MANAGER_IFACE);
+        vm_assert_object_matches_contract(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE);
 }
 
 static void test_busctl_introspect_shows_contract(void) {
         g_autoptr(GDBusNodeInfo) want = vm_contract();
-        g_autofree char *out = vm_sh("busctl --system introspect " DMBUS_NAME " " DMBUS_MANAGER);
-        GDBusInterfaceInfo *iface = g_dbus_node_info_lookup_interface(want, DMBUS_MANAGER_IFACE);
+        g_autofree char *out = vm_sh("busctl --system introspect " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH);
+        GDBusInterfaceInfo *iface = g_dbus_node_info_lookup_interface(want, DMBUS_MANAGER_INTERFACE);
 
-        g_assert_nonnull(strstr(out, DMBUS_MANAGER_IFACE));
+        g_assert_nonnull(strstr(out, DMBUS_MANAGER_INTERFACE));
         for (unsigned i = 0; iface->properties && iface->properties[i]; i++) {
                 g_autofree char *row = g_strdup_printf(".%s", iface->properties[i]->name);
                 g_assert_nonnull(strstr(out, row));
@@ -57,14 +57,14 @@ static void test_object_manager(void) {
         g_autoptr(GVariant) objects = NULL;
         g_autoptr(GVariant) interfaces = NULL;
 
-        reply = g_dbus_connection_call_sync(bus, DMBUS_NAME, DMBUS_ROOT, "org.freedesktop.DBus.ObjectManager",
+        reply = g_dbus_connection_call_sync(bus, DMBUS_SERVICE_NAME, DMBUS_ROOT_PATH, "org.freedesktop.DBus.ObjectManager",
                                             "GetManagedObjects", NULL, G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
                                             G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
         g_assert_no_error(error);
         objects = g_variant_get_child_value(reply, 0);
-        interfaces = g_variant_lookup_value(objects, DMBUS_MANAGER, G_VARIANT_TYPE("a{sa{sv}}"));
+        interfaces = g_variant_lookup_value(objects, DMBUS_MANAGER_PATH, G_VARIANT_TYPE("a{sa{sv}}"));
         g_assert_nonnull(interfaces);
-        g_autoptr(GVariant) props = g_variant_lookup_value(interfaces, DMBUS_MANAGER_IFACE, G_VARIANT_TYPE("a{sv}"));
+        g_autoptr(GVariant) props = g_variant_lookup_value(interfaces, DMBUS_MANAGER_INTERFACE, G_VARIANT_TYPE("a{sv}"));
         g_assert_nonnull(props);
         g_assert_true(g_variant_lookup(props, "DriverVersion", "&s", &(const char *) { NULL }));
 }
@@ -79,12 +79,12 @@ static void test_policy_non_root_subprocess(void) {
         g_assert_cmpint(setresgid(65534, 65534, 65534), ==, 0);
         g_assert_cmpint(setresuid(65534, 65534, 65534), ==, 0);
 
-        g_autoptr(GVariant) driver = vm_get_property(DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "DriverVersion", "s");
+        g_autoptr(GVariant) driver = vm_get_property(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "DriverVersion", "s");
         g_assert_cmpstr(g_variant_get_string(driver, NULL), !=, "");
 
         bus = vm_system_bus();
         reply = g_dbus_connection_call_sync(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                            "RequestName", g_variant_new("(su)", DMBUS_NAME, 0), G_VARIANT_TYPE("(u)"),
+                                            "RequestName", g_variant_new("(su)", DMBUS_SERVICE_NAME, 0), G_VARIANT_TYPE("(u)"),
                                             G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
         g_assert_error(error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED);
 }
@@ -154,7 +154,7 @@ static void test_sigterm_exits_cleanly(void) {
         status = vm_daemon_stop(daemon_under_test);
         g_assert_true(WIFEXITED(status));
         g_assert_cmpint(WEXITSTATUS(status), ==, 0);
-        g_assert_false(vm_name_has_owner(DMBUS_NAME));
+        g_assert_false(vm_name_has_owner(DMBUS_SERVICE_NAME));
 
         /* Journal-style "<N>" prefixes on every line. */
         log = vm_daemon_log(daemon_under_test);

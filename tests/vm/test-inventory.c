@@ -11,10 +11,6 @@
 
 #include "vm-util.h"
 
-#define BLOCK_IFACE DMBUS_NAME ".Block"
-#define DEVICE_IFACE DMBUS_NAME ".Device"
-#define ERROR_NOT_FOUND "org.dmbus.DeviceMapper1.Error.NotFound"
-#define ERROR_INVALID_ARGUMENT "org.dmbus.DeviceMapper1.Error.InvalidArgument"
 
 /* A key no one would type by chance; it must never reach the bus or the log. */
 #define CRYPT_KEY "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7"
@@ -87,7 +83,7 @@ static void build_stacks(void) {
 }
 
 static char *resolve(const char *method, GVariant *args, GError **error) {
-        g_autoptr(GVariant) reply = vm_call(DMBUS_MANAGER, DMBUS_MANAGER_IFACE, method, args, "(o)", error);
+        g_autoptr(GVariant) reply = vm_call(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, method, args, "(o)", error);
         char *path = NULL;
 
         if (reply)
@@ -119,7 +115,7 @@ static void assert_resolve_error(const char *method, GVariant *args, const char 
 }
 
 static char *object_path_of(unsigned maj, unsigned min) {
-        return g_strdup_printf(DMBUS_ROOT "/block/%u_%u", maj, min);
+        return g_strdup_printf(DMBUS_ROOT_PATH "/block/%u_%u", maj, min);
 }
 
 typedef struct DmsetupInfo {
@@ -162,7 +158,7 @@ static guint64 sysfs_u64(unsigned maj, unsigned min, const char *attr) {
 /* dev_t of every entry of a sysfs holders/ or slaves/ directory, as object paths, sorted. */
 static char *sysfs_links(unsigned maj, unsigned min, const char *dir) {
         return vm_sh("for e in /sys/dev/block/%u:%u/%s/*; do [ -e \"$e\" ] && cat \"$e/dev\"; done | "
-                     "sed 's|^\\(.*\\):\\(.*\\)$|" DMBUS_ROOT "/block/\\1_\\2|' | sort | tr '\\n' ' '",
+                     "sed 's|^\\(.*\\):\\(.*\\)$|" DMBUS_ROOT_PATH "/block/\\1_\\2|' | sort | tr '\\n' ' '",
                      maj, min, dir);
 }
 
@@ -222,8 +218,8 @@ static void check_device(const char *name) {
         g_autofree char *expected_path = object_path_of(info.major, info.minor);
         g_assert_cmpstr(path, ==, expected_path);
 
-        device = get_all(path, DEVICE_IFACE);
-        block = get_all(path, BLOCK_IFACE);
+        device = get_all(path, DMBUS_DEVICE_INTERFACE);
+        block = get_all(path, DMBUS_BLOCK_INTERFACE);
 
         g_autofree char *bus_name = lookup_string(device, "Name");
         g_autofree char *bus_uuid = lookup_string(device, "UUID");
@@ -270,7 +266,7 @@ static void check_device(const char *name) {
                 g_assert_cmpstr(kernel_name, ==, expected_name);
                 g_assert_cmpstr(no_node, ==, "");
                 g_assert_cmpuint(LOOKUP(block, "Size", "t", guint64), ==, 0);
-                vm_assert_object_matches_contract(path, DEVICE_IFACE);
+                vm_assert_object_matches_contract(path, DMBUS_DEVICE_INTERFACE);
                 return;
         }
         g_autofree char *node = lookup_string(block, "DeviceNode");
@@ -300,15 +296,15 @@ static void check_device(const char *name) {
         g_autofree char *our_deps = paths_text(deps);
         g_autofree char *our_holders = paths_text(holders);
         g_autofree char *their_deps = vm_sh("dmsetup deps -o devno %s | grep -o '([0-9]*, [0-9]*)' | "
-                                            "sed 's|(\\(.*\\), \\(.*\\))|" DMBUS_ROOT "/block/\\1_\\2|' | sort | tr '\\n' ' '", name);
+                                            "sed 's|(\\(.*\\), \\(.*\\))|" DMBUS_ROOT_PATH "/block/\\1_\\2|' | sort | tr '\\n' ' '", name);
         g_autofree char *sysfs_slaves = sysfs_links(info.major, info.minor, "slaves");
         g_autofree char *sysfs_holders = sysfs_links(info.major, info.minor, "holders");
         g_assert_cmpstr(our_deps, ==, their_deps);
         g_assert_cmpstr(our_deps, ==, sysfs_slaves);
         g_assert_cmpstr(our_holders, ==, sysfs_holders);
 
-        vm_assert_object_matches_contract(path, BLOCK_IFACE);
-        vm_assert_object_matches_contract(path, DEVICE_IFACE);
+        vm_assert_object_matches_contract(path, DMBUS_BLOCK_INTERFACE);
+        vm_assert_object_matches_contract(path, DMBUS_DEVICE_INTERFACE);
 }
 
 
@@ -318,8 +314,8 @@ static void test_properties(gconstpointer data) {
 
 static void test_daemon_started_after_sees_all(void) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = vm_call(DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "GetDevices", NULL, "(ao)", &error);
-        g_autoptr(GVariant) count = vm_get_property(DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "DeviceCount", "u");
+        g_autoptr(GVariant) reply = vm_call(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "GetDevices", NULL, "(ao)", &error);
+        g_autoptr(GVariant) count = vm_get_property(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "DeviceCount", "u");
         g_autofree char *dmsetup_count = vm_sh("dmsetup ls | wc -l");
         g_autoptr(GVariant) devices = g_variant_get_child_value(reply, 0);
 
@@ -379,7 +375,7 @@ static void test_resolve_every_way(void) {
                 g_autofree char *expected = object_path_of(major(st.st_rdev), minor(st.st_rdev));
                 g_autofree char *by_path = resolve_ok("ResolvePath", g_variant_new("(s)", loops[i]));
                 g_assert_cmpstr(by_path, ==, expected);
-                g_autoptr(GVariant) kernel_name = vm_get_property(expected, BLOCK_IFACE, "KernelName", "s");
+                g_autoptr(GVariant) kernel_name = vm_get_property(expected, DMBUS_BLOCK_INTERFACE, "KernelName", "s");
                 g_assert_cmpstr(g_variant_get_string(kernel_name, NULL), ==, loops[i] + strlen("/dev/"));
         }
 }
@@ -388,26 +384,26 @@ static void test_resolve_bad_input(void) {
         g_autofree char *long_name = g_strnfill(128, 'n');
         g_autofree char *long_uuid = g_strnfill(129, 'u');
 
-        assert_resolve_error("ResolveName", g_variant_new("(s)", ""), ERROR_INVALID_ARGUMENT);
-        assert_resolve_error("ResolveName", g_variant_new("(s)", "a/b"), ERROR_INVALID_ARGUMENT);
-        assert_resolve_error("ResolveName", g_variant_new("(s)", ".."), ERROR_INVALID_ARGUMENT);
-        assert_resolve_error("ResolveName", g_variant_new("(s)", long_name), ERROR_INVALID_ARGUMENT);
-        assert_resolve_error("ResolveName", g_variant_new("(s)", "dmbus-no-such-device"), ERROR_NOT_FOUND);
-        assert_resolve_error("ResolveUUID", g_variant_new("(s)", ""), ERROR_INVALID_ARGUMENT);
-        assert_resolve_error("ResolveUUID", g_variant_new("(s)", long_uuid), ERROR_INVALID_ARGUMENT);
-        assert_resolve_error("ResolveUUID", g_variant_new("(s)", "DMBUS-NO-SUCH-UUID"), ERROR_NOT_FOUND);
-        assert_resolve_error("ResolveDevNum", g_variant_new("(uu)", 0, 0), ERROR_INVALID_ARGUMENT);
-        assert_resolve_error("ResolveDevNum", g_variant_new("(uu)", 1u << 12, 0), ERROR_INVALID_ARGUMENT);
-        assert_resolve_error("ResolveDevNum", g_variant_new("(uu)", 1, 3), ERROR_NOT_FOUND);
-        assert_resolve_error("ResolvePath", g_variant_new("(s)", "dev/mapper/dmbus-concat"), ERROR_INVALID_ARGUMENT);
-        assert_resolve_error("ResolvePath", g_variant_new("(s)", ""), ERROR_INVALID_ARGUMENT);
-        assert_resolve_error("ResolvePath", g_variant_new("(s)", "/dev/mapper/dmbus-no-such-device"), ERROR_NOT_FOUND);
-        assert_resolve_error("ResolvePath", g_variant_new("(s)", "/etc/passwd"), ERROR_INVALID_ARGUMENT);
-        assert_resolve_error("ResolvePath", g_variant_new("(s)", "/dev/null"), ERROR_INVALID_ARGUMENT);
+        assert_resolve_error("ResolveName", g_variant_new("(s)", ""), DMBUS_ERROR_INVALID_ARGUMENT);
+        assert_resolve_error("ResolveName", g_variant_new("(s)", "a/b"), DMBUS_ERROR_INVALID_ARGUMENT);
+        assert_resolve_error("ResolveName", g_variant_new("(s)", ".."), DMBUS_ERROR_INVALID_ARGUMENT);
+        assert_resolve_error("ResolveName", g_variant_new("(s)", long_name), DMBUS_ERROR_INVALID_ARGUMENT);
+        assert_resolve_error("ResolveName", g_variant_new("(s)", "dmbus-no-such-device"), DMBUS_ERROR_NOT_FOUND);
+        assert_resolve_error("ResolveUUID", g_variant_new("(s)", ""), DMBUS_ERROR_INVALID_ARGUMENT);
+        assert_resolve_error("ResolveUUID", g_variant_new("(s)", long_uuid), DMBUS_ERROR_INVALID_ARGUMENT);
+        assert_resolve_error("ResolveUUID", g_variant_new("(s)", "DMBUS-NO-SUCH-UUID"), DMBUS_ERROR_NOT_FOUND);
+        assert_resolve_error("ResolveDevNum", g_variant_new("(uu)", 0, 0), DMBUS_ERROR_INVALID_ARGUMENT);
+        assert_resolve_error("ResolveDevNum", g_variant_new("(uu)", 1u << 12, 0), DMBUS_ERROR_INVALID_ARGUMENT);
+        assert_resolve_error("ResolveDevNum", g_variant_new("(uu)", 1, 3), DMBUS_ERROR_NOT_FOUND);
+        assert_resolve_error("ResolvePath", g_variant_new("(s)", "dev/mapper/dmbus-concat"), DMBUS_ERROR_INVALID_ARGUMENT);
+        assert_resolve_error("ResolvePath", g_variant_new("(s)", ""), DMBUS_ERROR_INVALID_ARGUMENT);
+        assert_resolve_error("ResolvePath", g_variant_new("(s)", "/dev/mapper/dmbus-no-such-device"), DMBUS_ERROR_NOT_FOUND);
+        assert_resolve_error("ResolvePath", g_variant_new("(s)", "/etc/passwd"), DMBUS_ERROR_INVALID_ARGUMENT);
+        assert_resolve_error("ResolvePath", g_variant_new("(s)", "/dev/null"), DMBUS_ERROR_INVALID_ARGUMENT);
         /* /dev/ram0 may not exist, but a block device outside the graph does: the first disk-less
          * loop device node the loop module made. */
         g_autofree char *unused_loop = vm_sh("losetup -f");
-        assert_resolve_error("ResolvePath", g_variant_new("(s)", unused_loop), ERROR_NOT_FOUND);
+        assert_resolve_error("ResolvePath", g_variant_new("(s)", unused_loop), DMBUS_ERROR_NOT_FOUND);
 }
 
 static void test_parsed_status(void) {
@@ -415,10 +411,10 @@ static void test_parsed_status(void) {
         g_autofree char *thin = resolve_ok("ResolveName", g_variant_new("(s)", "dmbus-thin1"));
         g_autofree char *snap = resolve_ok("ResolveName", g_variant_new("(s)", "dmbus-snap"));
         g_autofree char *linear = resolve_ok("ResolveName", g_variant_new("(s)", "dmbus-concat"));
-        g_autoptr(GVariant) p = vm_get_property(pool, DEVICE_IFACE, "ParsedStatus", "a{sv}");
-        g_autoptr(GVariant) t = vm_get_property(thin, DEVICE_IFACE, "ParsedStatus", "a{sv}");
-        g_autoptr(GVariant) s = vm_get_property(snap, DEVICE_IFACE, "ParsedStatus", "a{sv}");
-        g_autoptr(GVariant) l = vm_get_property(linear, DEVICE_IFACE, "ParsedStatus", "a{sv}");
+        g_autoptr(GVariant) p = vm_get_property(pool, DMBUS_DEVICE_INTERFACE, "ParsedStatus", "a{sv}");
+        g_autoptr(GVariant) t = vm_get_property(thin, DMBUS_DEVICE_INTERFACE, "ParsedStatus", "a{sv}");
+        g_autoptr(GVariant) s = vm_get_property(snap, DMBUS_DEVICE_INTERFACE, "ParsedStatus", "a{sv}");
+        g_autoptr(GVariant) l = vm_get_property(linear, DMBUS_DEVICE_INTERFACE, "ParsedStatus", "a{sv}");
         g_autofree char *target = NULL;
         guint64 used_data, total_data, used_meta, total_meta, transaction;
 
@@ -453,8 +449,8 @@ static void test_parsed_status(void) {
 
 static void test_large_table(void) {
         g_autofree char *path = resolve_ok("ResolveName", g_variant_new("(s)", "dmbus-large"));
-        g_autoptr(GVariant) table = vm_get_property(path, DEVICE_IFACE, "Table", "a(ttss)");
-        g_autoptr(GVariant) status = vm_get_property(path, DEVICE_IFACE, "Status", "a(ttss)");
+        g_autoptr(GVariant) table = vm_get_property(path, DMBUS_DEVICE_INTERFACE, "Table", "a(ttss)");
+        g_autoptr(GVariant) status = vm_get_property(path, DMBUS_DEVICE_INTERFACE, "Status", "a(ttss)");
 
         g_assert_cmpuint(g_variant_n_children(table), ==, LARGE_TABLE_TARGETS);
         g_assert_cmpuint(g_variant_n_children(status), ==, LARGE_TABLE_TARGETS);
@@ -503,13 +499,13 @@ static char *dmsetup_tree_edges(void) {
 static char *devno_of_path(const char *path) {
         unsigned maj, min;
 
-        g_assert_cmpint(sscanf(path, DMBUS_ROOT "/block/%u_%u", &maj, &min), ==, 2);
+        g_assert_cmpint(sscanf(path, DMBUS_ROOT_PATH "/block/%u_%u", &maj, &min), ==, 2);
         return g_strdup_printf("%u:%u", maj, min);
 }
 
 static void test_tree_matches_dmsetup(void) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = vm_call(DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "GetTree", NULL, "(a(oao))", &error);
+        g_autoptr(GVariant) reply = vm_call(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "GetTree", NULL, "(a(oao))", &error);
         g_autoptr(GPtrArray) edges = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) nodes = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GString) s = g_string_new(NULL);
@@ -546,7 +542,7 @@ static void test_crypt_key_never_shown(void) {
         g_autofree char *text = g_variant_print(objects, TRUE);
         g_autofree char *upper = g_ascii_strup(CRYPT_KEY, -1);
         g_autofree char *path = resolve_ok("ResolveName", g_variant_new("(s)", "dmbus-crypt"));
-        g_autofree char *introspected = vm_sh("busctl --system introspect " DMBUS_NAME " %s", path);
+        g_autofree char *introspected = vm_sh("busctl --system introspect " DMBUS_SERVICE_NAME " %s", path);
         g_autofree char *log = vm_daemon_log(daemon_under_test);
 
         /* The table is there, with the mask where the key was. */

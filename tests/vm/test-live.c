@@ -12,8 +12,6 @@
 
 #include "vm-util.h"
 
-#define DEVICE_IFACE DMBUS_NAME ".Device"
-#define BLOCK_IFACE DMBUS_NAME ".Block"
 
 static VmDaemon *daemon_under_test;
 static GDBusConnection *bus;
@@ -209,14 +207,14 @@ static void assert_signal(const char *format, ...) {
 
 static char *path_of_name(const char *name) {
         g_autofree char *devno = vm_sh("dmsetup info -c --noheadings -o major,minor --separator _ %s", name);
-        return g_strdup_printf(DMBUS_ROOT "/block/%s", devno);
+        return g_strdup_printf(DMBUS_ROOT_PATH "/block/%s", devno);
 }
 
 static char *path_of_node(const char *node) {
         struct stat st;
 
         g_assert_cmpint(stat(node, &st), ==, 0);
-        return g_strdup_printf(DMBUS_ROOT "/block/%u_%u", major(st.st_rdev), minor(st.st_rdev));
+        return g_strdup_printf(DMBUS_ROOT_PATH "/block/%u_%u", major(st.st_rdev), minor(st.st_rdev));
 }
 
 static char *loop_a, *loop_b;
@@ -229,7 +227,7 @@ static void test_create(void) {
         g_autofree char *loop_path = path_of_node(loop_a);
         assert_signal("InterfacesAdded %s", path);
         assert_signal("InterfacesAdded %s", loop_path);
-        assert_signal("PropertiesChanged " DMBUS_MANAGER " DeviceCount=1");
+        assert_signal("PropertiesChanged " DMBUS_MANAGER_PATH " DeviceCount=1");
 }
 
 /* Linux (6.1 here) raises neither a uevent nor a DM event for a table load into the inactive slot
@@ -314,7 +312,7 @@ static void test_loop_detach_under_stack(void) {
         vm_do("dmsetup remove dmbus-l-renamed");
         assert_mirror_converges();
         assert_signal("InterfacesRemoved %s", loop_path);
-        assert_signal("PropertiesChanged " DMBUS_MANAGER " DeviceCount=0");
+        assert_signal("PropertiesChanged " DMBUS_MANAGER_PATH " DeviceCount=0");
         g_assert_cmpuint(g_hash_table_size(mirror), ==, 1);     /* the Manager alone */
 }
 
@@ -337,7 +335,7 @@ static void test_thin_pool_low_water_mark(void) {
         g_autofree char *events = vm_sh("dmsetup info -c --noheadings -o events dmbus-l-pool");
         assert_signal("Event %s ", pool);
         assert_signal("Event %s %s", pool, events);
-        GVariant *parsed = g_hash_table_lookup(g_hash_table_lookup(g_hash_table_lookup(mirror, pool), DEVICE_IFACE), "ParsedStatus");
+        GVariant *parsed = g_hash_table_lookup(g_hash_table_lookup(g_hash_table_lookup(mirror, pool), DMBUS_DEVICE_INTERFACE), "ParsedStatus");
         g_assert_true(g_variant_lookup(parsed, "used_data_blocks", "t", &used));
         g_assert_cmpuint(used, >, 256 - 250);
 
@@ -392,7 +390,7 @@ static void test_storm(void) {
         gpointer path, interfaces;
         g_hash_table_iter_init(&iter, mirror);
         while (g_hash_table_iter_next(&iter, &path, &interfaces))
-                g_assert_true(g_str_equal(path, DMBUS_MANAGER));
+                g_assert_true(g_str_equal(path, DMBUS_MANAGER_PATH));
 }
 
 static void test_daemon_started_mid_storm(void) {
@@ -422,7 +420,7 @@ int main(int argc, char *argv[]) {
         bus = vm_system_bus();
         mirror = new_table((GDestroyNotify) g_hash_table_unref);
         signals = g_ptr_array_new_with_free_func(g_free);
-        g_dbus_connection_signal_subscribe(bus, DMBUS_NAME, NULL, NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+        g_dbus_connection_signal_subscribe(bus, DMBUS_SERVICE_NAME, NULL, NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
                                            on_signal, NULL, NULL);
         g_autoptr(GVariant) objects = vm_get_managed_objects();
         mirror_load(objects);

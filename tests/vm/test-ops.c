@@ -11,8 +11,6 @@
 
 #include "vm-util.h"
 
-#define DEVICE_IFACE DMBUS_NAME ".Device"
-#define ERROR_PREFIX "org.dmbus.DeviceMapper1.Error."
 #define CRYPT_KEY "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7"
 #define TEST_USER "dmbususer"
 #define TEST_GROUP "dmbustest"
@@ -34,7 +32,7 @@ static char *create(const char *name, const char *uuid, const char *table, const
         g_autoptr(GVariant) reply = NULL;
         char *path;
 
-        reply = vm_call(DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "Create",
+        reply = vm_call(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "Create",
                         g_variant_new("(ss@a(ttss)@a{sv})", name, uuid, vm_table_variant(table), options_new(options)),
                         "(o)", error);
         if (!reply)
@@ -68,7 +66,7 @@ static char *create_ok(const char *name, const char *uuid, const char *table) {
 
 static char *path_of(const char *name) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = vm_call(DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "ResolveName", g_variant_new("(s)", name), "(o)", &error);
+        g_autoptr(GVariant) reply = vm_call(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "ResolveName", g_variant_new("(s)", name), "(o)", &error);
         char *path;
 
         if (!reply)
@@ -88,7 +86,7 @@ static GVariant *device_call(const char *name, const char *method, GVariant *par
         g_autofree char *path = path_of(name);
 
         g_assert_nonnull(path);
-        return vm_call(path, DEVICE_IFACE, method, parameters, reply_type, error);
+        return vm_call(path, DMBUS_DEVICE_INTERFACE, method, parameters, reply_type, error);
 }
 
 static void device_call_ok(const char *name, const char *method, GVariant *parameters) {
@@ -100,7 +98,7 @@ static void device_call_ok(const char *name, const char *method, GVariant *param
 
 static void assert_error(GError *error, const char *short_name) {
         g_autofree char *remote = NULL;
-        g_autofree char *want = g_strconcat(ERROR_PREFIX, short_name, NULL);
+        g_autofree char *want = g_strconcat(DMBUS_ERROR_PREFIX, short_name, NULL);
 
         g_assert_nonnull(error);
         remote = g_dbus_error_get_remote_error(error);
@@ -150,7 +148,7 @@ static void assert_kernel_state(const char *before) {
 
 static void assert_table(const char *name, const char *want) {
         g_autofree char *path = path_of(name);
-        g_autoptr(GVariant) table = vm_get_property(path, DEVICE_IFACE, "Table", "a(ttss)");
+        g_autoptr(GVariant) table = vm_get_property(path, DMBUS_DEVICE_INTERFACE, "Table", "a(ttss)");
         g_autofree char *ours = vm_bus_targets(table);
         g_autofree char *theirs = vm_dmsetup_targets("table", name);
 
@@ -161,7 +159,7 @@ static void assert_table(const char *name, const char *want) {
 
 static gboolean bool_property(const char *name, const char *property) {
         g_autofree char *path = path_of(name);
-        g_autoptr(GVariant) v = vm_get_property(path, DEVICE_IFACE, property, "b");
+        g_autoptr(GVariant) v = vm_get_property(path, DMBUS_DEVICE_INTERFACE, property, "b");
 
         return g_variant_get_boolean(v);
 }
@@ -170,8 +168,8 @@ static void test_life_cycle(void) {
         g_autofree char *table = g_strdup_printf("0 16384 linear %s 0", loops[0]);
         g_autofree char *path = create_ok("dmbus-life", "DMBUS-OPS-life", table);
 
-        vm_assert_object_matches_contract(DMBUS_MANAGER, DMBUS_MANAGER_IFACE);
-        vm_assert_object_matches_contract(path, DEVICE_IFACE);
+        vm_assert_object_matches_contract(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE);
+        vm_assert_object_matches_contract(path, DMBUS_DEVICE_INTERFACE);
 
         /* Create returns after udev: the links exist, the object has its properties. */
         g_assert_true(exists("/dev/mapper/dmbus-life"));
@@ -249,7 +247,7 @@ static const char *const kind_names[] = {
 static void assert_kind_matches_dmsetup(const char *name) {
         g_autofree char *path = path_of(name);
         g_autofree char *link = g_strdup_printf("/dev/mapper/%s", name);
-        g_autoptr(GVariant) table = vm_get_property(path, DEVICE_IFACE, "Table", "a(ttss)");
+        g_autoptr(GVariant) table = vm_get_property(path, DMBUS_DEVICE_INTERFACE, "Table", "a(ttss)");
         g_autofree char *ours = vm_bus_targets(table);
         g_autofree char *theirs = vm_dmsetup_targets("table --showkeys", name);
         g_auto(GStrv) parts = g_strsplit(theirs, CRYPT_KEY, -1);
@@ -321,7 +319,7 @@ static void test_set_uuid(void) {
         device_call_ok("dmbus-nouuid", "SetUUID", g_variant_new("(s@a{sv})", "DMBUS-OPS-set", no_options()));
         assert_dmsetup_field("dmbus-nouuid", "uuid", "DMBUS-OPS-set");
         g_assert_true(exists("/dev/disk/by-id/dm-uuid-DMBUS-OPS-set"));
-        g_autoptr(GVariant) uuid = vm_get_property(path, DEVICE_IFACE, "UUID", "s");
+        g_autoptr(GVariant) uuid = vm_get_property(path, DMBUS_DEVICE_INTERFACE, "UUID", "s");
         g_assert_cmpstr(g_variant_get_string(uuid, NULL), ==, "DMBUS-OPS-set");
 
         /* Once only. */
@@ -495,13 +493,13 @@ static void test_remove_force(void) {
 /* Runs gdbus as user (a name, or nobody), with the output and exit status as text. */
 static char *call_as(const char *user, const char *object, const char *method, const char *args) {
         return vm_sh("setpriv --reuid=%s --regid=nogroup --init-groups "
-                     "gdbus call --system --dest " DMBUS_NAME " --object-path %s --method %s %s 2>&1; echo status=$?",
+                     "gdbus call --system --dest " DMBUS_SERVICE_NAME " --object-path %s --method %s %s 2>&1; echo status=$?",
                      user, object, method, args);
 }
 
 static void assert_refused(const char *output) {
         g_test_message("%s", output);
-        if (!strstr(output, ERROR_PREFIX "NotAuthorized") || !strstr(output, "status=1"))
+        if (!strstr(output, DMBUS_ERROR_PREFIX "NotAuthorized") || !strstr(output, "status=1"))
                 g_error("expected NotAuthorized, got: %s", output);
 }
 
@@ -525,11 +523,11 @@ static void test_non_root_refused(void) {
         /* No polkitd, and none to activate: only root may change anything. */
         vm_do("mv " POLKIT_ACTIVATION " " POLKIT_ACTIVATION ".hidden && "
               "dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.ReloadConfig >/dev/null");
-        out = call_as("nobody", DMBUS_MANAGER, DMBUS_MANAGER_IFACE ".Create", "dmbus-intruder '' \"[(0, 8, 'zero', '')]\" {}");
+        out = call_as("nobody", DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE ".Create", "dmbus-intruder '' \"[(0, 8, 'zero', '')]\" {}");
         assert_refused(out);
         g_assert_nonnull(strstr(out, "polkit"));
         for (unsigned i = 0; i < G_N_ELEMENTS(mutating_calls); i++) {
-                g_autofree char *method = g_strconcat(DEVICE_IFACE ".", mutating_calls[i][0], NULL);
+                g_autofree char *method = g_strconcat(DMBUS_DEVICE_INTERFACE ".", mutating_calls[i][0], NULL);
                 g_autofree char *o = call_as("nobody", path, method, mutating_calls[i][1]);
                 assert_refused(o);
         }
@@ -537,7 +535,7 @@ static void test_non_root_refused(void) {
 
         /* Reading stays open. */
         g_free(out);
-        out = call_as("nobody", DMBUS_MANAGER, DMBUS_MANAGER_IFACE ".ResolveName", "dmbus-guarded");
+        out = call_as("nobody", DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE ".ResolveName", "dmbus-guarded");
         g_assert_nonnull(strstr(out, path));
         remove_ok("dmbus-guarded", NULL);
 }
@@ -559,7 +557,7 @@ static void test_polkit_grants_group(void) {
                 g_usleep(100 * 1000);
         g_assert_true(vm_name_has_owner("org.freedesktop.PolicyKit1"));
 
-        out = call_as(TEST_USER, DMBUS_MANAGER, DMBUS_MANAGER_IFACE ".Create", "dmbus-granted '' \"[(0, 8, 'zero', '')]\" {}");
+        out = call_as(TEST_USER, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE ".Create", "dmbus-granted '' \"[(0, 8, 'zero', '')]\" {}");
         g_assert_nonnull(strstr(out, "status=0"));
         g_assert_true(exists("/dev/mapper/dmbus-granted"));
         g_autofree char *path = path_of("dmbus-granted");
@@ -567,10 +565,10 @@ static void test_polkit_grants_group(void) {
         /* Not in the group: polkit says no, as the action's defaults say for a process outside
          * any active session. */
         g_free(out);
-        out = call_as("nobody", path, DEVICE_IFACE ".Remove", "{}");
+        out = call_as("nobody", path, DMBUS_DEVICE_INTERFACE ".Remove", "{}");
         assert_refused(out);
         g_free(out);
-        out = call_as(TEST_USER, path, DEVICE_IFACE ".Remove", "\"{'auth.no_user_interaction': <true>}\"");
+        out = call_as(TEST_USER, path, DMBUS_DEVICE_INTERFACE ".Remove", "\"{'auth.no_user_interaction': <true>}\"");
         g_assert_nonnull(strstr(out, "status=0"));
         g_assert_false(exists("/dev/mapper/dmbus-granted"));
 }
@@ -606,11 +604,11 @@ static gpointer reader_thread(gpointer data) {
         end = g_get_monotonic_time() + READ_FOR_USEC;
         while (g_get_monotonic_time() < end) {
                 gint64 t0 = g_get_monotonic_time();
-                g_autoptr(GVariant) r1 = g_dbus_connection_call_sync(bus, DMBUS_NAME, DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "ResolveName",
+                g_autoptr(GVariant) r1 = g_dbus_connection_call_sync(bus, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "ResolveName",
                                                                      g_variant_new("(s)", "dmbus-slow"), G_VARIANT_TYPE("(o)"),
                                                                      G_DBUS_CALL_FLAGS_NONE, 30000, NULL, &error);
                 g_assert_no_error(error);
-                g_autoptr(GVariant) r2 = g_dbus_connection_call_sync(bus, DMBUS_NAME, DMBUS_MANAGER, DMBUS_MANAGER_IFACE, "GetTree",
+                g_autoptr(GVariant) r2 = g_dbus_connection_call_sync(bus, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "GetTree",
                                                                      NULL, G_VARIANT_TYPE("(a(oao))"), G_DBUS_CALL_FLAGS_NONE, 30000, NULL, &error);
                 g_assert_no_error(error);
                 worst = MAX(worst, g_get_monotonic_time() - t0);

@@ -143,7 +143,7 @@ GVariant *vm_get_property(const char *path, const char *interface, const char *n
         g_autoptr(GVariant) reply = NULL;
         GVariant *value;
 
-        reply = g_dbus_connection_call_sync(bus, DMBUS_NAME, path, "org.freedesktop.DBus.Properties", "Get",
+        reply = g_dbus_connection_call_sync(bus, DMBUS_SERVICE_NAME, path, "org.freedesktop.DBus.Properties", "Get",
                                             g_variant_new("(ss)", interface, name), G_VARIANT_TYPE("(v)"),
                                             G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
         g_assert_no_error(error);
@@ -159,7 +159,7 @@ GDBusNodeInfo *vm_introspect(const char *path) {
         const char *xml;
         GDBusNodeInfo *node;
 
-        reply = g_dbus_connection_call_sync(bus, DMBUS_NAME, path, "org.freedesktop.DBus.Introspectable",
+        reply = g_dbus_connection_call_sync(bus, DMBUS_SERVICE_NAME, path, "org.freedesktop.DBus.Introspectable",
                                             "Introspect", NULL, G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE,
                                             10000, NULL, &error);
         g_assert_no_error(error);
@@ -239,7 +239,7 @@ GVariant *vm_call(const char *path, const char *interface, const char *method, G
                   const char *reply_type, GError **error) {
         g_autoptr(GDBusConnection) bus = vm_system_bus();
 
-        return g_dbus_connection_call_sync(bus, DMBUS_NAME, path, interface, method, parameters,
+        return g_dbus_connection_call_sync(bus, DMBUS_SERVICE_NAME, path, interface, method, parameters,
                                            reply_type ? G_VARIANT_TYPE(reply_type) : NULL,
                                            G_DBUS_CALL_FLAGS_NONE, 30000, NULL, error);
 }
@@ -248,7 +248,7 @@ GVariant *vm_get_managed_objects(void) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = NULL;
 
-        reply = vm_call(DMBUS_ROOT, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", NULL,
+        reply = vm_call(DMBUS_ROOT_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", NULL,
                         "(a{oa{sa{sv}}})", &error);
         g_assert_no_error(error);
         return g_variant_get_child_value(reply, 0);

@@ -7,10 +7,7 @@
 /* Helpers for the tests that run inside the test guest (tests/vm/run): the real kernel, the real
  * udevd and a real system bus. Every helper asserts on failure. */
 
-#define DMBUS_NAME "org.dmbus.DeviceMapper1"
-#define DMBUS_ROOT "/org/dmbus/DeviceMapper1"
-#define DMBUS_MANAGER DMBUS_ROOT "/Manager"
-#define DMBUS_MANAGER_IFACE DMBUS_NAME ".Manager"
+#include "dmbus-names.h"
 
 /* Refuses to run outside the guest: these tests change the kernel's device-mapper state. */
 void vm_require_guest(void);

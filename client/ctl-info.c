@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+/* info and resolve: one device, named any way the service resolves. */
+
+static int print_interface(sd_bus *bus, const char *path, const char *interface, bool *first_interface) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *short_name = strrchr(interface, '.') + 1;
+        bool first = true;
+        int r;
+
+        r = sd_bus_call_method(bus, DMBUS_SERVICE_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", &error, &reply,
+                               "s", interface);
+        if (r < 0) {
+                /* Not every block device is a DM device. */
+                if (sd_bus_error_has_name(&error, "org.freedesktop.DBus.Error.UnknownInterface"))
+                        return 0;
+                return bus_error_exit(&error, r);
+        }
+        if (arg_json)
+                printf("%s\"%s\": {", *first_interface ? "" : ", ", short_name);
+        else
+                printf("%s:\n", short_name);
+        *first_interface = false;
+
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *name;
+
+                r = sd_bus_message_read(reply, "s", &name);
+                if (r < 0)
+                        break;
+                if (arg_json) {
+                        printf("%s\"%s\": ", first ? "" : ", ", name);
+                        r = value_print(reply, stdout, true, "");
+                } else {
+                        char indent[64];
+                        uint64_t size = 0;
+
+                        snprintf(indent, sizeof(indent), "%*s", (int) strlen(name) + 4, "");
+                        printf("  %s: ", name);
+                        if (strcmp(name, "Size") == 0 && sd_bus_message_read(reply, "v", "t", &size) >= 0) {
+                                char human[16];
+                                size_human(size, human);
+                                printf("%" PRIu64 " (%s)", size, human);
+                        } else
+                                r = value_print(reply, stdout, false, indent);
+                        printf("\n");
+                }
+                first = false;
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r < 0)
+                return failure_exit(r, "cannot read the device's properties");
+        if (arg_json)
+                printf("}");
+        return 0;
+}
+
+static int help_info(void) {
+        printf("dmbusctl info [--json] DEVICE\n\n"
+               "Every property of the device's object. DEVICE is a DM name, a UUID, MAJ:MIN, a path in /dev,\n"
+               "or an object path.\n\n"
+               "  --json   one JSON object: {\"path\": ..., \"Block\": {...}, \"Device\": {...}}\n");
+        return 0;
+}
+
+static int help_resolve(void) {
+        printf("dmbusctl resolve DEVICE\n\n"
+               "The object path of DEVICE: a DM name, a UUID, MAJ:MIN or a path in /dev.\n");
+        return 0;
+}
+
+/* info and resolve: one DEVICE argument (--json for info), resolved through the service. Returns
+ * 0 with the bus and the path, -1 when --help was printed, or an exit code. */
+static int open_device(int argc, char *argv[], int (*help)(void), bool json_allowed, sd_bus **ret_bus, char **ret_path) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "json", no_argument, NULL, 'j' },
+                { "no-ask-password", no_argument, NULL, 'P' },
+                {}
+        };
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': return help(), -1;
+                case 'j':
+                        if (!json_allowed)
+                                return usage_error("%s has no --json", argv[0]);
+                        arg_json = true;
+                        break;
+                case 'P': break;
+                default: return EXIT_USAGE;
+                }
+        if (argc - optind != 1)
+                return usage_error("%s takes one DEVICE", argv[0]);
+        r = bus_connect(ret_bus);
+        if (r != 0)
+                return r;
+        return resolve_device(*ret_bus, argv[optind], ret_path);
+}
+
+int verb_info(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(freep) char *path = NULL;
+        bool first = true;
+        int r;
+
+        r = open_device(argc, argv, help_info, true, &bus, &path);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        if (arg_json) {
+                printf("{\"path\": ");
+                json_string(stdout, path);
+                first = false;
+        } else
+                printf("Path: %s\n", path);
+        r = print_interface(bus, path, DMBUS_BLOCK_INTERFACE, &first);
+        if (r == 0)
+                r = print_interface(bus, path, DMBUS_DEVICE_INTERFACE, &first);
+        if (r != 0)
+                return r;
+        if (arg_json)
+                printf("}\n");
+        return 0;
+}
+
+int verb_resolve(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(freep) char *path = NULL;
+        int r;
+
+        r = open_device(argc, argv, help_resolve, false, &bus, &path);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        printf("%s\n", path);
+        return 0;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bus-options.h"
+#include "dmbus-names.h"
+
+static const char *option_type_name(char type) {
+        return type == 'b' ? "a boolean (b)" : "an unsigned 32-bit integer (u)";
+}
+
+static int unknown_option(sd_bus_message *message, const char *key, const BusOption *options, size_t n_options,
+                          sd_bus_error *error) {
+        char known[256] = "";
+
+        for (size_t i = 0; i < n_options; i++)
+                snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", i ? ", " : "", options[i].key);
+        return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT, "Unknown option \"%s\"; %s takes: %s.",
+                                 key, sd_bus_message_get_member(message) ?: "the method", known);
+}
+
+/* One {sv} entry, entered already. */
+static int read_option(sd_bus_message *message, const BusOption *options, size_t n_options, sd_bus_error *error) {
+        const BusOption *option = NULL;
+        const char *key, *contents;
+        char type;
+        int b, r;
+
+        r = sd_bus_message_read(message, "s", &key);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_options && !option; i++)
+                if (strcmp(options[i].key, key) == 0)
+                        option = &options[i];
+        if (!option)
+                return unknown_option(message, key, options, n_options, error);
+        r = sd_bus_message_peek_type(message, &type, &contents);
+        if (r < 0)
+                return r;
+        if (contents[0] != option->type || contents[1] != 0)
+                return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT, "The option \"%s\" must be %s, not \"%s\".",
+                                         key, option_type_name(option->type), contents);
+        if (option->type == 'u')
+                return sd_bus_message_read(message, "v", "u", (uint32_t *) option->value);
+        r = sd_bus_message_read(message, "v", "b", &b);
+        if (r >= 0)
+                *(bool *) option->value = b;
+        return r;
+}
+
+int bus_message_read_options(sd_bus_message *message, const BusOption *options, size_t n_options, sd_bus_error *error) {
+        int r;
+
+        assert(message);
+        assert(options || n_options == 0);
+
+        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                r = read_option(message, options, n_options, error);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(message);
+}
+

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+
+#include <systemd/sd-bus.h>
+
+/* The a{sv} of options that every mutating method takes last. */
+
+/* One key: 'b' (a bool at value) or 'u' (a uint32_t at value). */
+typedef struct BusOption {
+        const char *key;
+        char type;
+        void *value;
+} BusOption;
+
+/* Reads an a{sv} whose keys must each be one of options, with its type, into their values. A key
+ * that is not known, or has another type, is org.dmbus.DeviceMapper1.Error.InvalidArgument with a
+ * sentence that names what the method takes. */
+int bus_message_read_options(sd_bus_message *message, const BusOption *options, size_t n_options, sd_bus_error *error);
