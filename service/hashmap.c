@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,9 @@ static bool key_equal(const Hashmap *h, const Entry *e, uint64_t hash, const cha
 }
 
 static Entry *find(const Hashmap *h, uint64_t hash, const char *string, uint64_t u64) {
+        assert(h);
+        assert(h->type == HASHMAP_KEY_U64 || string);
+
         if (h->n_buckets == 0)
                 return NULL;
 
@@ -104,6 +108,9 @@ static int resize(Hashmap *h, size_t n_buckets) {
 static int put(Hashmap *h, uint64_t hash, const char *string, uint64_t u64, void *value) {
         Entry *e;
         int r;
+
+        assert(h);
+        assert(h->type == HASHMAP_KEY_U64 || string);
 
         if (!value)
                 return -EINVAL;
@@ -182,10 +189,16 @@ void *hashmap_remove_u64(Hashmap *h, uint64_t key) {
 }
 
 size_t hashmap_size(const Hashmap *h) {
+        assert(h);
+
         return h->n_entries;
 }
 
 bool hashmap_iterate(const Hashmap *h, size_t *state, void **ret_value) {
+        assert(h);
+        assert(state);
+        assert(ret_value);
+
         for (; *state < h->n_buckets; (*state)++)
                 if (h->entries[*state].value) {
                         *ret_value = h->entries[(*state)++].value;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@ static bool mangled_sequence(const char *s) {
 char *dm_string_mangle(const char *s) {
         bool needs_mangling = false;
         char *result, *out;
+
+        assert(s);
 
         for (const char *p = s; *p; p++)
                 if (mangled_sequence(p))

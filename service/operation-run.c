@@ -18,6 +18,18 @@
  * kind of error) and op->outcome: what was done, or what failed and in what state the device was
  * left. */
 
+int operation_set_label(Operation *op, const char *name) {
+        assert(op);
+        assert(name);
+
+        op->label = mfree(op->label);
+        if (asprintf(&op->label, "\"%s\" (%u:%u)", name, major(op->devnum), minor(op->devnum)) < 0) {
+                op->label = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 /* EINVAL from a table load: the kernel said which row and why, in its log only. */
 static const char *table_error_hint(int r) {
         return r == -EINVAL ? " (the kernel log says which row and why)" : "";

@@ -93,18 +93,6 @@ Operation *operation_free(Operation *op) {
         return mfree(op);
 }
 
-int operation_set_label(Operation *op, const char *name) {
-        assert(op);
-        assert(name);
-
-        op->label = mfree(op->label);
-        if (asprintf(&op->label, "\"%s\" (%u:%u)", name, major(op->devnum), minor(op->devnum)) < 0) {
-                op->label = NULL;
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 /* The end of a submitted operation: off the books, then to the owner. */
 static void operation_finish(Operation *op) {
         OperationQueue *q = op->queue;

@@ -84,8 +84,6 @@ Operation *operation_free(Operation *op);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Operation *, operation_free);
 
 const char *operation_kind_to_string(OperationKind kind) _pure_;
-/* Sets op->label to "NAME" (MAJ:MIN) of op->devnum: 0 or -ENOMEM. */
-int operation_set_label(Operation *op, const char *name);
 
 /* What the queue asks of its owner, on the main loop. */
 typedef struct OperationQueueCallbacks {
@@ -110,5 +108,9 @@ void operation_submit(Operation *op);
 void operation_queue_udev_event(OperationQueue *q, const UdevEvent *event);
 void operation_queue_refreshed(OperationQueue *q, const DevSet *devices);
 
-/* Run on the worker thread (operation-run.c): does the ioctls, fills in the outcome. */
+/* operation-run.c, below the queue: */
+/* Run on the worker thread: does the ioctls, fills in the outcome. */
 void operation_run(Operation *op, int control_fd);
+/* Sets op->label to "NAME" (MAJ:MIN) of op->devnum, for messages: 0 or -ENOMEM. The bus layer
+ * sets it as it makes the operation; Create's worker once the device exists. */
+int operation_set_label(Operation *op, const char *name);

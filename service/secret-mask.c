@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,9 @@ char *secret_mask_params(const char *target_type, const char *params) {
         bool mask_next = false;
         size_t index = 0;
         char *result, *out;
+
+        assert(target_type);
+        assert(params);
 
         /* Each mask adds at most its own length, and masked words are longer than it or come
          * once per table, so twice the input is room enough. */
