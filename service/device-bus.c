@@ -238,6 +238,10 @@ static int device_operation_new(sd_bus_message *message, DmDevice *dm, Operation
         if (!op)
                 return -ENOMEM;
         op->devnum = devnum;
+        op->expected_name = strdup(dm->name);
+        op->expected_uuid = strdup(dm->uuid);
+        if (!op->expected_name || !op->expected_uuid)
+                return -ENOMEM;
         r = operation_set_label(op, dm->name);
         if (r < 0)
                 return r;
@@ -346,8 +350,6 @@ static int method_send_message(sd_bus_message *message, void *userdata, sd_bus_e
         Operation *op;
         int r;
 
-        /* A message may carry a key (dm-crypt's "key set"). */
-        (void) sd_bus_message_sensitive(message);
         r = sd_bus_message_read(message, "ts", &sector, &text);
         if (r < 0)
                 return r;
@@ -381,8 +383,9 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Status", "a(ttss)", property_get_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ParsedStatus", "a{sv}", property_get_parsed_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         /* The mutations: open to everyone on the bus, polkit decides. */
+        /* Tables and messages may carry keys (dm-crypt's): sd-bus wipes such calls and their replies. */
         SD_BUS_METHOD_WITH_ARGS("Load", SD_BUS_ARGS("a(ttss)", table, "a{sv}", options), SD_BUS_NO_RESULT,
-                                method_flag_operation, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_flag_operation, SD_BUS_VTABLE_UNPRIVILEGED|SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("ClearInactive", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,
                                 method_flag_operation, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Suspend", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,
@@ -390,7 +393,7 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Resume", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,
                                 method_flag_operation, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_ARGS("a(ttss)", table, "a{sv}", options), SD_BUS_NO_RESULT,
-                                method_flag_operation, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_flag_operation, SD_BUS_VTABLE_UNPRIVILEGED|SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,
                                 method_flag_operation, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Rename", SD_BUS_ARGS("s", new_name, "a{sv}", options), SD_BUS_NO_RESULT,
@@ -398,7 +401,7 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("SetUUID", SD_BUS_ARGS("s", uuid, "a{sv}", options), SD_BUS_NO_RESULT,
                                 method_set_uuid, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SendMessage", SD_BUS_ARGS("t", sector, "s", message, "a{sv}", options),
-                                SD_BUS_RESULT("s", reply), method_send_message, SD_BUS_VTABLE_UNPRIVILEGED),
+                                SD_BUS_RESULT("s", reply), method_send_message, SD_BUS_VTABLE_UNPRIVILEGED|SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("u", event_nr), 0),
         SD_BUS_VTABLE_END
 };

@@ -16,6 +16,7 @@
 #include "dm-kernel.h"
 #include "log.h"
 #include "secret-mask.h"
+#include "utf8-escape.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct dm_task *, dm_task_destroy);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct dm_pool *, dm_pool_destroy);
@@ -191,7 +192,7 @@ static int list_entry_read(const struct dm_name_list *nl, const char *end, DmLis
         *ret = (DmListEntry) {
                 .devnum = makedev(major(nl->dev), minor(nl->dev)),
                 .event_nr = event[0],
-                .name = strdup(nl->name),
+                .name = utf8_escape_invalid(nl->name),
         };
         return ret->name ? 0 : -ENOMEM;
 }
@@ -548,8 +549,9 @@ static int query_once(dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t 
         dm = calloc(1, sizeof(DmDevice));
         if (!dm)
                 return -ENOMEM;
-        dm->name = strdup(dm_task_get_name(table) ?: "");
-        dm->uuid = strdup(dm_task_get_uuid(table) ?: "");
+        /* The kernel's bytes, made fit for the bus and the log. */
+        dm->name = utf8_escape_invalid(dm_task_get_name(table) ?: "");
+        dm->uuid = utf8_escape_invalid(dm_task_get_uuid(table) ?: "");
         if (!dm->name || !dm->uuid)
                 return -ENOMEM;
         /* The STATUS reading is the later one: take the state from it. */

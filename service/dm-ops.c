@@ -101,24 +101,23 @@ int dm_ops_remove(int fd, dev_t devnum, bool deferred, DmOpsResult *ret) {
         return device_flags_ioctl(fd, DM_DEV_REMOVE, devnum, deferred ? DM_DEFERRED_REMOVE : 0, UDEV_COOKIE_FLAGS, ret);
 }
 
-int dm_ops_status(int fd, dev_t devnum, char **ret_name, bool *ret_suspended, int32_t *ret_open_count) {
+int dm_ops_status(int fd, dev_t devnum, DmOpsStatus *ret) {
         _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = dm_ioctl_new(0, devnum);
         int r;
+
+        assert(ret);
 
         if (!io)
                 return -ENOMEM;
         r = dm_ioctl_run(fd, DM_DEV_STATUS, io);
         if (r < 0)
                 return r;
-        if (ret_name) {
-                *ret_name = strndup(io->name, sizeof(io->name));
-                if (!*ret_name)
-                        return -ENOMEM;
-        }
-        if (ret_suspended)
-                *ret_suspended = io->flags & DM_SUSPEND_FLAG;
-        if (ret_open_count)
-                *ret_open_count = io->open_count;
+        *ret = (DmOpsStatus) {
+                .suspended = io->flags & DM_SUSPEND_FLAG,
+                .open_count = io->open_count,
+        };
+        memcpy(ret->name, io->name, sizeof(ret->name) - 1);
+        memcpy(ret->uuid, io->uuid, sizeof(ret->uuid) - 1);
         return 0;
 }
 
@@ -126,16 +125,16 @@ int dm_ops_status(int fd, dev_t devnum, char **ret_name, bool *ret_suspended, in
  * DM_UUID_FLAG the new UUID, as a string in the data area. */
 static int rename_to(int fd, dev_t devnum, const char *value, bool is_uuid, DmOpsResult *ret) {
         _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = NULL;
-        _cleanup_(freep) char *name = NULL;
+        DmOpsStatus status;
         int r;
 
-        r = dm_ops_status(fd, devnum, &name, NULL, NULL);
+        r = dm_ops_status(fd, devnum, &status);
         if (r < 0)
                 return r;
         io = dm_ioctl_new(DM_ALIGN8(sizeof(struct dm_ioctl)) + strlen(value) + 1, 0);
         if (!io)
                 return -ENOMEM;
-        strncpy(io->name, name, sizeof(io->name) - 1);
+        memcpy(io->name, status.name, sizeof(io->name));
         strcpy(dm_ioctl_payload(io), value);
         io->flags = is_uuid ? DM_UUID_FLAG : 0;
         io->event_nr = UDEV_COOKIE_FLAGS;

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <linux/dm-ioctl.h>
+
 #include "table.h"
 
 /* The device-mapper ioctls that change things, made directly on a control fd of the caller's.
@@ -33,8 +35,14 @@ int dm_ops_remove(int fd, dev_t devnum, bool deferred, DmOpsResult *ret);
 int dm_ops_rename(int fd, dev_t devnum, const char *new_name, DmOpsResult *ret);
 int dm_ops_set_uuid(int fd, dev_t devnum, const char *uuid, DmOpsResult *ret);
 int dm_ops_message(int fd, dev_t devnum, uint64_t sector, const char *message, char **ret_reply);
-/* The device's current name, whether it is suspended, and its open count (DM_DEV_STATUS). */
-int dm_ops_status(int fd, dev_t devnum, char **ret_name, bool *ret_suspended, int32_t *ret_open_count);
+/* DM_DEV_STATUS: the device's current name and UUID (the kernel's bytes), state and open count. */
+typedef struct DmOpsStatus {
+        char name[DM_NAME_LEN];
+        char uuid[DM_UUID_LEN];
+        bool suspended;
+        int32_t open_count;
+} DmOpsStatus;
+int dm_ops_status(int fd, dev_t devnum, DmOpsStatus *ret);
 /* Asks the kernel for the target type, which loads its module if there is one: -ENOENT when the
  * kernel has no such target type. */
 int dm_ops_target_type_check(int fd, const char *type);

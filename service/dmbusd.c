@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 
 #include "dmbus-names.h"
 #include "log.h"
@@ -56,6 +58,10 @@ int main(int argc, char *argv[]) {
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+        /* Tables and messages may carry keys: no core dump, and no ptrace by our own uid. */
+        if (prctl(PR_SET_DUMPABLE, 0) < 0)
+                return log_error_errno(errno, "Cannot make the process non-dumpable: %m"), EXIT_FAILURE;
 
         r = manager_new(&m);
         if (r < 0)

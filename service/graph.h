@@ -47,6 +47,7 @@ typedef struct DmInfo {
 } DmInfo;
 
 typedef struct DmDevice {
+        /* As the kernel has them, escaped where they are not UTF-8 (utf8-escape.h). */
         char *name;
         char *uuid;             /* "" when none is set */
         DmInfo info;

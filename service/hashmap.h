@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "macro.h"
+
 /* An open-addressing hash table (linear probing, backward-shift deletion, no tombstones) from a
  * string or a 64-bit integer to a pointer. String keys are borrowed: they must live as long as
  * their entry, which they do when they belong to the value. */
@@ -18,6 +20,7 @@ typedef struct Hashmap Hashmap;
 
 Hashmap *hashmap_new(HashmapKeyType type);
 Hashmap *hashmap_free(Hashmap *h);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Hashmap *, hashmap_free);
 
 /* Inserts or replaces; returns 0, or -ENOMEM. */
 int hashmap_put_string(Hashmap *h, const char *key, void *value);

@@ -4,9 +4,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "dev-path.h"
 #include "device-bus.h"
 #include "dmbus-names.h"
 #include "log.h"
@@ -100,25 +100,26 @@ static int method_resolve_path(sd_bus_message *message, void *userdata, sd_bus_e
         Manager *m = userdata;
         const char *path;
         BlockDevice *d;
-        struct stat st;
+        dev_t devnum;
         int r;
 
         r = read_valid_string(message, path_invalid_reason, &path, error);
         if (r < 0)
                 return r;
-        /* stat() follows the links and reads the inode, never the device. */
-        if (stat(path, &st) < 0) {
-                if (errno == ENOENT || errno == ENOTDIR)
-                        return sd_bus_error_setf(error, DMBUS_ERROR_NOT_FOUND, "Nothing exists at %s.", path);
-                return sd_bus_error_set_errnof(error, errno, "Cannot look at %s: %m", path);
-        }
-        if (!S_ISBLK(st.st_mode))
+        r = dev_path_resolve(path, &devnum);
+        if (r == -ENOENT || r == -ENOTDIR)
+                return sd_bus_error_setf(error, DMBUS_ERROR_NOT_FOUND, "Nothing exists at %s.", path);
+        if (r == -EINVAL)
+                return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT, "%s leads out of /dev.", path);
+        if (r == -ENOTBLK)
                 return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT, "%s is not a block device.", path);
-        d = graph_get(m->graph, st.st_rdev);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot look at %s: %m", path);
+        d = graph_get(m->graph, devnum);
         if (!d)
                 return sd_bus_error_setf(error, DMBUS_ERROR_NOT_FOUND,
                                          "%s (%u:%u) is not a device-mapper device, nor a device under one.",
-                                         path, major(st.st_rdev), minor(st.st_rdev));
+                                         path, major(devnum), minor(devnum));
         return reply_with_device(message, d);
 }
 
@@ -231,9 +232,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_get_devices, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetTree", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(oao)", tree),
                                 method_get_tree, SD_BUS_VTABLE_UNPRIVILEGED),
-        /* Open to everyone on the bus: polkit decides (operation-bus.c). */
+        /* Open to everyone on the bus: polkit decides (operation-bus.c). The table may carry a key:
+         * sd-bus wipes the call and its reply. */
         SD_BUS_METHOD_WITH_ARGS("Create", SD_BUS_ARGS("s", name, "s", uuid, "a(ttss)", table, "a{sv}", options),
-                                SD_BUS_RESULT("o", device), method_create, SD_BUS_VTABLE_UNPRIVILEGED),
+                                SD_BUS_RESULT("o", device), method_create, SD_BUS_VTABLE_UNPRIVILEGED|SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_VTABLE_END
 };
 

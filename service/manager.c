@@ -9,6 +9,7 @@
 
 #include "device-bus.h"
 #include "dmbus-names.h"
+#include "event-priority.h"
 #include "inventory.h"
 #include "log.h"
 #include "manager-bus.h"
@@ -166,7 +167,7 @@ static int manager_connect_bus(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to make bus disconnection exit the loop: %m");
 
-        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        r = sd_bus_attach_event(m->bus, m->event, EVENT_PRIORITY_BUS);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
 

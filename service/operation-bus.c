@@ -4,7 +4,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "alloc-util.h"
@@ -14,28 +13,13 @@
 #include "object-path.h"
 #include "operation-bus.h"
 #include "polkit.h"
+#include "time-util.h"
 #include "udev-sysfs.h"
 #include "validate.h"
 
 /* udev takes ~0.1 s per event on an idle machine; seconds leave room for a busy one. */
 #define UDEV_TIMEOUT_MSEC_DEFAULT 5000
 #define UDEV_TIMEOUT_MSEC_MAX (10 * 60 * 1000)
-
-static int check_device_reference(const char *reference, void *userdata) {
-        sd_bus_error *error = userdata;
-        unsigned maj, min;
-        struct stat st;
-
-        if (reference[0] == '/') {
-                /* stat() reads the inode, never the device. */
-                if (stat(reference, &st) < 0 || !S_ISBLK(st.st_mode))
-                        return sd_bus_error_setf(error, DMBUS_ERROR_NOT_FOUND, "The table refers to %s, which is not a block device.", reference);
-                return 0;
-        }
-        if (sscanf(reference, "%u:%u", &maj, &min) != 2 || devnum_invalid_reason(maj, min) || !block_device_exists(makedev(maj, min)))
-                return sd_bus_error_setf(error, DMBUS_ERROR_NOT_FOUND, "The table refers to the device %s, which does not exist.", reference);
-        return 0;
-}
 
 int operation_bus_read_table(sd_bus_message *message, Operation *op, sd_bus_error *error) {
         char reason[256];
@@ -44,9 +28,6 @@ int operation_bus_read_table(sd_bus_message *message, Operation *op, sd_bus_erro
 
         assert(message);
         assert(op);
-
-        /* A table may hold a key: sd-bus wipes the request's memory when it is freed. */
-        (void) sd_bus_message_sensitive(message);
 
         r = sd_bus_message_enter_container(message, 'a', "(ttss)");
         if (r < 0)
@@ -64,15 +45,18 @@ int operation_bus_read_table(sd_bus_message *message, Operation *op, sd_bus_erro
                 if (GREEDY_REALLOC(op->rows, op->n_rows_allocated, op->n_rows + 1) < 0)
                         return -ENOMEM;
                 op->rows[op->n_rows++] = row;
+                op->request_bytes += sizeof(row) + strlen(row.type) + strlen(row.params);
         }
         r = sd_bus_message_exit_container(message);
         if (r < 0)
                 return r;
 
+        /* The table's form, in one pass: the devices it names are the worker's to look at, once
+         * the caller is authorized. */
         invalid = table_invalid_reason(op->rows, op->n_rows, reason, sizeof(reason));
         if (invalid)
                 return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
-        return table_foreach_device_reference(op->rows, op->n_rows, check_device_reference, error);
+        return 0;
 }
 
 /* invalid: why value is not acceptable, or NULL; existing: the device that has it already. */
@@ -118,15 +102,17 @@ static const char *error_name_from_errno(int error) {
         }
 }
 
-/* Written on whichever path an operation leaves by, so the service's log tells what was done. */
-static void log_outcome(const Operation *op, const char *outcome) {
-        log_info("%s from %s: %s", operation_kind_to_string(op->kind), sd_bus_message_get_sender(op->request) ?: "?", outcome);
+/* Written on whichever path an operation leaves by, so the service's log tells what was done; a
+ * refusal by polkit only at debug level, so that no caller can flood the journal. */
+static void log_outcome(const Operation *op, int level, const char *outcome) {
+        log_full_errno(level, 0, "%s from %s: %s", operation_kind_to_string(op->kind),
+                       sd_bus_message_get_sender(op->request) ?: "?", outcome);
 }
 
 static void reply_error(Operation *op, const char *error_name, const char *message) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 
-        log_outcome(op, message);
+        log_outcome(op, strcmp(error_name, DMBUS_ERROR_NOT_AUTHORIZED) == 0 ? LOG_DEBUG : LOG_INFO, message);
         (void) sd_bus_error_set(&error, error_name, message);
         (void) sd_bus_reply_method_error(op->request, &error);
 }
@@ -134,7 +120,7 @@ static void reply_error(Operation *op, const char *error_name, const char *messa
 static void reply_success(Operation *op) {
         char buf[BLOCK_OBJECT_PATH_MAX];
 
-        log_outcome(op, op->outcome ?: "done");
+        log_outcome(op, LOG_INFO, op->outcome ?: "done");
         switch (op->kind) {
         case OPERATION_CREATE:
                 (void) sd_bus_reply_method_return(op->request, "o", block_object_path(op->devnum, buf));
@@ -163,6 +149,32 @@ void operation_bus_finished(Operation *op, void *userdata) {
         reply_error(op, DMBUS_ERROR_TIMEOUT, timeout ?: "Out of memory.");
 }
 
+/* What callers may make us hold while polkit decides: each request stays in memory until then. */
+#define AUTHORIZING_PER_SENDER_MAX 16
+#define AUTHORIZING_MAX 256
+#define AUTHORIZING_BYTES_MAX (64u * 1024 * 1024)
+
+static const char *sender_of(const Operation *op) {
+        return sd_bus_message_get_sender(op->request) ?: "";
+}
+
+/* At most AUTHORIZING_MAX entries: counted afresh, nothing to keep in step. */
+static int check_authorizing_room(Manager *m, const Operation *op, sd_bus_error *error) {
+        size_t n = 0, n_sender = 0, bytes = op->request_bytes;
+
+        for (const Operation *o = m->authorizing; o; o = o->authorizing_next) {
+                n++;
+                n_sender += strcmp(sender_of(o), sender_of(op)) == 0;
+                bytes += o->request_bytes;
+        }
+        if (n_sender >= AUTHORIZING_PER_SENDER_MAX)
+                return sd_bus_error_setf(error, DMBUS_ERROR_BUSY,
+                                         "%zu of your requests are waiting for authorization already; wait for their answers.", n_sender);
+        if (n >= AUTHORIZING_MAX || bytes > AUTHORIZING_BYTES_MAX)
+                return sd_bus_error_set(error, DMBUS_ERROR_BUSY, "Too many requests are waiting for authorization; try again later.");
+        return 0;
+}
+
 static void authorizing_add(Manager *m, Operation *op) {
         op->authorizing_next = m->authorizing;
         if (m->authorizing)
@@ -177,6 +189,7 @@ static void authorizing_remove(Operation *op) {
                 op->authorizing_next->authorizing_pprev = op->authorizing_pprev;
         op->authorizing_next = NULL;
         op->authorizing_pprev = NULL;
+        op->caller = sd_bus_track_unref(op->caller);
 }
 
 static void on_authorized(void *userdata, const char *error_name, const char *error_message) {
@@ -191,6 +204,16 @@ static void on_authorized(void *userdata, const char *error_name, const char *er
                 return;
         }
         operation_submit(op);
+}
+
+/* The caller left the bus while polkit decided: nobody to answer, nothing to do. */
+static int on_caller_gone(sd_bus_track *track, void *userdata) {
+        Operation *op = userdata;
+
+        log_debug("%s from %s: the caller left before polkit answered; withdrawn.", operation_kind_to_string(op->kind), sender_of(op));
+        authorizing_remove(op);
+        operation_free(op);
+        return 0;
 }
 
 void operation_bus_drop_authorizing(Manager *m) {
@@ -228,9 +251,31 @@ static int read_all_options(sd_bus_message *message, const BusOption *own, size_
         return 0;
 }
 
+/* Asks polkit, within the bounds above, and follows the caller meanwhile. */
+static int authorize(Manager *m, Operation *op, bool interactive, sd_bus_error *error) {
+        int r;
+
+        r = check_authorizing_room(m, op, error);
+        if (r < 0)
+                return r;
+        log_debug("%s from %s: read and checked in %" PRIu64 " us, asking polkit.", operation_kind_to_string(op->kind),
+                  sender_of(op), now_usec() - op->started_usec);
+        r = sd_bus_track_new(sd_bus_message_get_bus(op->request), &op->caller, on_caller_gone, op);
+        if (r >= 0)
+                r = sd_bus_track_add_sender(op->caller, op->request);
+        if (r >= 0)
+                r = polkit_check(op->request, DMBUS_POLKIT_ACTION_MANAGE, interactive, on_authorized, op, &op->authorization);
+        if (r < 0)
+                return sd_bus_error_setf(error, DMBUS_ERROR_NOT_AUTHORIZED, "Cannot ask polkit whether you may (%s): not authorized.",
+                                         strerror(-r));
+        authorizing_add(m, op);
+        return 0;
+}
+
 int operation_bus_submit(Manager *m, Operation *op_owned, const BusOption *own, size_t n_own, sd_bus_error *error) {
         _cleanup_(operation_freep) Operation *op = op_owned;
         CommonOptions common = { .udev_timeout_msec = UDEV_TIMEOUT_MSEC_DEFAULT };
+        bool interactive;
         int r;
 
         assert(m);
@@ -240,15 +285,20 @@ int operation_bus_submit(Manager *m, Operation *op_owned, const BusOption *own, 
         if (r < 0)
                 return r;
         op->udev_timeout_usec = (uint64_t) common.udev_timeout_msec * 1000;
+        /* The caller's header says whether it can wait for a password; the option can only say no. */
+        interactive = sd_bus_message_get_allow_interactive_authorization(op->request) > 0 && !common.no_user_interaction;
 
-        r = polkit_authorize(op->request, DMBUS_POLKIT_ACTION_MANAGE, !common.no_user_interaction, on_authorized, op,
-                             &op->authorization);
+        r = polkit_sender_is_root(op->request);
         if (r < 0)
                 return sd_bus_error_setf(error, DMBUS_ERROR_NOT_AUTHORIZED, "Cannot tell who is calling (%s): not authorized.",
                                          strerror(-r));
-        if (r > 0)
+        if (r > 0) {
                 operation_submit(TAKE_PTR(op));
-        else
-                authorizing_add(m, TAKE_PTR(op));
+                return 1;
+        }
+        r = authorize(m, op, interactive, error);
+        if (r < 0)
+                return r;
+        TAKE_PTR(op);
         return 1;
 }

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <errno.h>
-#include <stdlib.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 
+#include "dev-path.h"
 #include "dm-ops.h"
 #include "operation.h"
+#include "strv.h"
+#include "utf8-escape.h"
 #include "udev-sysfs.h"
 
 /* What runs on an operation's worker thread: ioctls through dm-ops.c and plain sysfs reads, no
@@ -75,6 +78,58 @@ static void note_uevent_floor(Operation *op) {
 /* The ioctl raised a uevent (DM_UEVENT_GENERATED_FLAG): udev must be done with it before the answer. */
 static void await_dm_uevent(Operation *op, const DmOpsResult *result) {
         op->awaited_uevent = result->uevent ? UEVENT_DM : UEVENT_NONE;
+}
+
+/* The device the caller named, and not whatever device owns the number now. */
+static int check_identity(Operation *op, int fd) {
+        _cleanup_(freep) char *name = NULL, *uuid = NULL;
+        DmOpsStatus status;
+        int r;
+
+        r = dm_ops_status(fd, op->devnum, &status);
+        if (r == -ENXIO)
+                return record_failure(op, r, "%s is gone; nothing was done.", op->label);
+        if (r < 0)
+                return record_failure(op, r, "Cannot read the state of %s: %s.", op->label, strerror(-r));
+        name = utf8_escape_invalid(status.name);
+        uuid = utf8_escape_invalid(status.uuid);
+        if (!name || !uuid)
+                return record_failure(op, -ENOMEM, "Out of memory; nothing was done.");
+        if (strcmp(name, op->expected_name) != 0 || strcmp(uuid, op->expected_uuid) != 0)
+                return record_failure(op, -ENXIO, "The device changed: %u:%u is now \"%s\"%s%s%s, not %s; nothing was done.",
+                                      major(op->devnum), minor(op->devnum), name, uuid[0] ? " (UUID \"" : "", uuid,
+                                      uuid[0] ? "\")" : "", op->label);
+        return 0;
+}
+
+/* The devices the table names, each once (at most TABLE_REFERENCES_MAX): well-formed, and there
+ * (a path, beneath /dev). Here and not before authorization: a token each, then a syscall each. */
+static int check_references(Operation *op) {
+        _cleanup_(strv_freep) char **references = NULL;
+        char reason[256];
+        int r;
+
+        r = table_collect_references(op->rows, op->n_rows, &references, reason, sizeof(reason));
+        if (r == -EINVAL || r == -E2BIG)
+                return record_failure(op, -EINVAL, "%s", reason);
+        if (r < 0)
+                return record_failure(op, r, "Cannot read the table's devices: %s.", strerror(-r));
+        for (char **ref = references; ref && *ref; ref++) {
+                unsigned maj, min;
+                dev_t devnum;
+
+                if ((*ref)[0] != '/') {
+                        if (sscanf(*ref, "%u:%u", &maj, &min) == 2 && block_device_exists(makedev(maj, min)))
+                                continue;
+                        return record_failure(op, -ENODEV, "The table refers to the device %s, which does not exist.", *ref);
+                }
+                r = dev_path_resolve(*ref, &devnum);
+                if (r == -EINVAL)
+                        return record_failure(op, r, "The table refers to %s, which leads out of /dev.", *ref);
+                if (r < 0)
+                        return record_failure(op, -ENODEV, "The table refers to %s, which is not a block device.", *ref);
+        }
+        return 0;
 }
 
 /* Each distinct type once: asking loads the target's module, as the table load would. */
@@ -193,12 +248,14 @@ static int run_resume(Operation *op, int fd) {
  * resumed if this call suspended it. */
 static int run_reload(Operation *op, int fd) {
         DmOpsResult result = {};
+        DmOpsStatus status;
         bool was_suspended;
         int r;
 
-        r = dm_ops_status(fd, op->devnum, NULL, &was_suspended, NULL);
+        r = dm_ops_status(fd, op->devnum, &status);
         if (r < 0)
                 return record_failure(op, r, "Cannot read the state of %s: %s.", op->label, strerror(-r));
+        was_suspended = status.suspended;
         r = dm_ops_load(fd, op->devnum, op->rows, op->n_rows, op->read_only);
         if (r < 0)
                 return record_failure(op, r, "Loading the new table of %s failed: %s%s; nothing changed.", op->label,
@@ -245,7 +302,7 @@ static int force_error_table(Operation *op, int fd) {
 
 static int run_remove(Operation *op, int fd) {
         DmOpsResult result = {};
-        int32_t open_count = 0;
+        DmOpsStatus status = {};
         int r;
 
         if (op->force) {
@@ -256,9 +313,9 @@ static int run_remove(Operation *op, int fd) {
         note_uevent_floor(op);
         r = remove_retrying(fd, op->devnum, op->deferred, op->retry ? 25 : 1, &result);
         if (r == -EBUSY) {
-                (void) dm_ops_status(fd, op->devnum, NULL, NULL, &open_count);
+                (void) dm_ops_status(fd, op->devnum, &status);
                 return record_failure(op, r, "%s is in use (opened %d time%s: a mount, a device on top, or a process)%s.",
-                                      op->label, open_count, open_count == 1 ? "" : "s",
+                                      op->label, status.open_count, status.open_count == 1 ? "" : "s",
                                       op->retry ? ", and stayed so for 5 s" : "; the option retry waits for brief users, deferred removes it once closed");
         }
         if (r < 0)
@@ -337,8 +394,10 @@ void operation_run(Operation *op, int fd) {
         assert(op);
         assert(op->kind >= 0 && op->kind < _OPERATION_KIND_MAX);
 
-        /* A table's target types first: a missing one is NotSupported, before anything changes. */
-        if (op->n_rows > 0 && check_target_types(op, fd) < 0)
+        /* Whose device, the table's devices and target types first: before anything changes. */
+        if (op->kind != OPERATION_CREATE && check_identity(op, fd) < 0)
+                return;
+        if (op->n_rows > 0 && (check_references(op) < 0 || check_target_types(op, fd) < 0))
                 return;
         (void) run[op->kind](op, fd);
 }

@@ -10,10 +10,12 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "event-priority.h"
 #include "hashmap.h"
 #include "log.h"
 #include "operation.h"
 #include "polkit.h"
+#include "time-util.h"
 
 enum {
         STATE_QUEUED,           /* behind another operation on its device */
@@ -72,6 +74,7 @@ Operation *operation_new(OperationQueue *q, OperationKind kind, sd_bus_message *
         if (!op)
                 return NULL;
         op->queue = q;
+        op->started_usec = now_usec();
         op->kind = kind;
         op->request = sd_bus_message_ref(request);
         op->activate = true;
@@ -81,11 +84,14 @@ Operation *operation_new(OperationQueue *q, OperationKind kind, sd_bus_message *
 Operation *operation_free(Operation *op) {
         if (!op)
                 return NULL;
-        polkit_query_free(op->authorization);
+        polkit_query_cancel(op->authorization);
+        sd_bus_track_unref(op->caller);
         sd_bus_message_unref(op->request);
         sd_event_source_disable_unref(op->timeout_source);
         free(op->rows);
         free(op->label);
+        free(op->expected_name);
+        free(op->expected_uuid);
         free(op->outcome);
         if (op->reply_text)
                 explicit_bzero(op->reply_text, strlen(op->reply_text));
@@ -189,10 +195,30 @@ void operation_submit(Operation *op) {
         worker_start_or_finish(op);
 }
 
+/* What follows an operation on its device expects what it made of the device. */
+static void device_queue_follow(Operation *done) {
+        const char *name = done->kind == OPERATION_RENAME ? done->name : NULL;
+        const char *uuid = done->kind == OPERATION_SET_UUID ? done->uuid : NULL;
+
+        if (done->result < 0 || (!name && !uuid))
+                return;
+        for (Operation *op = done->next_on_device; op; op = op->next_on_device) {
+                char **field = name ? &op->expected_name : &op->expected_uuid;
+                char *copy = strdup(name ?: uuid);
+
+                /* Out of memory: the old value stays, and the operation answers NotFound. */
+                if (copy) {
+                        free(*field);
+                        *field = copy;
+                }
+        }
+}
+
 /* The device's next operation, if any, starts once the one before it is back. */
 static void device_queue_advance(OperationQueue *q, Operation *done) {
         Operation *next = done->next_on_device;
 
+        device_queue_follow(done);
         if (!next) {
                 (void) hashmap_remove_u64(q->by_device, done->devnum);
                 return;
@@ -247,6 +273,8 @@ static void operation_returned(Operation *op) {
         op->state = STATE_WAITING_FOR_UDEV;
         r = sd_event_add_time_relative(q->event, &op->timeout_source, CLOCK_MONOTONIC,
                                        op->udev_timeout_usec, 0, on_udev_timeout, op);
+        if (r >= 0)
+                (void) sd_event_source_set_priority(op->timeout_source, EVENT_PRIORITY_KERNEL);
         if (r < 0) {
                 log_warning_errno(r, "Cannot time the wait for udev, not waiting: %m");
                 wait_for_refresh(op);
@@ -345,6 +373,7 @@ int operation_queue_new(sd_event *event, int control_fd, const OperationQueueCal
         r = sd_event_add_io(event, &q->returned_source, q->returned_fd, EPOLLIN, on_workers_returned, q);
         if (r < 0)
                 return r;
+        (void) sd_event_source_set_priority(q->returned_source, EVENT_PRIORITY_KERNEL);
         *ret = TAKE_PTR(q);
         return 0;
 }

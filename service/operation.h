@@ -45,6 +45,7 @@ typedef struct Operation Operation;
 struct Operation {
         OperationKind kind;
         sd_bus_message *request;        /* the caller's; owns the strings below */
+        uint64_t started_usec;          /* CLOCK_MONOTONIC, when its handler began reading it */
 
         /* Input, validated by the bus layer. Strings point into the request. */
         dev_t devnum;                   /* the device; for CREATE, set once it exists */
@@ -57,6 +58,9 @@ struct Operation {
         bool read_only, activate, noflush, nolockfs, retry, deferred, force;
         uint64_t udev_timeout_usec;
         char *label;                    /* "NAME" (MAJ:MIN), for messages; CREATE: set by the worker */
+        /* The device as the caller saw it (escaped, as the graph has them): the worker acts only
+         * if devnum still belongs to it, since the kernel reuses a minor at once. */
+        char *expected_name, *expected_uuid;
 
         /* The outcome, written by the worker, read once the queue hands the operation back. */
         int result;                     /* 0, or the -errno that decides the error's kind */
@@ -66,8 +70,11 @@ struct Operation {
         UeventKind awaited_uevent;      /* the uevent it caused, for udev to process; or none */
         uint64_t uevent_seqnum_floor;   /* its seqnum is above this */
 
-        /* The bus layer's, while polkit decides: the pending question, and a list of such. */
+        /* The bus layer's, while polkit decides: the pending question, the caller (a check is
+         * withdrawn when it leaves the bus), what the request holds, and a list of such. */
         PolkitQuery *authorization;
+        sd_bus_track *caller;
+        size_t request_bytes;
         Operation *authorizing_next, **authorizing_pprev;
 
         /* The queue's. */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "dmbus-names.h"
@@ -12,20 +14,37 @@
 /* A person may take a while to type a password; without an agent polkit answers at once. */
 #define POLKIT_INTERACTIVE_TIMEOUT_USEC (5 * 60 * 1000000ULL)
 
+#define POLKIT_SERVICE "org.freedesktop.PolicyKit1"
+#define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
+#define POLKIT_INTERFACE "org.freedesktop.PolicyKit1.Authority"
+
 struct PolkitQuery {
-        sd_bus_slot *slot;      /* the pending call: unref'ing it cancels the question */
+        sd_bus *bus;
+        sd_bus_slot *slot;      /* the pending call */
+        char cancellation_id[32];
         PolkitCallback callback;
         void *userdata;
 };
 
-PolkitQuery *polkit_query_free(PolkitQuery *q) {
+/* Forgets the question, without telling polkit. */
+static PolkitQuery *polkit_query_free(PolkitQuery *q) {
         if (!q)
                 return NULL;
         sd_bus_slot_unref(q->slot);
+        sd_bus_unref(q->bus);
         return mfree(q);
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(PolkitQuery *, polkit_query_free);
+
+PolkitQuery *polkit_query_cancel(PolkitQuery *q) {
+        if (!q)
+                return NULL;
+        /* polkit drops the question, and any authentication dialog an agent shows for it. */
+        (void) sd_bus_call_method_async(q->bus, NULL, POLKIT_SERVICE, POLKIT_PATH, POLKIT_INTERFACE,
+                                        "CancelCheckAuthorization", NULL, NULL, "s", q->cancellation_id);
+        return polkit_query_free(q);
+}
 
 /* polkit's answer as an error for our caller: NULL when authorized. */
 static const char *answer_read(sd_bus_message *reply) {
@@ -57,13 +76,29 @@ static int on_check_authorization_reply(sd_bus_message *reply, void *userdata, s
         return 0;
 }
 
-int polkit_authorize(sd_bus_message *request, const char *action, bool interactive, PolkitCallback callback,
-                     void *userdata, PolkitQuery **ret_query) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+int polkit_sender_is_root(sd_bus_message *request) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t euid;
+        int r;
+
+        assert(request);
+
+        /* The bus daemon vouches for the uid, not the caller. */
+        r = sd_bus_query_sender_creds(request, SD_BUS_CREDS_EUID, &creds);
+        if (r < 0)
+                return r;
+        r = sd_bus_creds_get_euid(creds, &euid);
+        if (r < 0)
+                return r;
+        return euid == 0;
+}
+
+int polkit_check(sd_bus_message *request, const char *action, bool interactive, PolkitCallback callback,
+                 void *userdata, PolkitQuery **ret_query) {
+        static uint64_t counter;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         _cleanup_(polkit_query_freep) PolkitQuery *q = NULL;
         sd_bus *bus;
-        uid_t euid;
         int r;
 
         assert(request);
@@ -72,28 +107,18 @@ int polkit_authorize(sd_bus_message *request, const char *action, bool interacti
         assert(ret_query);
 
         bus = sd_bus_message_get_bus(request);
-        /* The bus daemon vouches for the uid, not the caller. */
-        r = sd_bus_query_sender_creds(request, SD_BUS_CREDS_EUID, &creds);
-        if (r < 0)
-                return r;
-        r = sd_bus_creds_get_euid(creds, &euid);
-        if (r < 0)
-                return r;
-        if (euid == 0)
-                return 1;
-
         q = malloc(sizeof(*q));
         if (!q)
                 return -ENOMEM;
-        *q = (PolkitQuery) { .callback = callback, .userdata = userdata };
+        *q = (PolkitQuery) { .bus = sd_bus_ref(bus), .callback = callback, .userdata = userdata };
+        snprintf(q->cancellation_id, sizeof(q->cancellation_id), "dmbus-%" PRIu64, ++counter);
 
-        r = sd_bus_message_new_method_call(bus, &call, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
-                                           "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
+        r = sd_bus_message_new_method_call(bus, &call, POLKIT_SERVICE, POLKIT_PATH, POLKIT_INTERFACE, "CheckAuthorization");
         if (r < 0)
                 return r;
         r = sd_bus_message_append(call, "(sa{sv})sa{ss}us",
                                   "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(request),
-                                  action, 0, interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, "");
+                                  action, 0, interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, q->cancellation_id);
         if (r < 0)
                 return r;
         r = sd_bus_call_async(bus, &q->slot, call, on_check_authorization_reply, q,

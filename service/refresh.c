@@ -5,11 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 
+#include "event-priority.h"
 #include "inventory.h"
 #include "log.h"
 #include "refresh.h"
+#include "time-util.h"
 
 struct Refresh {
         sd_event *event;
@@ -40,13 +41,6 @@ static bool has_holders(Refresh *rf, dev_t devnum) {
 static void rescan(Refresh *rf) {
         rf->rescan = true;
         (void) sd_event_source_set_enabled(rf->refresh_source, SD_EVENT_ONESHOT);
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 void refresh_mark(Refresh *rf, dev_t devnum) {
@@ -336,8 +330,8 @@ int refresh_new(sd_event *event, Graph *graph, DmKernel *dm, UdevSysfs *udev,
         r = sd_event_add_defer(event, &rf->refresh_source, on_refresh, rf);
         if (r < 0)
                 return r;
-        /* After every pending event of the turn was taken in: one read per device per burst. */
-        r = sd_event_source_set_priority(rf->refresh_source, SD_EVENT_PRIORITY_IDLE);
+        /* After every pending event was taken in (one read per device per burst), before callers. */
+        r = sd_event_source_set_priority(rf->refresh_source, EVENT_PRIORITY_REFRESH);
         if (r < 0)
                 return r;
         r = sd_event_source_set_enabled(rf->refresh_source, SD_EVENT_OFF);
@@ -359,6 +353,7 @@ int refresh_start(Refresh *rf) {
         r = sd_event_add_io(rf->event, &rf->udev_source, fd, EPOLLIN, on_udev_event, rf);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch the udev monitor: %m");
+        (void) sd_event_source_set_priority(rf->udev_source, EVENT_PRIORITY_KERNEL);
 
         r = dm_kernel_arm_poll(rf->dm);
         if (r < 0)
@@ -367,6 +362,7 @@ int refresh_start(Refresh *rf) {
         r = sd_event_add_io(rf->event, &rf->dm_source, dm_kernel_control_fd(rf->dm), EPOLLIN, on_dm_event, rf);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch DM events: %m");
+        (void) sd_event_source_set_priority(rf->dm_source, EVENT_PRIORITY_KERNEL);
         return 0;
 }
 

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "hashmap.h"
+#include "strv.h"
 #include "table.h"
 #include "validate.h"
 
@@ -56,6 +61,7 @@ static const char *row_invalid_reason(const DmTableRow *row, size_t i, uint64_t 
 
 const char *table_invalid_reason(const DmTableRow *rows, size_t n, char *buf, size_t size) {
         uint64_t next = 0;
+        size_t text = 0;
 
         assert(rows || n == 0);
         assert(buf);
@@ -72,46 +78,98 @@ const char *table_invalid_reason(const DmTableRow *rows, size_t n, char *buf, si
                 if (reason)
                         return reason;
                 next = rows[i].start + rows[i].length;
+                text += strlen(rows[i].type) + strlen(rows[i].params);
+                if (text > TABLE_TEXT_MAX) {
+                        snprintf(buf, size, "The table's types and parameters add up to more than %d bytes.", TABLE_TEXT_MAX);
+                        return buf;
+                }
         }
         return NULL;
 }
 
-static bool is_devnum_token(const char *s, size_t len) {
+/* "MAJOR:MINOR" in decimal: 1 if it is one within the kernel's range, 0 if it is no dev_t at all,
+ * -EINVAL if it is one out of range. */
+static int devnum_token(const char *s, size_t len) {
+        uint64_t maj = 0, min = 0, *v = &maj;
         size_t colon = 0;
 
         for (size_t i = 0; i < len; i++) {
                 if (s[i] == ':') {
                         if (colon || i == 0)
-                                return false;
+                                return 0;
                         colon = i;
+                        v = &min;
                 } else if (s[i] < '0' || s[i] > '9')
-                        return false;
+                        return 0;
+                else if (*v <= UINT32_MAX)
+                        *v = *v * 10 + (uint64_t) (s[i] - '0');
         }
-        return colon > 0 && colon < len - 1;
+        if (colon == 0 || colon == len - 1)
+                return 0;
+        return maj <= UINT32_MAX && min <= UINT32_MAX && !devnum_invalid_reason(maj, min) ? 1 : -EINVAL;
 }
 
-int table_foreach_device_reference(const DmTableRow *rows, size_t n,
-                                   int (*cb)(const char *reference, void *userdata), void *userdata) {
+typedef struct References {
+        Hashmap *set;           /* the distinct tokens, keys owned by list */
+        char **list;
+        size_t n;
+        char token[TABLE_PARAMS_MAX + 1];
+} References;
+
+/* One token of the parameters, a reference or not. Most are repeats or not references at all:
+ * those cost a scan and, for a reference, one lookup, with nothing allocated. */
+static int collect_token(References *refs, const char *p, size_t len, char *buf, size_t size) {
+        int r = p[0] == '/' ? 1 : devnum_token(p, len);
+
+        if (r == 0)
+                return 0;
+        memcpy(refs->token, p, len);
+        refs->token[len] = 0;
+        if (r < 0 || (p[0] == '/' && path_invalid_reason(refs->token))) {
+                snprintf(buf, size, "The table names the device \"%.64s\", which is neither MAJOR:MINOR in range nor a path under /dev.",
+                         refs->token);
+                return -EINVAL;
+        }
+        if (hashmap_get_string(refs->set, refs->token))
+                return 0;
+        if (refs->n == TABLE_REFERENCES_MAX) {
+                snprintf(buf, size, "The table names more than %d distinct devices.", TABLE_REFERENCES_MAX);
+                return -E2BIG;
+        }
+        if (strv_extend(&refs->list, refs->token) < 0)
+                return -ENOMEM;
+        refs->n++;
+        return hashmap_put_string(refs->set, refs->list[refs->n - 1], (void *) 1);
+}
+
+int table_collect_references(const DmTableRow *rows, size_t n, char ***ret, char *buf, size_t size) {
+        _cleanup_(freep) References *refs = NULL;
+        int r = 0;
+
         assert(rows || n == 0);
-        assert(cb);
+        assert(ret);
+        assert(buf);
 
-        for (size_t i = 0; i < n; i++)
-                for (const char *p = rows[i].params; *p;) {
-                        size_t len = strcspn(p, " ");
-
-                        if (len > 0 && (is_devnum_token(p, len) || strncmp(p, "/dev/", 5) == 0)) {
-                                char token[len + 1];
-                                int r;
-
-                                memcpy(token, p, len);
-                                token[len] = 0;
-                                r = cb(token, userdata);
-                                if (r < 0)
-                                        return r;
-                        }
-                        p += len;
-                        p += strspn(p, " ");
+        refs = calloc(1, sizeof(References));
+        if (!refs || !(refs->set = hashmap_new(HASHMAP_KEY_STRING)))
+                r = -ENOMEM;
+        for (size_t i = 0; i < n && r >= 0; i++)
+                for (const char *p = rows[i].params, *end; *p && r >= 0; p = end) {
+                        while (*p == ' ')
+                                p++;
+                        for (end = p; *end && *end != ' '; end++)
+                                ;
+                        if (end > p)
+                                r = collect_token(refs, p, end - p, buf, size);
                 }
+        if (refs)
+                hashmap_free(refs->set);
+        if (r < 0) {
+                if (refs)
+                        strv_free(refs->list);
+                return r;
+        }
+        *ret = refs->list;
         return 0;
 }
 

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "macro.h"
+
 /* A table as callers send it: rows of (start, length, target type, parameters), in sectors. */
 typedef struct DmTableRow {
         uint64_t start, length;
@@ -16,18 +18,26 @@ typedef struct DmTableRow {
  * parameters each) and far below what would strain the daemon or the kernel. */
 #define TABLE_ROWS_MAX 100000
 #define TABLE_PARAMS_MAX 4096
+/* Types and parameters of all rows together: lvm2's most fragmented volumes stay far below, and
+ * it bounds the work before authorization and what a request waiting for it holds. */
+#define TABLE_TEXT_MAX (1024 * 1024)
 #define TARGET_TYPE_MAX 15      /* bytes; the kernel's DM_MAX_TYPE_NAME holds 16 with the NUL */
 #define TARGET_MESSAGE_MAX 4096
 
 /* NULL when the table can be handed to the kernel, else a sentence for the caller, in buf: rows
  * must tile the device from sector 0 with no gap or overlap, no row may be empty, and types and
- * parameters must be short printable text. Whether the types exist is the kernel's to say. */
+ * parameters must be short printable text, TABLE_TEXT_MAX bytes in all. Whether the types exist is the kernel's to say. */
 const char *table_invalid_reason(const DmTableRow *rows, size_t n, char *buf, size_t size);
 
-/* Calls cb for each parameter that names a device, "MAJOR:MINOR" or a path under /dev, with the
- * token as a NUL-terminated string; stops at the first negative return and returns it. */
-int table_foreach_device_reference(const DmTableRow *rows, size_t n,
-                                   int (*cb)(const char *reference, void *userdata), void *userdata);
+/* At most this many distinct devices under one table: far above real stacks (a striped or raid
+ * table names tens), and a bound on what a caller makes us hold and, once authorized, look at. */
+#define TABLE_REFERENCES_MAX 1024
+
+/* The distinct devices the parameters name: every token that is "MAJOR:MINOR" or a path (it
+ * starts with '/'), each checked for form only: a dev_t in the kernel's range, a path under
+ * /dev. Linear in the table's size, no syscall. Returns 0 with a NULL-terminated list (or NULL
+ * when there is none), or -EINVAL or -E2BIG with a sentence for the caller in buf. */
+int table_collect_references(const DmTableRow *rows, size_t n, char ***ret, char *buf, size_t size);
 
 /* NULL when a target message is short printable text, else why not. */
 const char *target_message_invalid_reason(const char *message);

@@ -13,8 +13,8 @@ const char *dm_name_invalid_reason(const char *name) {
 
         if (n == 0)
                 return "A device-mapper name cannot be empty.";
-        if (n > DM_NAME_MAX)
-                return "A device-mapper name is at most 127 bytes long.";
+        if (n > DM_NAME_ESCAPED_MAX)
+                return "A device-mapper name is at most 127 bytes long (508 as the bus shows it, escaped).";
         if (strchr(name, '/'))
                 return "A device-mapper name cannot contain '/'.";
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strcmp(name, "control") == 0)
@@ -30,8 +30,8 @@ const char *dm_uuid_invalid_reason(const char *uuid) {
 
         if (n == 0)
                 return "A device-mapper UUID cannot be empty.";
-        if (n > DM_UUID_MAX)
-                return "A device-mapper UUID is at most 128 bytes long.";
+        if (n > DM_UUID_ESCAPED_MAX)
+                return "A device-mapper UUID is at most 128 bytes long (512 as the bus shows it, escaped).";
         return NULL;
 }
 
@@ -55,12 +55,16 @@ static const char *udev_uncarriable_reason(const char *s, const char *control_re
 }
 
 const char *dm_name_new_invalid_reason(const char *name) {
+        if (strlen(name) > DM_NAME_MAX)
+                return "A device-mapper name is at most 127 bytes long.";
         return dm_name_invalid_reason(name) ?:
                 udev_uncarriable_reason(name, "A new device-mapper name cannot contain control characters: udev could not carry it.",
                                         "A new device-mapper name cannot contain '\\': udev links would read it as an escape.");
 }
 
 const char *dm_uuid_new_invalid_reason(const char *uuid) {
+        if (strlen(uuid) > DM_UUID_MAX)
+                return "A device-mapper UUID is at most 128 bytes long.";
         return dm_uuid_invalid_reason(uuid) ?:
                 udev_uncarriable_reason(uuid, "A new device-mapper UUID cannot contain control characters: udev could not carry it.",
                                         "A new device-mapper UUID cannot contain '\\': udev links would read it as an escape.");
@@ -77,8 +81,8 @@ const char *devnum_invalid_reason(uint32_t major, uint32_t minor) {
 const char *path_invalid_reason(const char *path) {
         assert(path);
 
-        if (path[0] != '/')
-                return "The path must be absolute.";
+        if (strncmp(path, "/dev/", 5) != 0 || path[5] == 0)
+                return "Block devices are named by a path under /dev.";
         if (strlen(path) >= PATH_MAX)
                 return "The path is too long.";
         return NULL;

@@ -11,13 +11,17 @@
 
 #define DM_NAME_MAX 127         /* bytes, without the NUL (the kernel's DM_NAME_LEN is 128) */
 #define DM_UUID_MAX 128         /* bytes, without the NUL (DM_UUID_LEN is 129) */
+/* As the bus shows them (utf8-escape.h): up to 4 bytes for each of the kernel's. */
+#define DM_NAME_ESCAPED_MAX (4 * DM_NAME_MAX)
+#define DM_UUID_ESCAPED_MAX (4 * DM_UUID_MAX)
 
-/* A name the kernel could hold: 1 to 127 bytes, no '/', not ".", "..", or "control". */
+/* A name to look up as the bus shows names: 1 to DM_NAME_ESCAPED_MAX bytes, no '/', not ".",
+ * "..", or "control". */
 const char *dm_name_invalid_reason(const char *name);
-/* A UUID the kernel could hold: 1 to 128 bytes. */
+/* A UUID to look up: 1 to DM_UUID_ESCAPED_MAX bytes. */
 const char *dm_uuid_invalid_reason(const char *uuid);
-/* What a new device may be given: the above, and nothing udev could not carry into its
- * environment and links (control characters, '\\'). */
+/* What a new device may be given: the above within the kernel's lengths (127 and 128 bytes), and
+ * nothing udev could not carry into its environment and links (control characters, '\\'). */
 const char *dm_name_new_invalid_reason(const char *name);
 const char *dm_uuid_new_invalid_reason(const char *uuid);
 /* A dev_t that can exist: not 0:0, major below 4096, minor below 2^20. */
@@ -25,5 +29,5 @@ const char *devnum_invalid_reason(uint32_t major, uint32_t minor);
 /* Control characters (below 0x20, and 0x7f) end a line of table syntax, a log line or a udev
  * property in the wrong place. */
 bool string_has_control_characters(const char *s) _pure_;
-/* An absolute path shorter than PATH_MAX. */
+/* A path under /dev ("/dev/..."), shorter than PATH_MAX. */
 const char *path_invalid_reason(const char *path);

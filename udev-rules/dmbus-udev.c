@@ -26,40 +26,8 @@
 #include <libdevmapper.h>
 
 #include "fileio.h"
-#include "name-mangle.h"
-
-static const struct {
-        unsigned flag;
-        const char *name;
-} udev_flags[] = {
-        { DM_UDEV_DISABLE_DM_RULES_FLAG,        "DM_UDEV_DISABLE_DM_RULES_FLAG"         },
-        { DM_UDEV_DISABLE_SUBSYSTEM_RULES_FLAG, "DM_UDEV_DISABLE_SUBSYSTEM_RULES_FLAG"  },
-        { DM_UDEV_DISABLE_DISK_RULES_FLAG,      "DM_UDEV_DISABLE_DISK_RULES_FLAG"       },
-        { DM_UDEV_DISABLE_OTHER_RULES_FLAG,     "DM_UDEV_DISABLE_OTHER_RULES_FLAG"      },
-        { DM_UDEV_LOW_PRIORITY_FLAG,            "DM_UDEV_LOW_PRIORITY_FLAG"             },
-        { DM_UDEV_DISABLE_LIBRARY_FALLBACK,     "DM_UDEV_DISABLE_LIBRARY_FALLBACK_FLAG" },
-        { DM_UDEV_PRIMARY_SOURCE_FLAG,          "DM_UDEV_PRIMARY_SOURCE_FLAG"           },
-        { DM_SUBSYSTEM_UDEV_FLAG0,              "DM_SUBSYSTEM_UDEV_FLAG0"               },
-        { DM_SUBSYSTEM_UDEV_FLAG1,              "DM_SUBSYSTEM_UDEV_FLAG1"               },
-        { DM_SUBSYSTEM_UDEV_FLAG2,              "DM_SUBSYSTEM_UDEV_FLAG2"               },
-        { DM_SUBSYSTEM_UDEV_FLAG3,              "DM_SUBSYSTEM_UDEV_FLAG3"               },
-        { DM_SUBSYSTEM_UDEV_FLAG4,              "DM_SUBSYSTEM_UDEV_FLAG4"               },
-        { DM_SUBSYSTEM_UDEV_FLAG5,              "DM_SUBSYSTEM_UDEV_FLAG5"               },
-        { DM_SUBSYSTEM_UDEV_FLAG6,              "DM_SUBSYSTEM_UDEV_FLAG6"               },
-        { DM_SUBSYSTEM_UDEV_FLAG7,              "DM_SUBSYSTEM_UDEV_FLAG7"               },
-};
-
-static int parse_u32(const char *s, unsigned *ret) {
-        char *end;
-        unsigned long v;
-
-        errno = 0;
-        v = strtoul(s, &end, 0);
-        if (errno || end == s || *end || v > UINT32_MAX)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
+#include "macro.h"
+#include "udev-info.h"
 
 /* A sysfs attribute of the device, without its newline; NULL if it cannot be read. */
 static char *read_attr(unsigned maj, unsigned min, const char *attr) {
@@ -72,68 +40,22 @@ static char *read_attr(unsigned maj, unsigned min, const char *attr) {
         return strdup(buf);
 }
 
-static const char *value_of(const char *arg, const char *key) {
-        size_t n = strlen(key);
-
-        return strncmp(arg, key, n) == 0 && arg[n] == '=' ? arg + n + 1 : NULL;
-}
-
 static int info(int argc, char *argv[]) {
-        const char *cookie = NULL, *saved = NULL;
-        char *name, *uuid, *suspended, *mangled;
-        unsigned maj, min, flags;
-        bool have_flags = false;
+        _cleanup_(freep) char *name = NULL, *uuid = NULL, *suspended = NULL;
+        unsigned maj, min;
 
-        if (argc < 2 || parse_u32(argv[0], &maj) < 0 || parse_u32(argv[1], &min) < 0) {
+        if (argc < 2 || udev_parse_u32(argv[0], &maj) < 0 || udev_parse_u32(argv[1], &min) < 0) {
                 fprintf(stderr, "dmbus-udev info: MAJOR MINOR expected\n");
                 return EXIT_FAILURE;
         }
-        for (int i = 2; i < argc; i++) {
-                cookie = value_of(argv[i], "cookie") ?: cookie;
-                saved = value_of(argv[i], "saved") ?: saved;
-        }
-
         name = read_attr(maj, min, "dm/name");
         if (!name) {
                 fprintf(stderr, "dmbus-udev: %u:%u is not a device-mapper device\n", maj, min);
                 return EXIT_FAILURE;
         }
-        mangled = dm_string_mangle(name);
-        if (!mangled)
-                return EXIT_FAILURE;
-        printf("DM_NAME=%s\n", mangled);
-        if (strcmp(mangled, name) != 0)
-                printf("DMBUS_NAME_MANGLED=1\n");
-        free(mangled);
-        free(name);
-
         uuid = read_attr(maj, min, "dm/uuid");
-        if (uuid && uuid[0]) {
-                mangled = dm_string_mangle(uuid);
-                if (!mangled)
-                        return EXIT_FAILURE;
-                printf("DM_UUID=%s\n", mangled);
-                free(mangled);
-        }
-        free(uuid);
-
         suspended = read_attr(maj, min, "dm/suspended");
-        printf("DM_SUSPENDED=%s\n", suspended && suspended[0] == '1' ? "1" : "0");
-        free(suspended);
-
-        /* The flags sit above the semaphore's part of the cookie. */
-        if (cookie && cookie[0] && parse_u32(cookie, &flags) == 0) {
-                flags >>= DM_UDEV_FLAGS_SHIFT;
-                have_flags = true;
-        } else if (saved && saved[0] && parse_u32(saved, &flags) == 0)
-                have_flags = true;
-        if (have_flags) {
-                printf("DMBUS_COOKIE_FLAGS=%u\n", flags);
-                for (size_t i = 0; i < sizeof(udev_flags) / sizeof(udev_flags[0]); i++)
-                        if (flags & udev_flags[i].flag)
-                                printf("%s=1\n", udev_flags[i].name);
-        }
-        return EXIT_SUCCESS;
+        return udev_info_print(stdout, name, uuid, suspended, argc - 2, argv + 2) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 /* Is a rule file other than ours installed that completes cookies? Same-named files in earlier
@@ -146,7 +68,7 @@ static bool other_completer_installed(void) {
         char seen[16][256];
         size_t n_seen = 0;
 
-        for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+        for (size_t d = 0; d < ELEMENTSOF(dirs); d++) {
                 DIR *dir = opendir(dirs[d]);
                 struct dirent *de;
 
@@ -162,7 +84,7 @@ static bool other_completer_installed(void) {
                                 overridden = overridden || strcmp(seen[i], de->d_name) == 0;
                         if (overridden)
                                 continue;
-                        if (n_seen < sizeof(seen) / sizeof(seen[0]))
+                        if (n_seen < ELEMENTSOF(seen))
                                 snprintf(seen[n_seen++], sizeof(seen[0]), "%s", de->d_name);
 
                         snprintf(path, sizeof(path), "%s/%s", dirs[d], de->d_name);
@@ -183,7 +105,7 @@ static int complete(int argc, char *argv[]) {
         unsigned cookie, base;
         int semid, value;
 
-        if (argc < 1 || parse_u32(argv[0], &cookie) < 0) {
+        if (argc < 1 || udev_parse_u32(argv[0], &cookie) < 0) {
                 fprintf(stderr, "dmbus-udev complete: DM_COOKIE expected\n");
                 return EXIT_FAILURE;
         }

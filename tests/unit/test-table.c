@@ -2,8 +2,11 @@
 /* What callers may send as tables, names, UUIDs and messages, checked before any ioctl. */
 #include <string.h>
 
+#include <errno.h>
+
 #include <glib.h>
 
+#include "strv.h"
 #include "table.h"
 #include "validate.h"
 
@@ -53,26 +56,59 @@ static void test_invalid_tables(void) {
         g_assert_null(reason((const DmTableRow[]) { ROW(0, 8, "zero", long_params) }, 1));
 }
 
-static int collect(const char *reference, void *userdata) {
-        g_ptr_array_add(userdata, g_strdup(reference));
-        return 0;
-}
-
 static void test_device_references(void) {
         const DmTableRow rows[] = {
                 ROW(0, 8, "linear", "/dev/mapper/base 0"),
                 ROW(8, 8, "striped", "2 128 7:0 0  254:3 0"),
                 ROW(16, 8, "crypt", "aes-xts-plain64 :64:logon:dmbus:key 0 8:1 0 1 allow_discards"),
                 ROW(24, 8, "zero", ""),
+                ROW(32, 8, "linear", "7:0 8"),                  /* the same device again */
         };
-        g_autoptr(GPtrArray) refs = g_ptr_array_new_with_free_func(g_free);
+        _cleanup_(strv_freep) char **refs = NULL;
+        char buf[256];
 
-        g_assert_cmpint(table_foreach_device_reference(rows, G_N_ELEMENTS(rows), collect, refs), ==, 0);
-        g_assert_cmpuint(refs->len, ==, 4);
-        g_assert_cmpstr(refs->pdata[0], ==, "/dev/mapper/base");
-        g_assert_cmpstr(refs->pdata[1], ==, "7:0");
-        g_assert_cmpstr(refs->pdata[2], ==, "254:3");
-        g_assert_cmpstr(refs->pdata[3], ==, "8:1");
+        g_assert_cmpint(table_collect_references(rows, G_N_ELEMENTS(rows), &refs, buf, sizeof(buf)), ==, 0);
+        g_assert_cmpuint(strv_length(refs), ==, 4);
+        g_assert_cmpstr(refs[0], ==, "/dev/mapper/base");
+        g_assert_cmpstr(refs[1], ==, "7:0");
+        g_assert_cmpstr(refs[2], ==, "254:3");
+        g_assert_cmpstr(refs[3], ==, "8:1");
+}
+
+static void assert_references_refused(const char *params, int error) {
+        const DmTableRow rows[] = { ROW(0, 8, "linear", params) };
+        _cleanup_(strv_freep) char **refs = NULL;
+        char buf[256];
+
+        g_assert_cmpint(table_collect_references(rows, 1, &refs, buf, sizeof(buf)), ==, error);
+        g_assert_null(refs);
+}
+
+static void test_device_references_refused(void) {
+        GString *many = g_string_new(NULL);
+
+        assert_references_refused("/etc/passwd 0", -EINVAL);
+        assert_references_refused("/root/secret/x 0", -EINVAL);
+        assert_references_refused("4096:0 0", -EINVAL);
+        assert_references_refused("7:1048576 0", -EINVAL);
+        assert_references_refused("7:4294967296 0", -EINVAL);
+        assert_references_refused("0:0 0", -EINVAL);
+        /* The same device a million times is one device; 1025 distinct ones are too many. */
+        for (unsigned i = 0; i < 100000; i++)
+                g_string_append(many, "7:0 ");
+        {
+                const DmTableRow rows[] = { ROW(0, 8, "linear", many->str) };
+                _cleanup_(strv_freep) char **refs = NULL;
+                char buf[256];
+
+                g_assert_cmpint(table_collect_references(rows, 1, &refs, buf, sizeof(buf)), ==, 0);
+                g_assert_cmpuint(strv_length(refs), ==, 1);
+        }
+        g_string_truncate(many, 0);
+        for (unsigned i = 0; i <= TABLE_REFERENCES_MAX; i++)
+                g_string_append_printf(many, "7:%u ", i);
+        assert_references_refused(many->str, -E2BIG);
+        g_string_free(many, true);
 }
 
 static void test_new_names_and_uuids(void) {
@@ -102,6 +138,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/table/valid", test_valid_tables);
         g_test_add_func("/table/invalid", test_invalid_tables);
         g_test_add_func("/table/device-references", test_device_references);
+        g_test_add_func("/table/device-references-refused", test_device_references_refused);
         g_test_add_func("/table/new-names-and-uuids", test_new_names_and_uuids);
         g_test_add_func("/table/messages", test_messages);
         return g_test_run();

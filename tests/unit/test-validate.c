@@ -6,7 +6,7 @@
 #include "validate.h"
 
 static void test_names(void) {
-        char name[200];
+        char name[600];
 
         g_assert_null(dm_name_invalid_reason("vg-root"));
         g_assert_null(dm_name_invalid_reason("luks-0a1b2c3d"));
@@ -17,9 +17,14 @@ static void test_names(void) {
         g_assert_nonnull(dm_name_invalid_reason("a/b"));
         memset(name, 'x', 127);
         name[127] = 0;
-        g_assert_null(dm_name_invalid_reason(name));
+        g_assert_null(dm_name_new_invalid_reason(name));
         name[127] = 'x';
         name[128] = 0;
+        g_assert_nonnull(dm_name_new_invalid_reason(name));
+        /* A lookup takes the escaped form of a 127-byte name, "\\xNN" a byte. */
+        g_assert_null(dm_name_invalid_reason(name));
+        memset(name, 'x', 509);
+        name[509] = 0;
         g_assert_nonnull(dm_name_invalid_reason(name));
 }
 
@@ -30,9 +35,10 @@ static void test_uuids_devnums_paths(void) {
         g_assert_nonnull(dm_uuid_invalid_reason(""));
         memset(uuid, 'u', 129);
         uuid[129] = 0;
-        g_assert_nonnull(dm_uuid_invalid_reason(uuid));
-        uuid[128] = 0;
+        g_assert_nonnull(dm_uuid_new_invalid_reason(uuid));
         g_assert_null(dm_uuid_invalid_reason(uuid));
+        uuid[128] = 0;
+        g_assert_null(dm_uuid_new_invalid_reason(uuid));
 
         g_assert_null(devnum_invalid_reason(254, 0));
         g_assert_null(devnum_invalid_reason(0, 5));
@@ -43,6 +49,9 @@ static void test_uuids_devnums_paths(void) {
         g_assert_null(path_invalid_reason("/dev/mapper/x"));
         g_assert_nonnull(path_invalid_reason("dev/mapper/x"));
         g_assert_nonnull(path_invalid_reason(""));
+        g_assert_nonnull(path_invalid_reason("/etc/passwd"));
+        g_assert_nonnull(path_invalid_reason("/dev/"));
+        g_assert_nonnull(path_invalid_reason("/device"));
 }
 
 static void test_control_characters(void) {

@@ -1,0 +1,590 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What hostile callers and odd kernel state cannot do to dmbusd, in one guest against the real
+ * kernel: leave keys in its memory, make it look outside /dev, break the bus with names that are
+ * not UTF-8, stall it with large requests or with requests polkit never answers, starve its
+ * signals and replies with reads, or make it act on a device that took over a minor. Figures are
+ * printed; the bounds asserted are loose (an emulated guest), the targets are in the README. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vm-util.h"
+
+#define TEST_USER "dmbushard"
+#define TEST_GROUP "dmbushard"
+
+static VmDaemon *daemon_under_test;
+static char *loop;
+
+static GVariant *no_options(void) {
+        return g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0);
+}
+
+static GVariant *table_of(const char *text) {
+        return vm_table_variant(text);
+}
+
+static char *create(const char *name, const char *table, GError **error) {
+        g_autoptr(GVariant) reply = vm_call(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "Create",
+                                            g_variant_new("(ss@a(ttss)@a{sv})", name, "", table_of(table), no_options()),
+                                            "(o)", error);
+        char *path = NULL;
+
+        if (reply)
+                g_variant_get(reply, "(o)", &path);
+        return path;
+}
+
+static char *create_ok(const char *name, const char *table) {
+        g_autoptr(GError) error = NULL;
+        char *path = create(name, table, &error);
+
+        g_assert_no_error(error);
+        return path;
+}
+
+static void assert_error(const GError *error, const char *name) {
+        g_autofree char *remote = error ? g_dbus_error_get_remote_error(error) : NULL;
+
+        g_assert_nonnull(error);
+        g_test_message("%s: %s", remote, error->message);
+        g_assert_cmpstr(remote, ==, name);
+}
+
+static GVariant *call_device(const char *path, const char *method, GVariant *args, const char *reply_type, GError **error) {
+        return vm_call(path, DMBUS_DEVICE_INTERFACE, method, args, reply_type, error);
+}
+
+/* ---- Secrets ---------------------------------------------------------------------------- */
+
+/* Keys that no other bytes in the daemon could look like. */
+static const char *const keys[] = {
+        "a11ce0000000000000000000000000000000000000000000000000000000c0de",
+        "b0b0000000000000000000000000000000000000000000000000000000000c0de",
+        "ca11ab1e00000000000000000000000000000000000000000000000000000c0de",
+        "deadbeef0000000000000000000000000000000000000000000000000000c0de",
+        "feedface0000000000000000000000000000000000000000000000000000c0de",
+        "0ddba11000000000000000000000000000000000000000000000000000000c0de",
+        "5eed00000000000000000000000000000000000000000000000000000000c0de",
+};
+
+/* Every writable mapping of the daemon, searched for needle. */
+static gboolean daemon_memory_holds(const char *needle) {
+        g_autofree char *maps_path = g_strdup_printf("/proc/%d/maps", daemon_under_test->pid);
+        g_autofree char *mem_path = g_strdup_printf("/proc/%d/mem", daemon_under_test->pid);
+        g_autofree char *maps = NULL;
+        g_auto(GStrv) lines = NULL;
+        gboolean found = FALSE;
+        int fd;
+
+        g_assert_true(g_file_get_contents(maps_path, &maps, NULL, NULL));
+        fd = open(mem_path, O_RDONLY | O_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        lines = g_strsplit(maps, "\n", -1);
+        for (char **l = lines; *l && !found; l++) {
+                unsigned long start, end;
+                char perms[8];
+
+                if (sscanf(*l, "%lx-%lx %7s", &start, &end, perms) != 3 || perms[1] != 'w')
+                        continue;
+                for (unsigned long at = start; at < end && !found; at += 1 << 20) {
+                        size_t len = MIN(end - at, (unsigned long) (1 << 20) + strlen(needle));
+                        g_autofree char *buf = g_malloc(len);
+                        ssize_t n = pread(fd, buf, len, (off_t) at);
+
+                        found = n > 0 && memmem(buf, n, needle, strlen(needle));
+                }
+        }
+        close(fd);
+        return found;
+}
+
+static void test_secrets(void) {
+        g_autofree char *table0 = g_strdup_printf("0 2048 crypt aes-xts-plain64 %s 0 %s 0", keys[0], loop);
+        g_autofree char *table1 = g_strdup_printf("0 2048 crypt aes-xts-plain64 %s 0 %s 0", keys[1], loop);
+        g_autofree char *message = g_strdup_printf("key set %s", keys[2]);
+        g_autofree char *bad_name = g_strdup_printf("0 2048 crypt aes-xts-plain64 %s 0 %s 0", keys[3], loop);
+        g_autofree char *taken = g_strdup_printf("0 2048 crypt aes-xts-plain64 %s 0 %s 0", keys[4], loop);
+        g_autofree char *missing = g_strdup_printf("0 2048 crypt aes-xts-plain64 %s 0 7:250 0", keys[5]);
+        g_autofree char *refused = g_strdup_printf("0 2048 crypt aes-xts-plain64 %s 0 %s 0", keys[6], loop);
+        g_autofree char *path = create_ok("dmbus-h-crypt", table0);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+
+        reply = call_device(path, "Reload", g_variant_new("(@a(ttss)@a{sv})", table_of(table1), no_options()), NULL, &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&reply, g_variant_unref);
+        /* dm-crypt takes "key set" only while suspended: the refusal is a path too. */
+        reply = call_device(path, "SendMessage", g_variant_new("(ts@a{sv})", (guint64) 0, message, no_options()), "(s)", &error);
+        assert_error(error, DMBUS_ERROR_INVALID_ARGUMENT);
+        g_clear_error(&error);
+        g_free(create("bad/name", bad_name, &error));
+        assert_error(error, DMBUS_ERROR_INVALID_ARGUMENT);
+        g_clear_error(&error);
+        g_free(create("dmbus-h-crypt", taken, &error));
+        assert_error(error, DMBUS_ERROR_ALREADY_EXISTS);
+        g_clear_error(&error);
+        g_free(create("dmbus-h-missing", missing, &error));
+        assert_error(error, DMBUS_ERROR_NOT_FOUND);
+        g_clear_error(&error);
+        /* Refused by the kernel (a cipher it does not know), rolled back. */
+        g_free(create("dmbus-h-refused", g_strdelimit(g_strdup(refused), "x", 'q'), &error));
+        g_assert_nonnull(error);
+        g_clear_error(&error);
+        vm_do("dmsetup remove dmbus-h-crypt");
+
+        for (unsigned i = 0; i < G_N_ELEMENTS(keys); i++) {
+                g_test_message("looking for key %u in the daemon's writable memory", i);
+                g_assert_false(daemon_memory_holds(keys[i]));
+        }
+        /* The search itself works: the daemon's own name is in its memory. */
+        g_assert_true(daemon_memory_holds(DMBUS_SERVICE_NAME));
+}
+
+/* ---- Paths and object paths ------------------------------------------------------------ */
+
+static void assert_resolve_path(const char *path, const char *error_name) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = vm_call(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "ResolvePath",
+                                            g_variant_new("(s)", path), "(o)", &error);
+
+        if (!error_name) {
+                g_assert_no_error(error);
+                return;
+        }
+        assert_error(error, error_name);
+}
+
+static void test_paths(void) {
+        g_autofree char *path = create_ok("dmbus-h-path", "0 8 zero");
+        g_autoptr(GError) error = NULL;
+        guint maj, min;
+
+        assert_resolve_path("/dev/mapper/dmbus-h-path", NULL);
+        assert_resolve_path("/etc/passwd", DMBUS_ERROR_INVALID_ARGUMENT);
+        assert_resolve_path("/root", DMBUS_ERROR_INVALID_ARGUMENT);
+        assert_resolve_path("/dev/../etc/passwd", DMBUS_ERROR_INVALID_ARGUMENT);
+        assert_resolve_path("/dev/fd/0", DMBUS_ERROR_INVALID_ARGUMENT);     /* a link out of /dev */
+        assert_resolve_path("/dev/dmbus-nothing-here", DMBUS_ERROR_NOT_FOUND);
+        assert_resolve_path("/dev/null", DMBUS_ERROR_INVALID_ARGUMENT);     /* not a block device */
+
+        /* Table references too: the form before authorization, the place after. */
+        g_free(create("dmbus-h-ref", "0 8 linear /root/x 0", &error));
+        assert_error(error, DMBUS_ERROR_INVALID_ARGUMENT);
+        g_clear_error(&error);
+        g_free(create("dmbus-h-ref", "0 8 linear /dev/fd/0 0", &error));
+        assert_error(error, DMBUS_ERROR_INVALID_ARGUMENT);
+        g_clear_error(&error);
+        g_assert_cmpint(system("dmsetup info dmbus-h-ref >/dev/null 2>&1"), !=, 0);
+
+        /* Only the canonical spelling of an object path names a device. */
+        g_assert_cmpint(sscanf(path, DMBUS_BLOCK_PREFIX "/%u_%u", &maj, &min), ==, 2);
+        g_autofree char *wrapped = g_strdup_printf(DMBUS_BLOCK_PREFIX "/%u_%llu", maj, (unsigned long long) min + (1ULL << 32));
+        g_autofree char *zero = g_strdup_printf(DMBUS_BLOCK_PREFIX "/0%u_%u", maj, min);
+        const char *bad[] = { wrapped, zero };
+        for (unsigned i = 0; i < G_N_ELEMENTS(bad); i++) {
+                g_autoptr(GVariant) reply = vm_call(bad[i], "org.freedesktop.DBus.Properties", "Get",
+                                                    g_variant_new("(ss)", DMBUS_DEVICE_INTERFACE, "Name"), "(v)", &error);
+                g_assert_nonnull(error);
+                g_test_message("%s: %s", bad[i], error->message);
+                g_clear_error(&error);
+        }
+        vm_do("dmsetup remove dmbus-h-path");
+}
+
+/* ---- Names that are not UTF-8 ----------------------------------------------------------- */
+
+static void test_names_not_utf8(void) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) objects = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autofree char *log = NULL;
+        g_autofree char *path = NULL;
+
+        vm_do("dmsetup create --manglename none \"$(printf '\\377\\376')\" --table '0 8 zero'");
+        vm_do("dmsetup create --manglename none \"$(printf 'two\\nlines')\" --table '0 8 zero'");
+        vm_do("udevadm settle");
+
+        /* Everyone's GetManagedObjects still works, and shows the names escaped. */
+        objects = vm_get_managed_objects();
+        g_assert_nonnull(objects);
+        reply = vm_call(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "ResolveName", g_variant_new("(s)", "\\xff\\xfe"), "(o)", &error);
+        g_assert_no_error(error);
+        g_variant_get(reply, "(o)", &path);
+        g_autoptr(GVariant) name = vm_get_property(path, DMBUS_DEVICE_INTERFACE, "Name", "s");
+        g_assert_cmpstr(g_variant_get_string(name, NULL), ==, "\\xff\\xfe");
+        g_clear_pointer(&reply, g_variant_unref);
+        reply = vm_call(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "ResolveName", g_variant_new("(s)", "two\\x0alines"), "(o)", &error);
+        g_assert_no_error(error);
+
+        /* The log carries the escaped name on one line. */
+        g_clear_pointer(&reply, g_variant_unref);
+        reply = call_device(path, "Rename", g_variant_new("(s@a{sv})", "dmbus-h-was-ff", no_options()), NULL, &error);
+        g_assert_no_error(error);
+        log = vm_daemon_log(daemon_under_test);
+        g_assert_nonnull(strstr(log, "Renamed \"\\xff\\xfe\""));
+        g_assert_null(strstr(log, "\377"));
+        vm_do("dmsetup remove dmbus-h-was-ff && dmsetup remove --manglename none \"$(printf 'two\\nlines')\"");
+}
+
+/* ---- Unprivileged callers -------------------------------------------------------------- */
+
+/* The callers that must not be root run as helpers: this very program, exec'd afresh under
+ * setpriv (a fork of a process with GDBus threads could not connect), each on its own connection. */
+typedef void (*Helper)(GDBusConnection *bus, const char *arg);
+
+static const char *self_path;
+
+static GPid spawn_as(const char *user, const char *helper, const char *arg) {
+        g_autofree char *reuid = g_strdup_printf("--reuid=%s", user);
+        const char *argv[] = { "setpriv", reuid, "--regid=nogroup", "--init-groups", self_path, "--helper", helper, arg, NULL };
+        g_autoptr(GError) error = NULL;
+        GPid pid;
+
+        if (!g_spawn_async(NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, &error))
+                g_error("cannot start the helper %s: %s", helper, error->message);
+        return pid;
+}
+
+static int wait_child(GPid pid) {
+        int status;
+
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void start_polkitd(void) {
+        vm_do("getent group " TEST_GROUP " || groupadd " TEST_GROUP);
+        vm_do("getent passwd " TEST_USER " || useradd --no-create-home --gid nogroup --groups " TEST_GROUP " " TEST_USER);
+        vm_do("mkdir -p /etc/polkit-1/rules.d && cat > /etc/polkit-1/rules.d/50-dmbus-hardening.rules <<'EOF'\n"
+              "polkit.addRule(function(action, subject) {\n"
+              "        if (action.id == 'org.dmbus.devicemapper1.manage' && subject.isInGroup('" TEST_GROUP "'))\n"
+              "                return polkit.Result.YES;\n"
+              "});\nEOF");
+        vm_do("pgrep -x polkitd >/dev/null || (/usr/lib/polkit-1/polkitd --no-debug >/dev/null 2>&1 &)");
+        for (unsigned i = 0; i < 200 && !vm_name_has_owner("org.freedesktop.PolicyKit1"); i++)
+                g_usleep(100 * 1000);
+        g_assert_true(vm_name_has_owner("org.freedesktop.PolicyKit1"));
+}
+
+/* About the largest table the daemon takes: 256 rows of 4087 bytes (1 MiB in all, with the
+ * types), 261632 device references (one device). */
+static GVariant *largest_table(void) {
+        GVariantBuilder rows;
+        GString *params = g_string_new(NULL);
+
+        while (params->len + 4 <= 4088)
+                g_string_append(params, "7:0 ");
+        g_string_truncate(params, params->len - 1);
+        g_variant_builder_init(&rows, G_VARIANT_TYPE("a(ttss)"));
+        for (unsigned i = 0; i < 256; i++)
+                g_variant_builder_add(&rows, "(ttss)", (guint64) i * 8, (guint64) 8, "linear", params->str);
+        g_string_free(params, TRUE);
+        return g_variant_builder_end(&rows);
+}
+
+static guint64 resolve_latency_usec(GDBusConnection *bus) {
+        gint64 start = g_get_monotonic_time();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = g_dbus_connection_call_sync(bus, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE,
+                                                                "GetDevices", NULL, G_VARIANT_TYPE("(ao)"),
+                                                                G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+        g_assert_no_error(error);
+        return g_get_monotonic_time() - start;
+}
+
+static void send_largest_creates(GDBusConnection *bus, const char *arg) {
+        gint64 until = g_get_monotonic_time() + atoi(arg) * G_USEC_PER_SEC;
+
+        for (unsigned i = 0; g_get_monotonic_time() < until; i++) {
+                g_autofree char *name = g_strdup_printf("dmbus-h-attack-%d-%u", getpid(), i);
+                g_autoptr(GVariant) reply = g_dbus_connection_call_sync(bus, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE,
+                                                                        "Create", g_variant_new("(ss@a(ttss)@a{sv})", name, "", largest_table(), no_options()),
+                                                                        NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+        }
+}
+
+
+static int compare_u64(gconstpointer a, gconstpointer b) {
+        guint64 x = *(const guint64 *) a, y = *(const guint64 *) b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* What the daemon says each unprivileged call cost its main loop before it asked polkit. */
+static void print_preauth_cost(void) {
+        g_autofree char *log = vm_daemon_log(daemon_under_test);
+        g_autoptr(GArray) costs = g_array_new(FALSE, FALSE, sizeof(guint64));
+
+        for (const char *p = log; (p = strstr(p, "read and checked in ")); p++) {
+                guint64 usec = g_ascii_strtoull(p + strlen("read and checked in "), NULL, 10);
+                g_array_append_val(costs, usec);
+        }
+        g_assert_cmpuint(costs->len, >, 0);
+        g_array_sort(costs, compare_u64);
+        printf("# FIGURE pre-authorization cost of a 1 MiB Create from nobody: median %.1f ms, worst %.1f ms over %u calls\n",
+               g_array_index(costs, guint64, costs->len / 2) / 1000.0, g_array_index(costs, guint64, costs->len - 1) / 1000.0,
+               costs->len);
+}
+
+static void test_large_requests_from_nobody(void) {
+        GPid attackers[4];
+        GArray *latencies = g_array_new(FALSE, FALSE, sizeof(guint64));
+        g_autoptr(GDBusConnection) bus = vm_system_bus();
+
+        for (unsigned i = 0; i < G_N_ELEMENTS(attackers); i++)
+                attackers[i] = spawn_as("nobody", "large-creates", "6");
+        g_usleep(G_USEC_PER_SEC);
+        for (gint64 until = g_get_monotonic_time() + 4 * G_USEC_PER_SEC; g_get_monotonic_time() < until;) {
+                guint64 l = resolve_latency_usec(bus);
+                g_array_append_val(latencies, l);
+                g_usleep(20 * 1000);
+        }
+        for (unsigned i = 0; i < G_N_ELEMENTS(attackers); i++)
+                g_assert_cmpint(wait_child(attackers[i]), ==, 0);
+        print_preauth_cost();
+        g_array_sort(latencies, compare_u64);
+        g_test_message("FIGURE root GetDevices under 4 callers sending 1 MiB tables: median %.1f ms, worst %.1f ms over %u calls",
+                       g_array_index(latencies, guint64, latencies->len / 2) / 1000.0,
+                       g_array_index(latencies, guint64, latencies->len - 1) / 1000.0, latencies->len);
+        printf("# FIGURE root read latency under 4 large-request callers: median %.1f ms, worst %.1f ms\n",
+               g_array_index(latencies, guint64, latencies->len / 2) / 1000.0,
+               g_array_index(latencies, guint64, latencies->len - 1) / 1000.0);
+        /* Loose: an emulated guest; the target is 250 ms. */
+        g_assert_cmpuint(g_array_index(latencies, guint64, latencies->len - 1), <, 2 * G_USEC_PER_SEC);
+        g_assert_cmpint(system("dmsetup ls | grep -q dmbus-h-attack"), !=, 0);
+        g_array_free(latencies, TRUE);
+}
+
+/* ---- Requests polkit does not answer --------------------------------------------------- */
+
+typedef struct Burst {
+        unsigned sent, answered, busy, refused;
+        GArray *busy_usec;
+} Burst;
+
+static void on_burst_reply(GObject *source, GAsyncResult *result, gpointer data) {
+        Burst *b = data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+        g_autofree char *remote = error ? g_dbus_error_get_remote_error(error) : NULL;
+
+        b->answered++;
+        b->busy += g_strcmp0(remote, DMBUS_ERROR_BUSY) == 0;
+        b->refused += g_strcmp0(remote, DMBUS_ERROR_NOT_AUTHORIZED) == 0;
+}
+
+/* 50 large Creates at once, some without a reply expected; prints what came back within 10 s. */
+static void send_burst(GDBusConnection *bus, const char *arg) {
+        Burst b = {};
+        gint64 until;
+
+        for (unsigned i = 0; i < 50; i++) {
+                g_autofree char *name = g_strdup_printf("dmbus-h-burst-%u", i);
+                GVariant *args = g_variant_new("(ss@a(ttss)@a{sv})", name, "", largest_table(), no_options());
+
+                if (i % 5 == 4) {
+                        g_autoptr(GDBusMessage) m = g_dbus_message_new_method_call(DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH,
+                                                                                   DMBUS_MANAGER_INTERFACE, "Create");
+                        g_dbus_message_set_body(m, args);
+                        g_dbus_message_set_flags(m, G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED);
+                        g_assert_true(g_dbus_connection_send_message(bus, m, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL));
+                        continue;
+                }
+                b.sent++;
+                g_dbus_connection_call(bus, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "Create", args,
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_burst_reply, &b);
+        }
+        until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+        while (g_get_monotonic_time() < until && b.busy < b.sent - 16)
+                if (!g_main_context_iteration(NULL, FALSE))
+                        g_usleep(10 * 1000);
+        printf("# burst: %u sent with a reply expected, %u answered Busy within 10 s\n", b.sent, b.busy);
+        exit(b.busy >= b.sent - 16 ? 0 : 1);
+}
+
+static unsigned long daemon_rss_kib(void) {
+        g_autofree char *status = vm_sh("awk '/^VmRSS/ { print $2 }' /proc/%d/status", daemon_under_test->pid);
+
+        return strtoul(status, NULL, 10);
+}
+
+static void test_polkit_not_answering(void) {
+        g_autoptr(GError) error = NULL;
+        unsigned long rss_before, rss_after;
+        g_autoptr(GDBusConnection) bus = vm_system_bus();
+        guint64 latency;
+        GPid burst;
+
+        rss_before = daemon_rss_kib();
+        vm_do("pkill -STOP -x polkitd");
+        burst = spawn_as("nobody", "burst", "");
+        g_assert_cmpint(wait_child(burst), ==, 0);
+
+        /* Root does not ask polkit: still served, reads and changes alike. */
+        latency = resolve_latency_usec(bus);
+        g_autofree char *path = create_ok("dmbus-h-root", "0 8 zero");
+        rss_after = daemon_rss_kib();
+        printf("# FIGURE daemon RSS with polkit stopped and 50 x 1 MiB Creates sent: %lu KiB before, %lu KiB after; root read %.1f ms\n",
+               rss_before, rss_after, latency / 1000.0);
+        g_assert_cmpuint(rss_after, <, rss_before + 64 * 1024);
+
+        /* The sender left: its checks are withdrawn, nothing was made. */
+        vm_do("pkill -CONT -x polkitd");
+        g_usleep(G_USEC_PER_SEC);
+        g_assert_cmpint(system("dmsetup ls | grep -q dmbus-h-burst"), !=, 0);
+        g_autofree char *log = vm_daemon_log(daemon_under_test);
+        g_assert_nonnull(strstr(log, "the caller left before polkit answered; withdrawn"));
+        vm_do("dmsetup remove dmbus-h-root");
+}
+
+/* ---- A read flood ----------------------------------------------------------------------- */
+
+static void on_read_reply(GObject *source, GAsyncResult *result, gpointer data) {
+        g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, NULL);
+        int *in_flight = data;
+
+        (*in_flight)--;
+}
+
+static void flood_reads(GDBusConnection *bus, const char *arg) {
+        gint64 until = g_get_monotonic_time() + atoi(arg) * G_USEC_PER_SEC;
+        int in_flight = 0;
+
+        while (g_get_monotonic_time() < until) {
+                while (in_flight < 16) {
+                        g_dbus_connection_call(bus, DMBUS_SERVICE_NAME, DMBUS_ROOT_PATH, "org.freedesktop.DBus.ObjectManager",
+                                               "GetManagedObjects", NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                               on_read_reply, &in_flight);
+                        in_flight++;
+                }
+                g_main_context_iteration(NULL, TRUE);
+        }
+}
+
+static guint64 create_remove_usec(const char *name) {
+        gint64 start = g_get_monotonic_time();
+        g_autofree char *path = create_ok(name, "0 8 zero");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = call_device(path, "Remove", g_variant_new("(@a{sv})", no_options()), NULL, &error);
+
+        g_assert_no_error(error);
+        return g_get_monotonic_time() - start;
+}
+
+/* Root's Create and Remove while 8 unprivileged clients keep 16 GetManagedObjects each in flight:
+ * both complete; the ratio to an idle Create is printed. */
+static void test_read_flood(void) {
+        GPid readers[8];
+        guint64 idle, flooded;
+
+        vm_do("for i in $(seq 0 99); do dmsetup create --noudevsync dmbus-h-many-$i --table '0 8 zero'; done; udevadm settle");
+        idle = create_remove_usec("dmbus-h-idle");
+        for (unsigned i = 0; i < G_N_ELEMENTS(readers); i++)
+                readers[i] = spawn_as("nobody", "flood", "20");
+        g_usleep(2 * G_USEC_PER_SEC);
+        flooded = create_remove_usec("dmbus-h-flooded");
+        printf("# FIGURE root Create+Remove over 100 devices: idle %.0f ms, under 8 x 16 GetManagedObjects in flight %.0f ms (%.1fx)\n",
+               idle / 1000.0, flooded / 1000.0, (double) flooded / idle);
+        for (unsigned i = 0; i < G_N_ELEMENTS(readers); i++) {
+                kill(readers[i], SIGTERM);
+                wait_child(readers[i]);
+        }
+        vm_do("for i in $(seq 0 99); do dmsetup remove --noudevsync dmbus-h-many-$i; done; udevadm settle");
+        /* A figure, not a bound: the target is 3x, not met yet (README, "Not yet done"). */
+}
+
+/* ---- A minor taken over by another device ---------------------------------------------- */
+
+static void remove_as_test_user(GDBusConnection *bus, const char *arg) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = g_dbus_connection_call_sync(bus, DMBUS_SERVICE_NAME, arg, DMBUS_DEVICE_INTERFACE, "Remove",
+                                                                g_variant_new("(@a{sv})", no_options()), NULL,
+                                                                G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        g_autofree char *remote = error ? g_dbus_error_get_remote_error(error) : NULL;
+
+        printf("# Remove after the minor changed hands: %s\n", error ? error->message : "done");
+        exit(g_strcmp0(remote, DMBUS_ERROR_NOT_FOUND) == 0 && strstr(error->message, "changed") ? 0 : 1);
+}
+
+static void test_minor_reused(void) {
+        g_autofree char *path = NULL;
+        g_autofree char *taken = NULL;
+        GPid caller;
+
+        path = create_ok("dmbus-h-first", "0 8 zero");
+        vm_do("pkill -STOP -x polkitd");
+        caller = spawn_as(TEST_USER, "remove", path);
+        g_usleep(G_USEC_PER_SEC);
+        /* The kernel gives the freed minor to the next device at once. */
+        vm_do("dmsetup remove dmbus-h-first && dmsetup create dmbus-h-second --table '0 8 zero'");
+        taken = vm_sh("dmsetup info -c --noheadings -o major,minor --separator _ dmbus-h-second");
+        g_assert_true(g_str_has_suffix(path, taken));
+        vm_do("pkill -CONT -x polkitd");
+        g_assert_cmpint(wait_child(caller), ==, 0);
+        vm_do("dmsetup info dmbus-h-second >/dev/null && dmsetup remove dmbus-h-second");
+}
+
+static int run_helper(const char *name, const char *arg) {
+        static const struct {
+                const char *name;
+                Helper run;
+        } helpers[] = {
+                { "large-creates", send_largest_creates },
+                { "burst", send_burst },
+                { "flood", flood_reads },
+                { "remove", remove_as_test_user },
+        };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+
+        if (!bus) {
+                fprintf(stderr, "helper %s: no bus: %s\n", name, error->message);
+                return 91;
+        }
+        for (unsigned i = 0; i < G_N_ELEMENTS(helpers); i++)
+                if (strcmp(helpers[i].name, name) == 0) {
+                        helpers[i].run(bus, arg);
+                        return 0;
+                }
+        return 92;
+}
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        if (argc >= 4 && strcmp(argv[1], "--helper") == 0)
+                return run_helper(argv[2], argv[3]);
+        self_path = realpath(argv[0], NULL);
+
+        /* Line by line: a case that aborts still leaves the lines before it. */
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        g_test_init(&argc, &argv, NULL);
+        vm_require_guest();
+        loop = vm_loop_new(8);
+        daemon_under_test = vm_daemon_start();
+        start_polkitd();
+
+        g_test_add_func("/hardening/secrets", test_secrets);
+        g_test_add_func("/hardening/paths", test_paths);
+        g_test_add_func("/hardening/names-not-utf8", test_names_not_utf8);
+        g_test_add_func("/hardening/large-requests-from-nobody", test_large_requests_from_nobody);
+        g_test_add_func("/hardening/polkit-not-answering", test_polkit_not_answering);
+        g_test_add_func("/hardening/read-flood", test_read_flood);
+        g_test_add_func("/hardening/minor-reused", test_minor_reused);
+        r = g_test_run();
+
+        g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
+        vm_daemon_free(daemon_under_test);
+        vm_loop_free(loop);
+        return r;
+}
