@@ -114,6 +114,7 @@ int dm_ops_status(int fd, dev_t devnum, DmOpsStatus *ret) {
                 return r;
         *ret = (DmOpsStatus) {
                 .suspended = io->flags & DM_SUSPEND_FLAG,
+                .inactive_table = io->flags & DM_INACTIVE_PRESENT_FLAG,
                 .open_count = io->open_count,
         };
         memcpy(ret->name, io->name, sizeof(ret->name) - 1);

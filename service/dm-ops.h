@@ -40,6 +40,7 @@ typedef struct DmOpsStatus {
         char name[DM_NAME_LEN];
         char uuid[DM_UUID_LEN];
         bool suspended;
+        bool inactive_table;
         int32_t open_count;
 } DmOpsStatus;
 int dm_ops_status(int fd, dev_t devnum, DmOpsStatus *ret);

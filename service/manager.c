@@ -14,7 +14,9 @@
 #include "log.h"
 #include "manager-bus.h"
 #include "manager.h"
+#include "op-record.h"
 #include "operation-bus.h"
+#include "settle.h"
 
 /* The refresh's news, out as signals and to the operations waiting for them. */
 static void on_device_added(dev_t devnum, void *userdata) {
@@ -85,10 +87,41 @@ static int manager_wire(Manager *m) {
         r = refresh_new(m->event, m->graph, m->dm, m->udev, &refresh_callbacks, m, &m->refresh);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the refresh: %m");
-        r = operation_queue_new(m->event, dm_kernel_control_fd(m->dm), &operation_callbacks, m, &m->operations);
+        r = operation_queue_new(m->event, dm_kernel_control_fd(m->dm), OP_RECORD_DIR, &operation_callbacks, m, &m->operations);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the operation queue: %m");
         return 0;
+}
+
+/* How long a stop waits for operations in the kernel (a suspend over slow I/O); the unit's
+ * TimeoutStopSec= is above it. What they leave then is settled at the next start. */
+#define STOP_TIMEOUT_USEC (20 * 1000000ULL)
+
+static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        log_warning("Stopping with operations still in the kernel; the next start settles what they leave.");
+        return sd_event_exit(m->event, 0);
+}
+
+/* SIGTERM, SIGINT: callers are answered, running operations end their kernel steps, then the
+ * loop ends. */
+static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+        int r;
+
+        if (m->stopping)
+                return 0;
+        m->stopping = true;
+        (void) sd_notify(false, "STOPPING=1");
+        operation_bus_drop_authorizing(m);
+        operation_queue_cancel_queued(m->operations);
+        if (operation_queue_idle(m->operations))
+                return sd_event_exit(m->event, 0);
+        log_info("Stopping once the operations under way are done.");
+        r = sd_event_add_time_relative(m->event, &m->stop_timeout_source, CLOCK_MONOTONIC, STOP_TIMEOUT_USEC, 0,
+                                       on_stop_timeout, m);
+        return r < 0 ? sd_event_exit(m->event, 0) : 0;
 }
 
 int manager_new(Manager **ret) {
@@ -113,11 +146,10 @@ int manager_new(Manager **ret) {
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return log_error_errno(errno, "Failed to block SIGTERM/SIGINT: %m");
 
-        /* A NULL handler makes the loop exit cleanly on the signal. */
-        r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, on_stop_signal, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch SIGTERM: %m");
-        r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+        r = sd_event_add_signal(m->event, NULL, SIGINT, on_stop_signal, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch SIGINT: %m");
 
@@ -143,8 +175,10 @@ Manager *manager_free(Manager *m) {
                 return NULL;
 
         operation_bus_drop_authorizing(m);
+        sd_event_source_disable_unref(m->stop_timeout_source);
         operation_queue_free(m->operations);
         refresh_free(m->refresh);
+        read_queue_free(m->reads);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         graph_free(m->graph);
@@ -171,6 +205,10 @@ static int manager_connect_bus(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
 
+        r = read_queue_new(m->bus, m->event, EVENT_PRIORITY_READS, &m->reads);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the read queue: %m");
+
         return 0;
 }
 
@@ -186,6 +224,11 @@ int manager_startup(Manager *m) {
         r = refresh_start(m->refresh);
         if (r < 0)
                 return r;
+
+        /* What a killed run left half-done, before anything is read or anyone may call. */
+        r = settle_records(dm_kernel_control_fd(m->dm), OP_RECORD_DIR);
+        if (r < 0)
+                log_warning_errno(r, "Cannot read the records in %s of operations cut short: %m", OP_RECORD_DIR);
 
         r = inventory_scan(m->graph, m->dm, m->udev);
         if (r < 0)

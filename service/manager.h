@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -8,6 +10,7 @@
 #include "graph.h"
 #include "macro.h"
 #include "operation.h"
+#include "read-queue.h"
 #include "refresh.h"
 #include "udev-sysfs.h"
 
@@ -26,8 +29,11 @@ typedef struct Manager {
         UdevSysfs *udev;
         Graph *graph;
         Refresh *refresh;
+        ReadQueue *reads;
         OperationQueue *operations;
         Operation *authorizing;         /* waiting for polkit (operation-bus.c) */
+        bool stopping;                  /* SIGTERM came: no new operation, the running ones finish */
+        sd_event_source *stop_timeout_source;
 
         char *driver_version;
         char *library_version;

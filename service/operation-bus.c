@@ -133,11 +133,8 @@ static void reply_success(Operation *op) {
         }
 }
 
-void operation_bus_finished(Operation *op, void *userdata) {
-        _cleanup_(operation_freep) Operation *owned = op;
+static void reply(Operation *op) {
         _cleanup_(freep) char *timeout = NULL;
-
-        assert(op);
 
         if (op->result < 0)
                 return reply_error(op, error_name_from_errno(op->result), op->outcome ?: "Out of memory.");
@@ -147,6 +144,19 @@ void operation_bus_finished(Operation *op, void *userdata) {
                      "may be missing or stale. Is systemd-udevd running?", op->outcome ?: "It was done", op->udev_timeout_usec / 1000) < 0)
                 timeout = NULL;
         reply_error(op, DMBUS_ERROR_TIMEOUT, timeout ?: "Out of memory.");
+}
+
+void operation_bus_finished(Operation *op, void *userdata) {
+        Manager *m = userdata;
+
+        assert(op);
+        assert(m);
+
+        reply(op);
+        operation_free(op);
+        /* A stop waits for the last one. */
+        if (m->stopping && operation_queue_idle(m->operations))
+                (void) sd_event_exit(m->event, 0);
 }
 
 /* What callers may make us hold while polkit decides: each request stays in memory until then. */
@@ -223,6 +233,7 @@ void operation_bus_drop_authorizing(Manager *m) {
                 Operation *op = m->authorizing;
 
                 authorizing_remove(op);
+                reply_error(op, DMBUS_ERROR_FAILED, "The service is stopping; nothing was done.");
                 operation_free(op);
         }
 }
@@ -281,6 +292,8 @@ int operation_bus_submit(Manager *m, Operation *op_owned, const BusOption *own, 
         assert(m);
         assert(op);
 
+        if (m->stopping)
+                return sd_bus_error_set(error, DMBUS_ERROR_FAILED, "The service is stopping; nothing was done. Try again once it is back.");
         r = read_all_options(op->request, own, n_own, &common, error);
         if (r < 0)
                 return r;

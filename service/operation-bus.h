@@ -28,8 +28,9 @@ int operation_bus_check_new_uuid(const Graph *g, const char *uuid, sd_bus_error 
  * and submits op. Takes op whatever it returns; the method's reply comes when op is over. */
 int operation_bus_submit(Manager *m, Operation *op, const BusOption *own, size_t n_own, sd_bus_error *error);
 
-/* The queue's finished callback (userdata: the Manager): the reply, and a log line. */
+/* The queue's finished callback (userdata: the Manager): the reply, and a log line; during a stop,
+ * the end of the loop after the last one. */
 void operation_bus_finished(Operation *op, void *userdata);
 
-/* Cancels every question to polkit still open, and frees its operation: for the stop. */
+/* Withdraws every question to polkit still open and answers its caller: for the stop. */
 void operation_bus_drop_authorizing(Manager *m);

@@ -11,6 +11,8 @@
 
 #include "dev-path.h"
 #include "dm-ops.h"
+#include "log.h"
+#include "op-record.h"
 #include "operation.h"
 #include "strv.h"
 #include "utf8-escape.h"
@@ -36,6 +38,25 @@ int operation_set_label(Operation *op, const char *name) {
 /* EINVAL from a table load: the kernel said which row and why, in its log only. */
 static const char *table_error_hint(int r) {
         return r == -EINVAL ? " (the kernel log says which row and why)" : "";
+}
+
+static const char *const kind_names[_OPERATION_KIND_MAX] = {
+        [OPERATION_CREATE] = "Create",
+        [OPERATION_LOAD] = "Load",
+        [OPERATION_CLEAR_INACTIVE] = "ClearInactive",
+        [OPERATION_SUSPEND] = "Suspend",
+        [OPERATION_RESUME] = "Resume",
+        [OPERATION_RELOAD] = "Reload",
+        [OPERATION_REMOVE] = "Remove",
+        [OPERATION_RENAME] = "Rename",
+        [OPERATION_SET_UUID] = "SetUUID",
+        [OPERATION_MESSAGE] = "SendMessage",
+};
+
+const char *operation_kind_to_string(OperationKind kind) {
+        assert(kind >= 0 && kind < _OPERATION_KIND_MAX);
+
+        return kind_names[kind];
 }
 
 /* The outcome: the -errno that decides the error's kind, and a sentence saying what failed and in
@@ -67,6 +88,28 @@ static int record_success(Operation *op, const char *format, ...) {
                 op->outcome = NULL;
         va_end(ap);
         return 0;
+}
+
+/* Before a step that leaves the device in a transient state: what the next start of the service
+ * undoes if this one is killed before the operation ends (op-record.h). */
+static void note_transient(Operation *op, const char *name, const char *uuid, unsigned undo) {
+        const OpRecord record = {
+                .devnum = op->devnum,
+                .name = (char *) name,
+                .uuid = (char *) uuid,
+                .operation = (char *) operation_kind_to_string(op->kind),
+                .undo = undo,
+        };
+        int r = op_record_write(op->record_dir, op->record_id, &record);
+
+        if (r < 0)
+                log_warning_errno(r, "Cannot keep a record of %s in %s; were the service killed now, nothing would settle it: %m",
+                                  op->label, op->record_dir);
+}
+
+/* The device is in a state the caller asked for (or the one it was in): nothing to undo. */
+static void note_settled(Operation *op) {
+        (void) op_record_remove(op->record_dir, op->record_id);
 }
 
 /* udev's event for what the next ioctl does will carry a higher seqnum than this. */
@@ -180,8 +223,10 @@ static int create_roll_back(Operation *op, int fd, const char *step, int error) 
         note_uevent_floor(op);
         r = remove_retrying(fd, op->devnum, false, 10, &result);
         if (r < 0)
+                /* Its record stays: the next start of the service removes it. */
                 return record_failure(op, error, "%s of %s failed: %s; removing the device again failed too (%s), so it is left behind.",
                                       step, op->label ?: op->name, strerror(-error), strerror(-r));
+        note_settled(op);
         await_dm_uevent(op, &result);
         return record_failure(op, error, "%s of %s failed: %s%s; the device was removed again.",
                               step, op->label ?: op->name, strerror(-error), table_error_hint(error));
@@ -204,11 +249,13 @@ static int run_create(Operation *op, int fd) {
         r = operation_set_label(op, op->name);
         if (r < 0)
                 return create_roll_back(op, fd, "Naming", r);
+        note_transient(op, op->name, op->uuid ?: "", OP_RECORD_REMOVE);
 
         r = dm_ops_load(fd, devnum, op->rows, op->n_rows, op->read_only);
         if (r < 0)
                 return create_roll_back(op, fd, "Loading the table", r);
         if (!op->activate) {
+                note_settled(op);
                 op->awaited_uevent = UEVENT_ADD;
                 return record_success(op, "Created %s with its table inactive", op->label);
         }
@@ -217,6 +264,7 @@ static int run_create(Operation *op, int fd) {
         r = dm_ops_resume(fd, devnum, false, &result);
         if (r < 0)
                 return create_roll_back(op, fd, "Activating the table", r);
+        note_settled(op);
         await_dm_uevent(op, &result);
         return record_success(op, "Created and activated %s", op->label);
 }
@@ -245,17 +293,11 @@ static int run_resume(Operation *op, int fd) {
 
 /* Load, suspend, resume: it ends resumed with the new table, even if it was suspended before (the
  * swap is a resume). Whatever fails, the device keeps its old table or has its new one, and is
- * resumed if this call suspended it. */
-static int run_reload(Operation *op, int fd) {
+ * resumed if this call suspended it; *ret_left_suspended when even that failed. */
+static int reload_swap(Operation *op, int fd, bool was_suspended, bool *ret_left_suspended) {
         DmOpsResult result = {};
-        DmOpsStatus status;
-        bool was_suspended;
         int r;
 
-        r = dm_ops_status(fd, op->devnum, &status);
-        if (r < 0)
-                return record_failure(op, r, "Cannot read the state of %s: %s.", op->label, strerror(-r));
-        was_suspended = status.suspended;
         r = dm_ops_load(fd, op->devnum, op->rows, op->n_rows, op->read_only);
         if (r < 0)
                 return record_failure(op, r, "Loading the new table of %s failed: %s%s; nothing changed.", op->label,
@@ -272,14 +314,32 @@ static int run_reload(Operation *op, int fd) {
         r = dm_ops_resume(fd, op->devnum, op->noflush, &result);
         if (r < 0) {
                 (void) dm_ops_clear(fd, op->devnum);
-                if (!was_suspended && dm_ops_resume(fd, op->devnum, op->noflush, &result) < 0)
+                if (!was_suspended && dm_ops_resume(fd, op->devnum, op->noflush, &result) < 0) {
+                        *ret_left_suspended = true;
                         return record_failure(op, r, "Swapping in the new table of %s failed: %s; the new table was dropped, "
                                               "and resuming it with its old table failed too: it is left suspended.", op->label, strerror(-r));
+                }
                 return record_failure(op, r, "Swapping in the new table of %s failed: %s; the new table was dropped and the old one %s.",
                                       op->label, strerror(-r), was_suspended ? "stays" : "is live again");
         }
         await_dm_uevent(op, &result);
         return record_success(op, "Reloaded %s", op->label);
+}
+
+static int run_reload(Operation *op, int fd) {
+        bool left_suspended = false;
+        DmOpsStatus status;
+        int r;
+
+        r = dm_ops_status(fd, op->devnum, &status);
+        if (r < 0)
+                return record_failure(op, r, "Cannot read the state of %s: %s.", op->label, strerror(-r));
+        /* A device suspended before this call stays suspended, whoever settles it. */
+        note_transient(op, op->expected_name, op->expected_uuid, OP_RECORD_CLEAR | (status.suspended ? 0 : OP_RECORD_RESUME));
+        r = reload_swap(op, fd, status.suspended, &left_suspended);
+        if (!left_suspended)
+                note_settled(op);
+        return r;
 }
 
 /* Replaces the live table with one that fails all I/O, so that what waits on the device ends. */
@@ -306,9 +366,13 @@ static int run_remove(Operation *op, int fd) {
         int r;
 
         if (op->force) {
+                /* Once the error table is in, the device is only to be removed, now or at the next start. */
+                note_transient(op, op->expected_name, op->expected_uuid, OP_RECORD_REMOVE);
                 r = force_error_table(op, fd);
-                if (r < 0)
+                if (r < 0) {
+                        note_settled(op);
                         return r;
+                }
         }
         note_uevent_floor(op);
         r = remove_retrying(fd, op->devnum, op->deferred, op->retry ? 25 : 1, &result);
@@ -320,6 +384,7 @@ static int run_remove(Operation *op, int fd) {
         }
         if (r < 0)
                 return record_failure(op, r, "Removing %s failed: %s.", op->label, strerror(-r));
+        note_settled(op);
         if (result.deferred)
                 return record_success(op, "%s is open: it will be removed once it is closed", op->label);
         await_dm_uevent(op, &result);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -27,6 +28,8 @@ enum {
 /* Owned by the main loop, except returned_list, which workers append to under returned_lock. */
 struct OperationQueue {
         sd_event *event;
+        char *record_dir;
+        uint64_t n_submitted;
         OperationQueueCallbacks callbacks;
         void *userdata;
 
@@ -44,25 +47,6 @@ struct OperationQueue {
          * active: udev may be done with an operation's event before its worker is back. */
         Hashmap *udev_seen;
 };
-
-static const char *const kind_names[_OPERATION_KIND_MAX] = {
-        [OPERATION_CREATE] = "Create",
-        [OPERATION_LOAD] = "Load",
-        [OPERATION_CLEAR_INACTIVE] = "ClearInactive",
-        [OPERATION_SUSPEND] = "Suspend",
-        [OPERATION_RESUME] = "Resume",
-        [OPERATION_RELOAD] = "Reload",
-        [OPERATION_REMOVE] = "Remove",
-        [OPERATION_RENAME] = "Rename",
-        [OPERATION_SET_UUID] = "SetUUID",
-        [OPERATION_MESSAGE] = "SendMessage",
-};
-
-const char *operation_kind_to_string(OperationKind kind) {
-        assert(kind >= 0 && kind < _OPERATION_KIND_MAX);
-
-        return kind_names[kind];
-}
 
 Operation *operation_new(OperationQueue *q, OperationKind kind, sd_bus_message *request) {
         Operation *op;
@@ -175,6 +159,8 @@ void operation_submit(Operation *op) {
 
         q = op->queue;
         q->n_active++;
+        op->record_dir = q->record_dir;
+        snprintf(op->record_id, sizeof(op->record_id), "op-%d-%" PRIu64, (int) getpid(), ++q->n_submitted);
         if (q->n_active > OPERATIONS_ACTIVE_MAX)
                 return operation_finish_with(op, -EBUSY, "Too many operations are under way already; try again later.");
         op->state = STATE_QUEUED;
@@ -338,13 +324,34 @@ void operation_queue_refreshed(OperationQueue *q, const DevSet *devices) {
         }
 }
 
-int operation_queue_new(sd_event *event, int control_fd, const OperationQueueCallbacks *callbacks, void *userdata,
-                        OperationQueue **ret) {
+void operation_queue_cancel_queued(OperationQueue *q) {
+        Operation *head;
+
+        assert(q);
+
+        for (size_t i = 0; hashmap_iterate(q->by_device, &i, (void **) &head);)
+                while (head->next_on_device) {
+                        Operation *op = head->next_on_device;
+
+                        head->next_on_device = op->next_on_device;
+                        operation_finish_with(op, -ESHUTDOWN, "The service is stopping; nothing was done.");
+                }
+}
+
+bool operation_queue_idle(OperationQueue *q) {
+        assert(q);
+
+        return q->n_active == 0;
+}
+
+int operation_queue_new(sd_event *event, int control_fd, const char *record_dir, const OperationQueueCallbacks *callbacks,
+                        void *userdata, OperationQueue **ret) {
         _cleanup_(operation_queue_freep) OperationQueue *q = NULL;
         int r;
 
         assert(event);
         assert(control_fd >= 0);
+        assert(record_dir);
         assert(callbacks);
         assert(ret);
 
@@ -360,6 +367,9 @@ int operation_queue_new(sd_event *event, int control_fd, const OperationQueueCal
         };
         pthread_mutex_init(&q->returned_lock, NULL);
 
+        q->record_dir = strdup(record_dir);
+        if (!q->record_dir)
+                return -ENOMEM;
         q->by_device = hashmap_new(HASHMAP_KEY_U64);
         if (!q->by_device)
                 return -ENOMEM;
@@ -404,6 +414,7 @@ OperationQueue *operation_queue_free(OperationQueue *q) {
         }
         hashmap_free(q->by_device);
         hashmap_free(q->udev_seen);
+        free(q->record_dir);
         if (q->control_fd >= 0)
                 close(q->control_fd);
         if (q->returned_fd >= 0)

@@ -79,6 +79,8 @@ struct Operation {
 
         /* The queue's. */
         OperationQueue *queue;          /* the one it will be submitted to */
+        const char *record_dir;         /* where the worker keeps its record (op-record.h) */
+        char record_id[48];
         int state;
         sd_event_source *timeout_source;
         Operation *next_on_device;      /* the FIFO of operations on one device */
@@ -90,7 +92,6 @@ Operation *operation_new(OperationQueue *q, OperationKind kind, sd_bus_message *
 Operation *operation_free(Operation *op);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Operation *, operation_free);
 
-const char *operation_kind_to_string(OperationKind kind) _pure_;
 
 /* What the queue asks of its owner, on the main loop. */
 typedef struct OperationQueueCallbacks {
@@ -100,9 +101,14 @@ typedef struct OperationQueueCallbacks {
         void (*finished)(Operation *op, void *userdata);
 } OperationQueueCallbacks;
 
-/* control_fd is the DM control fd the workers' ioctls go through: the queue keeps a duplicate. */
-int operation_queue_new(sd_event *event, int control_fd, const OperationQueueCallbacks *callbacks, void *userdata,
-                        OperationQueue **ret);
+/* control_fd is the DM control fd the workers' ioctls go through: the queue keeps a duplicate.
+ * record_dir is where workers keep their records of transient steps (op-record.h). */
+int operation_queue_new(sd_event *event, int control_fd, const char *record_dir, const OperationQueueCallbacks *callbacks,
+                        void *userdata, OperationQueue **ret);
+/* For a stop: operations that wait behind another on their device end now, with -ESHUTDOWN. */
+void operation_queue_cancel_queued(OperationQueue *q);
+/* Whether no operation is under way. */
+bool operation_queue_idle(OperationQueue *q);
 /* Frees what waits; a worker still in the kernel (a suspend waiting for its I/O) keeps what it
  * needs until the process exits. */
 OperationQueue *operation_queue_free(OperationQueue *q);
@@ -116,6 +122,7 @@ void operation_queue_udev_event(OperationQueue *q, const UdevEvent *event);
 void operation_queue_refreshed(OperationQueue *q, const DevSet *devices);
 
 /* operation-run.c, below the queue: */
+const char *operation_kind_to_string(OperationKind kind) _pure_;
 /* Run on the worker thread: does the ioctls, fills in the outcome. */
 void operation_run(Operation *op, int control_fd);
 /* Sets op->label to "NAME" (MAJ:MIN) of op->devnum, for messages: 0 or -ENOMEM. The bus layer

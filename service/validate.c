@@ -5,6 +5,19 @@
 
 #include "validate.h"
 
+static bool is_hex(char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* The length of s as the kernel holds it: each "\xNN" the bus shows stands for one byte. */
+static size_t kernel_length(const char *s) {
+        size_t n = 0;
+
+        for (; *s; n++)
+                s += s[0] == '\\' && s[1] == 'x' && is_hex(s[2]) && is_hex(s[3]) ? 4 : 1;
+        return n;
+}
+
 const char *dm_name_invalid_reason(const char *name) {
         size_t n;
 
@@ -13,8 +26,8 @@ const char *dm_name_invalid_reason(const char *name) {
 
         if (n == 0)
                 return "A device-mapper name cannot be empty.";
-        if (n > DM_NAME_ESCAPED_MAX)
-                return "A device-mapper name is at most 127 bytes long (508 as the bus shows it, escaped).";
+        if (n > DM_NAME_ESCAPED_MAX || kernel_length(name) > DM_NAME_MAX)
+                return "A device-mapper name is at most 127 bytes long.";
         if (strchr(name, '/'))
                 return "A device-mapper name cannot contain '/'.";
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strcmp(name, "control") == 0)
@@ -30,8 +43,8 @@ const char *dm_uuid_invalid_reason(const char *uuid) {
 
         if (n == 0)
                 return "A device-mapper UUID cannot be empty.";
-        if (n > DM_UUID_ESCAPED_MAX)
-                return "A device-mapper UUID is at most 128 bytes long (512 as the bus shows it, escaped).";
+        if (n > DM_UUID_ESCAPED_MAX || kernel_length(uuid) > DM_UUID_MAX)
+                return "A device-mapper UUID is at most 128 bytes long.";
         return NULL;
 }
 
@@ -55,16 +68,12 @@ static const char *udev_uncarriable_reason(const char *s, const char *control_re
 }
 
 const char *dm_name_new_invalid_reason(const char *name) {
-        if (strlen(name) > DM_NAME_MAX)
-                return "A device-mapper name is at most 127 bytes long.";
         return dm_name_invalid_reason(name) ?:
                 udev_uncarriable_reason(name, "A new device-mapper name cannot contain control characters: udev could not carry it.",
                                         "A new device-mapper name cannot contain '\\': udev links would read it as an escape.");
 }
 
 const char *dm_uuid_new_invalid_reason(const char *uuid) {
-        if (strlen(uuid) > DM_UUID_MAX)
-                return "A device-mapper UUID is at most 128 bytes long.";
         return dm_uuid_invalid_reason(uuid) ?:
                 udev_uncarriable_reason(uuid, "A new device-mapper UUID cannot contain control characters: udev could not carry it.",
                                         "A new device-mapper UUID cannot contain '\\': udev links would read it as an escape.");

@@ -15,13 +15,13 @@
 #define DM_NAME_ESCAPED_MAX (4 * DM_NAME_MAX)
 #define DM_UUID_ESCAPED_MAX (4 * DM_UUID_MAX)
 
-/* A name to look up as the bus shows names: 1 to DM_NAME_ESCAPED_MAX bytes, no '/', not ".",
- * "..", or "control". */
+/* A name as the bus shows names: 1 to 127 bytes as the kernel holds it (a "\\xNN" the bus shows
+ * is one byte there), no '/', not ".", "..", or "control". */
 const char *dm_name_invalid_reason(const char *name);
-/* A UUID to look up: 1 to DM_UUID_ESCAPED_MAX bytes. */
+/* A UUID as the bus shows it: 1 to 128 bytes as the kernel holds it. */
 const char *dm_uuid_invalid_reason(const char *uuid);
-/* What a new device may be given: the above within the kernel's lengths (127 and 128 bytes), and
- * nothing udev could not carry into its environment and links (control characters, '\\'). */
+/* What a new device may be given: the above, and nothing udev could not carry into its
+ * environment and links (control characters, '\\'), so that it is held as it is written. */
 const char *dm_name_new_invalid_reason(const char *name);
 const char *dm_uuid_new_invalid_reason(const char *uuid);
 /* A dev_t that can exist: not 0:0, major below 4096, minor below 2^20. */

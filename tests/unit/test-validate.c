@@ -17,15 +17,18 @@ static void test_names(void) {
         g_assert_nonnull(dm_name_invalid_reason("a/b"));
         memset(name, 'x', 127);
         name[127] = 0;
+        g_assert_null(dm_name_invalid_reason(name));
         g_assert_null(dm_name_new_invalid_reason(name));
         name[127] = 'x';
         name[128] = 0;
-        g_assert_nonnull(dm_name_new_invalid_reason(name));
-        /* A lookup takes the escaped form of a 127-byte name, "\\xNN" a byte. */
-        g_assert_null(dm_name_invalid_reason(name));
-        memset(name, 'x', 509);
-        name[509] = 0;
         g_assert_nonnull(dm_name_invalid_reason(name));
+        g_assert_nonnull(dm_name_new_invalid_reason(name));
+        /* A lookup takes the escaped form of a 127-byte name: "\\xNN" is one byte. */
+        for (unsigned i = 0; i < 127; i++)
+                memcpy(name + 4 * i, "\\xff", 4);
+        name[4 * 127] = 0;
+        g_assert_null(dm_name_invalid_reason(name));
+        g_assert_nonnull(dm_name_new_invalid_reason(name));
 }
 
 static void test_uuids_devnums_paths(void) {
@@ -35,9 +38,10 @@ static void test_uuids_devnums_paths(void) {
         g_assert_nonnull(dm_uuid_invalid_reason(""));
         memset(uuid, 'u', 129);
         uuid[129] = 0;
+        g_assert_nonnull(dm_uuid_invalid_reason(uuid));
         g_assert_nonnull(dm_uuid_new_invalid_reason(uuid));
-        g_assert_null(dm_uuid_invalid_reason(uuid));
         uuid[128] = 0;
+        g_assert_null(dm_uuid_invalid_reason(uuid));
         g_assert_null(dm_uuid_new_invalid_reason(uuid));
 
         g_assert_null(devnum_invalid_reason(254, 0));

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+
+#include "dm-ops.h"
+#include "log.h"
+#include "op-record.h"
+#include "settle.h"
+#include "strv.h"
+#include "utf8-escape.h"
+
+/* Whether devnum is still the device the record names. */
+static int same_device(const OpRecord *record, const DmOpsStatus *status) {
+        _cleanup_(freep) char *name = utf8_escape_invalid(status->name);
+        _cleanup_(freep) char *uuid = utf8_escape_invalid(status->uuid);
+
+        if (!name || !uuid)
+                return -ENOMEM;
+        return strcmp(name, record->name) == 0 && strcmp(uuid, record->uuid) == 0;
+}
+
+static int remove_waiting(int fd, dev_t devnum) {
+        const struct timespec pause = { .tv_nsec = 200 * 1000 * 1000 };
+        DmOpsResult result;
+        int r;
+
+        /* udev may still be probing a device it just saw: as libdevmapper's retry, 5 s. */
+        for (unsigned i = 0; i < 25; i++) {
+                r = dm_ops_remove(fd, devnum, false, &result);
+                if (r != -EBUSY)
+                        return r;
+                nanosleep(&pause, NULL);
+        }
+        return dm_ops_remove(fd, devnum, true, &result);
+}
+
+/* The undo the record asks for, as far as the device's state still needs it; what was done, in
+ * words, into buf. */
+static int undo(int fd, const OpRecord *record, const DmOpsStatus *status, char *buf, size_t size) {
+        DmOpsResult result;
+        int r;
+
+        buf[0] = 0;
+        if (record->undo & OP_RECORD_REMOVE) {
+                r = remove_waiting(fd, record->devnum);
+                snprintf(buf, size, "removed it");
+                return r;
+        }
+        if ((record->undo & OP_RECORD_CLEAR) && status->inactive_table) {
+                r = dm_ops_clear(fd, record->devnum);
+                if (r < 0)
+                        return r;
+                snprintf(buf, size, "dropped the inactive table it had loaded");
+        }
+        if ((record->undo & OP_RECORD_RESUME) && status->suspended) {
+                r = dm_ops_resume(fd, record->devnum, false, &result);
+                if (r < 0)
+                        return r;
+                snprintf(buf + strlen(buf), size - strlen(buf), "%sresumed it", buf[0] ? ", " : "");
+        }
+        if (!buf[0])
+                snprintf(buf, size, "found it sane already");
+        return 0;
+}
+
+static void settle_one(int fd, const char *dir, const char *id) {
+        _cleanup_(op_record_done) OpRecord record = {};
+        DmOpsStatus status;
+        char what[128];
+        int r;
+
+        r = op_record_read(dir, id, &record);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot read the record %s/%s, dropping it: %m", dir, id);
+                (void) op_record_remove(dir, id);
+                return;
+        }
+        r = dm_ops_status(fd, record.devnum, &status);
+        if (r >= 0)
+                r = same_device(&record, &status);
+        if (r == 0 || r == -ENXIO)
+                log_info("A %s of \"%s\" (%u:%u) was cut short by a stop of the service; the device is %s now, left alone.",
+                         record.operation, record.name, major(record.devnum), minor(record.devnum), r == 0 ? "another one" : "gone");
+        else if (r < 0)
+                log_warning_errno(r, "Cannot read the state of %u:%u to settle a %s cut short: %m",
+                                  major(record.devnum), minor(record.devnum), record.operation);
+        else {
+                r = undo(fd, &record, &status, what, sizeof(what));
+                if (r < 0)
+                        log_warning_errno(r, "A %s of \"%s\" (%u:%u) was cut short by a stop of the service; settling it failed: %m",
+                                          record.operation, record.name, major(record.devnum), minor(record.devnum));
+                else
+                        log_info("A %s of \"%s\" (%u:%u) was cut short by a stop of the service: %s.",
+                                 record.operation, record.name, major(record.devnum), minor(record.devnum), what);
+        }
+        (void) op_record_remove(dir, id);
+}
+
+int settle_records(int control_fd, const char *dir) {
+        _cleanup_(strv_freep) char **ids = NULL;
+        int r;
+
+        assert(control_fd >= 0);
+        assert(dir);
+
+        r = op_record_list(dir, &ids);
+        if (r < 0)
+                return r;
+        for (char **id = ids; id && *id; id++)
+                settle_one(control_fd, dir, *id);
+        return (int) strv_length(ids);
+}
