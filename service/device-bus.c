@@ -302,46 +302,39 @@ static int method_flag_operation(sd_bus_message *message, void *userdata, sd_bus
         return operation_bus_submit(manager_of(sd_bus_message_get_bus(message)), TAKE_PTR(op), flags, n_flags, error);
 }
 
-static int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+/* Rename and SetUUID: a new name or UUID, nobody's yet; the kernel sets a UUID only once. */
+static int new_identifier_method(sd_bus_message *message, DmDevice *dm, OperationKind kind, sd_bus_error *error) {
         Manager *m = manager_of(sd_bus_message_get_bus(message));
+        const char *value;
         Operation *op;
-        const char *name;
         int r;
 
-        r = sd_bus_message_read(message, "s", &name);
+        r = sd_bus_message_read(message, "s", &value);
         if (r < 0)
                 return r;
-        r = operation_bus_check_new_name(m->graph, name, error);
+        r = kind == OPERATION_RENAME ? operation_bus_check_new_name(m->graph, value, error)
+                                     : operation_bus_check_new_uuid(m->graph, value, error);
         if (r < 0)
                 return r;
-        r = device_operation_new(message, userdata, OPERATION_RENAME, &op);
+        if (kind == OPERATION_SET_UUID && dm->uuid[0])
+                return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT,
+                                         "\"%s\" has the UUID \"%s\" already; the kernel sets a UUID only once.", dm->name, dm->uuid);
+        r = device_operation_new(message, dm, kind, &op);
         if (r < 0)
                 return r;
-        op->name = name;
+        if (kind == OPERATION_RENAME)
+                op->name = value;
+        else
+                op->uuid = value;
         return operation_bus_submit(m, op, NULL, 0, error);
 }
 
-static int method_set_uuid(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = manager_of(sd_bus_message_get_bus(message));
-        DmDevice *dm = userdata;
-        Operation *op;
-        const char *uuid;
-        int r;
+static int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return new_identifier_method(message, userdata, OPERATION_RENAME, error);
+}
 
-        r = sd_bus_message_read(message, "s", &uuid);
-        if (r < 0)
-                return r;
-        r = operation_bus_check_new_uuid(m->graph, uuid, error);
-        if (r < 0)
-                return r;
-        if (dm->uuid[0])
-                return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT,
-                                         "\"%s\" has the UUID \"%s\" already; the kernel sets a UUID only once.", dm->name, dm->uuid);
-        r = device_operation_new(message, dm, OPERATION_SET_UUID, &op);
-        if (r < 0)
-                return r;
-        op->uuid = uuid;
-        return operation_bus_submit(m, op, NULL, 0, error);
+static int method_set_uuid(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return new_identifier_method(message, userdata, OPERATION_SET_UUID, error);
 }
 
 static int method_send_message(sd_bus_message *message, void *userdata, sd_bus_error *error) {

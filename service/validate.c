@@ -18,16 +18,18 @@ static size_t kernel_length(const char *s) {
         return n;
 }
 
+/* Not empty, and no longer than the kernel holds (max bytes there, 4 each as the bus shows them). */
+static bool length_valid(const char *s, size_t max) {
+        size_t n = strlen(s);
+
+        return n > 0 && n <= 4 * max && kernel_length(s) <= max;
+}
+
 const char *dm_name_invalid_reason(const char *name) {
-        size_t n;
-
         assert(name);
-        n = strlen(name);
 
-        if (n == 0)
-                return "A device-mapper name cannot be empty.";
-        if (n > DM_NAME_ESCAPED_MAX || kernel_length(name) > DM_NAME_MAX)
-                return "A device-mapper name is at most 127 bytes long.";
+        if (!length_valid(name, DM_NAME_MAX))
+                return "A device-mapper name is 1 to 127 bytes long.";
         if (strchr(name, '/'))
                 return "A device-mapper name cannot contain '/'.";
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strcmp(name, "control") == 0)
@@ -36,15 +38,10 @@ const char *dm_name_invalid_reason(const char *name) {
 }
 
 const char *dm_uuid_invalid_reason(const char *uuid) {
-        size_t n;
-
         assert(uuid);
-        n = strlen(uuid);
 
-        if (n == 0)
-                return "A device-mapper UUID cannot be empty.";
-        if (n > DM_UUID_ESCAPED_MAX || kernel_length(uuid) > DM_UUID_MAX)
-                return "A device-mapper UUID is at most 128 bytes long.";
+        if (!length_valid(uuid, DM_UUID_MAX))
+                return "A device-mapper UUID is 1 to 128 bytes long.";
         return NULL;
 }
 

@@ -11,10 +11,6 @@
 
 #define DM_NAME_MAX 127         /* bytes, without the NUL (the kernel's DM_NAME_LEN is 128) */
 #define DM_UUID_MAX 128         /* bytes, without the NUL (DM_UUID_LEN is 129) */
-/* As the bus shows them (utf8-escape.h): up to 4 bytes for each of the kernel's. */
-#define DM_NAME_ESCAPED_MAX (4 * DM_NAME_MAX)
-#define DM_UUID_ESCAPED_MAX (4 * DM_UUID_MAX)
-
 /* A name as the bus shows names: 1 to 127 bytes as the kernel holds it (a "\\xNN" the bus shows
  * is one byte there), no '/', not ".", "..", or "control". */
 const char *dm_name_invalid_reason(const char *name);
