@@ -11,7 +11,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
         if (!dm_uuid_new_invalid_reason(s) && (dm_uuid_invalid_reason(s) || string_has_control_characters(s)))
                 abort();
-        if (!dm_name_invalid_reason(s) && (strlen(s) == 0 || strlen(s) > DM_NAME_MAX || strchr(s, '/')))
+        /* A lookup takes the escaped form: up to 4 bytes as the bus shows it for each byte the kernel holds. */
+        if (!dm_name_invalid_reason(s) && (strlen(s) == 0 || strlen(s) > 4 * DM_NAME_MAX || strchr(s, '/')))
+                abort();
+        if (!dm_name_new_invalid_reason(s) && strlen(s) > DM_NAME_MAX)
                 abort();
         (void) path_invalid_reason(s);
         if (size >= 8) {
