@@ -552,10 +552,10 @@ static void test_minor_reused(void) {
 
 static char *slow_loop;
 
-/* A dm-delay that holds writes for 30 s, and a linear device over it: a suspend of the top waits
+/* A dm-delay that holds writes for 60 s, and a linear device over it: a suspend of the top waits
  * for a write in flight, a snapshot's table load waits for its header's write, until the test
  * releases them (dm-delay sends what it holds down when it is suspended). */
-#define SLOW_DELAY_TABLE "'0 16384 delay %s 0 0 %s 0 30000'"
+#define SLOW_DELAY_TABLE "'0 16384 delay %s 0 0 %s 0 60000'"
 
 static void slow_release(void) {
         vm_do("dmsetup suspend dmbus-h-slow && dmsetup resume dmbus-h-slow");
@@ -571,6 +571,13 @@ static void slow_write_start(void) {
         vm_do("(dd if=/dev/zero of=/dev/mapper/dmbus-h-top bs=4k count=1 oflag=direct status=none &); "
               "for i in $(seq 100); do [ \"$(dmsetup info -c --noheadings -o open dmbus-h-top)\" -ge 1 ] && break; sleep 0.1; done; "
               "sleep 0.5; [ \"$(dmsetup info -c --noheadings -o open dmbus-h-top)\" -ge 1 ]");
+}
+
+static void slow_wait_for_inactive(void) {
+        vm_do("for i in $(seq 400); do dmsetup info dmbus-h-top | grep -q 'Tables present: *LIVE & INACTIVE' && break; sleep 0.1; done; "
+              "dmsetup info dmbus-h-top | grep -q 'Tables present: *LIVE & INACTIVE' || "
+              "{ echo 'the Reload did not load its table in time; the daemon said:' >&2; tail -n 30 %s >&2; false; }",
+              daemon_under_test->log_path);
 }
 
 static void slow_stack_remove(void) {
@@ -652,8 +659,9 @@ static void test_kill_during_reload_suspend(void) {
                      " ResolveName s dmbus-h-top | cut -d'\"' -f2");
         slow_write_start();
         call_async(path, DMBUS_DEVICE_INTERFACE, "Reload", g_variant_new("(@a(ttss)@a{sv})", table_of("0 16384 error"), no_options()));
-        /* Loaded, then suspended: the suspend waits for the write in flight. */
-        vm_do("for i in $(seq 50); do dmsetup info dmbus-h-top | grep -q 'Tables present: *LIVE & INACTIVE' && break; sleep 0.1; done");
+        /* Loaded (the worker's record is there first), then suspended: the suspend waits for the
+         * write in flight. A daemon under the sanitizers may take a while to get there. */
+        slow_wait_for_inactive();
         g_usleep(G_USEC_PER_SEC / 2);
         daemon_kill();
         /* The kill ends the suspend's wait (the kernel waits for I/O interruptibly): the device is
@@ -702,7 +710,7 @@ static void test_sigterm_mid_reload(void) {
                             " ResolveName s dmbus-h-top | cut -d'\"' -f2");
         slow_write_start();
         thread = g_thread_new("reload", reload_thread, &result);
-        vm_do("for i in $(seq 50); do dmsetup info dmbus-h-top | grep -q 'Tables present: *LIVE & INACTIVE' && break; sleep 0.1; done");
+        slow_wait_for_inactive();
 
         /* The stop waits for the Reload: it ends with the new table, resumed, answered. */
         kill(daemon_under_test->pid, SIGTERM);
