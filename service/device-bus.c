@@ -292,14 +292,10 @@ static int method_flag_operation(sd_bus_message *message, void *userdata, sd_bus
         r = device_operation_new(message, userdata, method->kind, &op);
         if (r < 0)
                 return r;
-        if (method->takes_table) {
-                r = operation_bus_read_table(message, op, error);
-                if (r < 0)
-                        return r;
-        }
         for (; n_flags < ELEMENTSOF(method->flags) && method->flags[n_flags].key; n_flags++)
                 flags[n_flags] = (BusOption) { method->flags[n_flags].key, 'b', (char *) op + method->flags[n_flags].offset };
-        return operation_bus_submit(manager_of(sd_bus_message_get_bus(message)), TAKE_PTR(op), flags, n_flags, error);
+        return operation_bus_submit(manager_of(sd_bus_message_get_bus(message)), TAKE_PTR(op), method->takes_table, flags, n_flags,
+                                    error);
 }
 
 /* Rename and SetUUID: a new name or UUID, nobody's yet; the kernel sets a UUID only once. */
@@ -326,7 +322,7 @@ static int new_identifier_method(sd_bus_message *message, DmDevice *dm, Operatio
                 op->name = value;
         else
                 op->uuid = value;
-        return operation_bus_submit(m, op, NULL, 0, error);
+        return operation_bus_submit(m, op, false, NULL, 0, error);
 }
 
 static int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -354,7 +350,7 @@ static int method_send_message(sd_bus_message *message, void *userdata, sd_bus_e
                 return r;
         op->sector = sector;
         op->message = text;
-        return operation_bus_submit(manager_of(sd_bus_message_get_bus(message)), op, NULL, 0, error);
+        return operation_bus_submit(manager_of(sd_bus_message_get_bus(message)), op, false, NULL, 0, error);
 }
 
 #define DM_FIELD(field) offsetof(DmDevice, field)

@@ -204,14 +204,11 @@ static int method_create(sd_bus_message *message, void *userdata, sd_bus_error *
                 return -ENOMEM;
         op->name = name;
         op->uuid = uuid[0] ? uuid : NULL;
-        r = operation_bus_read_table(message, op, error);
-        if (r < 0)
-                return r;
         const BusOption options[] = {
                 { "read-only", 'b', &op->read_only },
                 { "activate", 'b', &op->activate },
         };
-        return operation_bus_submit(m, TAKE_PTR(op), options, ELEMENTSOF(options), error);
+        return operation_bus_submit(m, TAKE_PTR(op), true, options, ELEMENTSOF(options), error);
 }
 
 static const sd_bus_vtable manager_vtable[] = {

@@ -160,7 +160,8 @@ int manager_new(Manager **ret) {
         if (r < 0)
                 return log_error_errno(r, "Cannot create the udev context: %m");
         m->graph = graph_new();
-        if (!m->graph)
+        m->sender_uids = sender_uids_new();
+        if (!m->graph || !m->sender_uids)
                 return log_oom();
         r = manager_wire(m);
         if (r < 0)
@@ -182,6 +183,7 @@ Manager *manager_free(Manager *m) {
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         graph_free(m->graph);
+        sender_uids_free(m->sender_uids);
         udev_sysfs_free(m->udev);
         dm_kernel_free(m->dm);
         free(m->driver_version);

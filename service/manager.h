@@ -12,6 +12,7 @@
 #include "operation.h"
 #include "read-queue.h"
 #include "refresh.h"
+#include "sender-uid.h"
 #include "udev-sysfs.h"
 
 /* The daemon: the event loop, the bus, the device graph read from the kernel, and the two engines
@@ -32,6 +33,7 @@ typedef struct Manager {
         ReadQueue *reads;
         OperationQueue *operations;
         Operation *authorizing;         /* waiting for polkit (operation-bus.c) */
+        SenderUids *sender_uids;
         bool stopping;                  /* SIGTERM came: no new operation, the running ones finish */
         sd_event_source *stop_timeout_source;
 

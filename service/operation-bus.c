@@ -9,10 +9,12 @@
 #include "alloc-util.h"
 #include "bus-options.h"
 #include "dmbus-names.h"
+#include "event-priority.h"
 #include "log.h"
 #include "object-path.h"
 #include "operation-bus.h"
 #include "polkit.h"
+#include "sender-uid.h"
 #include "time-util.h"
 #include "udev-sysfs.h"
 #include "validate.h"
@@ -21,41 +23,45 @@
 #define UDEV_TIMEOUT_MSEC_DEFAULT 5000
 #define UDEV_TIMEOUT_MSEC_MAX (10 * 60 * 1000)
 
-int operation_bus_read_table(sd_bus_message *message, Operation *op, sd_bus_error *error) {
-        char reason[256];
-        const char *invalid;
-        int r;
+/* A slice of a table from a caller that is not root: sd-bus checks every byte of every string it
+ * reads (UTF-8), about 2 ms a MiB natively, ten times that under TCG. */
+#define TABLE_SLICE_BYTES (64u * 1024)
 
-        assert(message);
-        assert(op);
-
-        r = sd_bus_message_enter_container(message, 'a', "(ttss)");
-        if (r < 0)
-                return r;
-        for (;;) {
+/* Reads rows of the a(ttss) entered already into op->rows (the strings stay in the request), up to
+ * about max_text bytes of types and parameters, and checks each as it comes (table.h). 1 once the
+ * array is read and left, 0 when rows are left for the next slice. Stops at the first row past the
+ * bounds: a message may be far larger than a valid table (32 MiB on the system bus). */
+static int read_table_rows(sd_bus_message *message, Operation *op, size_t max_text, sd_bus_error *error) {
+        for (size_t slice = 0; slice < max_text;) {
+                const char *invalid;
+                char reason[256];
                 DmTableRow row;
+                uint64_t next;
+                size_t text;
+                int r;
 
                 r = sd_bus_message_read(message, "(ttss)", &row.start, &row.length, &row.type, &row.params);
                 if (r < 0)
                         return r;
                 if (r == 0)
-                        break;
+                        return sd_bus_message_exit_container(message) < 0 ? -EBADMSG : 1;
                 if (op->n_rows == TABLE_ROWS_MAX)
                         return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT, "The table has more than %d rows.", TABLE_ROWS_MAX);
+                next = op->n_rows > 0 ? op->rows[op->n_rows - 1].start + op->rows[op->n_rows - 1].length : 0;
+                invalid = table_row_invalid_reason(&row, op->n_rows, next, reason, sizeof(reason));
+                if (invalid)
+                        return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
+                text = strlen(row.type) + strlen(row.params);
+                op->table_text += text;
+                if (op->table_text > TABLE_TEXT_MAX)
+                        return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT,
+                                                 "The table's types and parameters add up to more than %d bytes.", TABLE_TEXT_MAX);
                 if (GREEDY_REALLOC(op->rows, op->n_rows_allocated, op->n_rows + 1) < 0)
                         return -ENOMEM;
                 op->rows[op->n_rows++] = row;
-                op->request_bytes += sizeof(row) + strlen(row.type) + strlen(row.params);
+                op->request_bytes += sizeof(row) + text;
+                slice += text;
         }
-        r = sd_bus_message_exit_container(message);
-        if (r < 0)
-                return r;
-
-        /* The table's form, in one pass: the devices it names are the worker's to look at, once
-         * the caller is authorized. */
-        invalid = table_invalid_reason(op->rows, op->n_rows, reason, sizeof(reason));
-        if (invalid)
-                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
         return 0;
 }
 
@@ -262,54 +268,181 @@ static int read_all_options(sd_bus_message *message, const BusOption *own, size_
         return 0;
 }
 
-/* Asks polkit, within the bounds above, and follows the caller meanwhile. */
-static int authorize(Manager *m, Operation *op, bool interactive, sd_bus_error *error) {
+/* Holds op within the bounds above while it waits (for its table's slices, then for polkit), and
+ * follows its caller meanwhile. */
+static int hold(Manager *m, Operation *op, sd_bus_error *error) {
         int r;
 
         r = check_authorizing_room(m, op, error);
         if (r < 0)
                 return r;
-        log_debug("%s from %s: read and checked in %" PRIu64 " us, asking polkit.", operation_kind_to_string(op->kind),
-                  sender_of(op), now_usec() - op->started_usec);
         r = sd_bus_track_new(sd_bus_message_get_bus(op->request), &op->caller, on_caller_gone, op);
         if (r >= 0)
                 r = sd_bus_track_add_sender(op->caller, op->request);
-        if (r >= 0)
-                r = polkit_check(op->request, DMBUS_POLKIT_ACTION_MANAGE, interactive, on_authorized, op, &op->authorization);
-        if (r < 0)
-                return sd_bus_error_setf(error, DMBUS_ERROR_NOT_AUTHORIZED, "Cannot ask polkit whether you may (%s): not authorized.",
-                                         strerror(-r));
+        if (r < 0) {
+                op->caller = sd_bus_track_unref(op->caller);
+                return r;
+        }
         authorizing_add(m, op);
         return 0;
 }
 
-int operation_bus_submit(Manager *m, Operation *op_owned, const BusOption *own, size_t n_own, sd_bus_error *error) {
-        _cleanup_(operation_freep) Operation *op = op_owned;
+static int authorize(Manager *m, Operation *op, bool interactive, sd_bus_error *error) {
+        int r;
+
+        r = hold(m, op, error);
+        if (r < 0)
+                return r;
+        log_debug("%s from %s: read and checked in %" PRIu64 " us of the main loop's CPU time, at most %" PRIu64 " us a turn; asking polkit.",
+                  operation_kind_to_string(op->kind), sender_of(op), op->preauth_usec, op->preauth_turn_max_usec);
+        r = polkit_check(op->request, DMBUS_POLKIT_ACTION_MANAGE, interactive, on_authorized, op, &op->authorization);
+        if (r < 0) {
+                authorizing_remove(op);
+                return sd_bus_error_setf(error, DMBUS_ERROR_NOT_AUTHORIZED, "Cannot ask polkit whether you may (%s): not authorized.",
+                                         strerror(-r));
+        }
+        return 0;
+}
+
+/* Every row was checked as it came: what is left is whether there is one. */
+static int check_table_form(Operation *op, sd_bus_error *error) {
+        char reason[256];
+
+        if (op->n_rows > 0)
+                return 0;
+        return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, table_invalid_reason(op->rows, 0, reason, sizeof(reason)));
+}
+
+/* The main loop's CPU time spent on op since started (thread_cpu_usec()), in one turn. */
+static void count_preauth(Operation *op, uint64_t started) {
+        uint64_t spent = thread_cpu_usec() - started;
+
+        op->preauth_usec += spent;
+        if (spent > op->preauth_turn_max_usec)
+                op->preauth_turn_max_usec = spent;
+}
+
+/* The rest of a request once its table, if any, is read: the options, then the queue for root,
+ * polkit for anyone else. Takes op unless it fails. */
+/* turn_started: the main loop's CPU time when this turn began working on op. */
+static int finish_request(Manager *m, Operation *op, uint64_t turn_started, sd_bus_error *error) {
         CommonOptions common = { .udev_timeout_msec = UDEV_TIMEOUT_MSEC_DEFAULT };
         bool interactive;
         int r;
 
-        assert(m);
-        assert(op);
-
-        if (m->stopping)
-                return sd_bus_error_set(error, DMBUS_ERROR_FAILED, "The service is stopping; nothing was done. Try again once it is back.");
-        r = read_all_options(op->request, own, n_own, &common, error);
+        r = read_all_options(op->request, op->own_options, op->n_own_options, &common, error);
         if (r < 0)
                 return r;
         op->udev_timeout_usec = (uint64_t) common.udev_timeout_msec * 1000;
         /* The caller's header says whether it can wait for a password; the option can only say no. */
         interactive = sd_bus_message_get_allow_interactive_authorization(op->request) > 0 && !common.no_user_interaction;
+        count_preauth(op, turn_started);
+        if (op->from_root) {
+                operation_submit(op);
+                return 0;
+        }
+        return authorize(m, op, interactive, error);
+}
 
-        r = polkit_sender_is_root(op->request);
+/* A refusal after the handler returned: answered here, logged at debug level only, since the
+ * caller is not root and must not be able to flood the log. */
+static void reply_refusal(Operation *op, int r, sd_bus_error *error) {
+        if (!sd_bus_error_is_set(error))
+                (void) sd_bus_error_set_errno(error, r);
+        log_debug("%s from %s: %s", operation_kind_to_string(op->kind), sender_of(op), error->message);
+        (void) sd_bus_reply_method_error(op->request, error);
+}
+
+static int on_table_slice(sd_event_source *s, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        Operation *op = userdata;
+        uint64_t started = thread_cpu_usec();
+        int r;
+
+        r = read_table_rows(op->request, op, TABLE_SLICE_BYTES, &error);
+        if (r == 0) {
+                count_preauth(op, started);
+                return 0;       /* more, next turn */
+        }
+        op->table_slices = sd_event_source_disable_unref(op->table_slices);
+        authorizing_remove(op);
+        if (r > 0)
+                r = check_table_form(op, &error);
+        if (r >= 0)
+                r = finish_request(op->manager, op, started, &error);
+        if (r < 0) {
+                reply_refusal(op, r, &error);
+                operation_free(op);
+        }
+        return 0;
+}
+
+/* A table from a caller that is not root: read a slice a loop turn, after everything else (reads
+ * included), so that no such caller holds the loop for long. */
+static int read_table_in_slices(Manager *m, Operation *op, sd_bus_error *error) {
+        int r;
+
+        r = hold(m, op, error);
+        if (r < 0)
+                return r;
+        op->manager = m;
+        r = sd_event_add_defer(m->event, &op->table_slices, on_table_slice, op);
+        if (r >= 0)
+                r = sd_event_source_set_priority(op->table_slices, EVENT_PRIORITY_UNPRIVILEGED_TABLES);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(op->table_slices, SD_EVENT_ON);
+        if (r < 0) {
+                op->table_slices = sd_event_source_disable_unref(op->table_slices);
+                authorizing_remove(op);
+        }
+        return r;
+}
+
+int operation_bus_submit(Manager *m, Operation *op_owned, bool takes_table, const BusOption *own, size_t n_own,
+                         sd_bus_error *error) {
+        _cleanup_(operation_freep) Operation *op = op_owned;
+        int r;
+
+        assert(m);
+        assert(op);
+        assert(n_own <= OPERATION_OWN_OPTIONS_MAX);
+
+        if (m->stopping)
+                return sd_bus_error_set(error, DMBUS_ERROR_FAILED, "The service is stopping; nothing was done. Try again once it is back.");
+        for (size_t i = 0; i < n_own; i++)
+                op->own_options[i] = own[i];
+        op->n_own_options = n_own;
+
+        r = sender_uids_is_root(m->sender_uids, op->request);
+        if (r == -ESRCH) {
+                log_debug("%s from %s: the caller left before it could be told apart from root; dropped.",
+                          operation_kind_to_string(op->kind), sender_of(op));
+                return r;
+        }
         if (r < 0)
                 return sd_bus_error_setf(error, DMBUS_ERROR_NOT_AUTHORIZED, "Cannot tell who is calling (%s): not authorized.",
                                          strerror(-r));
-        if (r > 0) {
-                operation_submit(TAKE_PTR(op));
-                return 1;
+        op->from_root = r > 0;
+
+        if (takes_table) {
+                r = sd_bus_message_enter_container(op->request, 'a', "(ttss)");
+                if (r < 0)
+                        return r;
+                if (!op->from_root) {
+                        r = read_table_in_slices(m, op, error);
+                        if (r < 0)
+                                return r;
+                        count_preauth(op, op->started_cpu_usec);
+                        TAKE_PTR(op);
+                        return 1;
+                }
+                r = read_table_rows(op->request, op, SIZE_MAX, error);
+                if (r >= 0)
+                        r = check_table_form(op, error);
+                if (r < 0)
+                        return r;
         }
-        r = authorize(m, op, interactive, error);
+        r = finish_request(m, op, op->started_cpu_usec, error);
         if (r < 0)
                 return r;
         TAKE_PTR(op);

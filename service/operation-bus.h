@@ -17,16 +17,17 @@
  * before any ioctl, so that bad input changes nothing; authorizing the caller; and answering once
  * the operation is over, with the named error that its -errno stands for. */
 
-/* Reads an a(ttss) into op->rows (the strings stay in the request) and checks it. */
-int operation_bus_read_table(sd_bus_message *message, Operation *op, sd_bus_error *error);
-
 /* A name or UUID to give a device: well-formed, and nobody's yet (the kernel has the last word). */
 int operation_bus_check_new_name(const Graph *g, const char *name, sd_bus_error *error);
 int operation_bus_check_new_uuid(const Graph *g, const char *uuid, sd_bus_error *error);
 
-/* Reads the options (the method's own, then those every method takes), then authorizes the caller
- * and submits op. Takes op whatever it returns; the method's reply comes when op is over. */
-int operation_bus_submit(Manager *m, Operation *op, const BusOption *own, size_t n_own, sd_bus_error *error);
+/* Reads the rest of the request: the table when the method takes one (into op->rows; the strings
+ * stay in the request), then the options (the method's own, then those every method takes); then
+ * submits op for root, or authorizes the caller first. A table from anyone but root is read a slice
+ * a loop turn, after everything else, before polkit is asked. Takes op whatever it returns; the
+ * method's reply comes when op is over. */
+int operation_bus_submit(Manager *m, Operation *op, bool takes_table, const BusOption *own, size_t n_own,
+                         sd_bus_error *error);
 
 /* The queue's finished callback (userdata: the Manager): the reply, and a log line; during a stop,
  * the end of the loop after the last one. */

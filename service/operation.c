@@ -58,7 +58,7 @@ Operation *operation_new(OperationQueue *q, OperationKind kind, sd_bus_message *
         if (!op)
                 return NULL;
         op->queue = q;
-        op->started_usec = now_usec();
+        op->started_cpu_usec = thread_cpu_usec();
         op->kind = kind;
         op->request = sd_bus_message_ref(request);
         op->activate = true;
@@ -72,6 +72,7 @@ Operation *operation_free(Operation *op) {
         sd_bus_track_unref(op->caller);
         sd_bus_message_unref(op->request);
         sd_event_source_disable_unref(op->timeout_source);
+        sd_event_source_disable_unref(op->table_slices);
         free(op->rows);
         free(op->label);
         free(op->expected_name);

@@ -8,6 +8,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bus-options.h"
 #include "devset.h"
 #include "macro.h"
 #include "table.h"
@@ -42,10 +43,14 @@ typedef struct OperationQueue OperationQueue;
 typedef struct PolkitQuery PolkitQuery;
 
 typedef struct Operation Operation;
+struct Manager;
+/* The most options of its own a method takes (Remove: retry, deferred, force). */
+#define OPERATION_OWN_OPTIONS_MAX 4
+
 struct Operation {
         OperationKind kind;
         sd_bus_message *request;        /* the caller's; owns the strings below */
-        uint64_t started_usec;          /* CLOCK_MONOTONIC, when its handler began reading it */
+        uint64_t started_cpu_usec;      /* the main loop's CPU time when its handler began reading it */
 
         /* Input, validated by the bus layer. Strings point into the request. */
         dev_t devnum;                   /* the device; for CREATE, set once it exists */
@@ -70,8 +75,17 @@ struct Operation {
         UeventKind awaited_uevent;      /* the uevent it caused, for udev to process; or none */
         uint64_t uevent_seqnum_floor;   /* its seqnum is above this */
 
-        /* The bus layer's, while polkit decides: the pending question, the caller (a check is
-         * withdrawn when it leaves the bus), what the request holds, and a list of such. */
+        /* The bus layer's, until polkit decides: a table read a slice a loop turn (a caller that
+         * is not root), the options still to read after it, the main loop's CPU time spent on the
+         * request; the pending question, the caller (a check is withdrawn when it leaves the
+         * bus), what the request holds, and a list of such. */
+        struct Manager *manager;
+        sd_event_source *table_slices;
+        size_t table_text;
+        BusOption own_options[OPERATION_OWN_OPTIONS_MAX];
+        size_t n_own_options;
+        uint64_t preauth_usec, preauth_turn_max_usec;
+        bool from_root;
         PolkitQuery *authorization;
         sd_bus_track *caller;
         size_t request_bytes;

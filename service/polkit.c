@@ -76,23 +76,6 @@ static int on_check_authorization_reply(sd_bus_message *reply, void *userdata, s
         return 0;
 }
 
-int polkit_sender_is_root(sd_bus_message *request) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        uid_t euid;
-        int r;
-
-        assert(request);
-
-        /* The bus daemon vouches for the uid, not the caller. */
-        r = sd_bus_query_sender_creds(request, SD_BUS_CREDS_EUID, &creds);
-        if (r < 0)
-                return r;
-        r = sd_bus_creds_get_euid(creds, &euid);
-        if (r < 0)
-                return r;
-        return euid == 0;
-}
-
 int polkit_check(sd_bus_message *request, const char *action, bool interactive, PolkitCallback callback,
                  void *userdata, PolkitQuery **ret_query) {
         static uint64_t counter;

@@ -10,9 +10,6 @@
 /* Who may change things: root, and anyone polkit allows, asked over D-Bus
  * (org.freedesktop.PolicyKit1.Authority.CheckAuthorization, no libpolkit). */
 
-/* 1 when the request's sender is root (as the bus daemon vouches), 0 if not, or -errno. */
-int polkit_sender_is_root(sd_bus_message *request);
-
 /* Asks polkit whether the sender of request may do action; interactive lets polkit ask the user
  * through an authentication agent. On 0, *ret_query is pending and callback comes later, once,
  * on the main loop, with error_name NULL when allowed, else with a sentence for the caller; the

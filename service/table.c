@@ -17,7 +17,7 @@ static bool is_type_character(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
-static const char *row_invalid_reason(const DmTableRow *row, size_t i, uint64_t expected_start, char *buf, size_t size) {
+const char *table_row_invalid_reason(const DmTableRow *row, size_t i, uint64_t expected_start, char *buf, size_t size) {
         size_t type_len = strlen(row->type);
 
         if (row->start != expected_start) {
@@ -73,7 +73,7 @@ const char *table_invalid_reason(const DmTableRow *rows, size_t n, char *buf, si
                 return buf;
         }
         for (size_t i = 0; i < n; i++) {
-                const char *reason = row_invalid_reason(&rows[i], i, next, buf, size);
+                const char *reason = table_row_invalid_reason(&rows[i], i, next, buf, size);
 
                 if (reason)
                         return reason;

@@ -28,6 +28,9 @@ typedef struct DmTableRow {
  * must tile the device from sector 0 with no gap or overlap, no row may be empty, and types and
  * parameters must be short printable text, TABLE_TEXT_MAX bytes in all. Whether the types exist is the kernel's to say. */
 const char *table_invalid_reason(const DmTableRow *rows, size_t n, char *buf, size_t size);
+/* The same checks for row i alone, whose start must be expected_start (where the row before
+ * ended): for a table read a part at a time. The counts (rows, bytes in all) are the caller's. */
+const char *table_row_invalid_reason(const DmTableRow *row, size_t i, uint64_t expected_start, char *buf, size_t size);
 
 /* At most this many distinct devices under one table: far above real stacks (a striped or raid
  * table names tens), and a bound on what a caller makes us hold and, once authorized, look at. */

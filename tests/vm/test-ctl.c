@@ -294,7 +294,7 @@ static void test_monitor(void) {
 
         for (unsigned json = 0; json <= 1; json++) {
                 vm_do("%s monitor %s > %s.%u 2> %s.err & echo $! > %s.pid", ctl, json ? "--json" : "", log, json, log, log);
-                vm_do("for i in $(seq 100); do grep -q Monitoring %s.err && exit 0; sleep 0.1; done; exit 1", log);
+                g_assert_true(vm_wait(60, "grep -q Monitoring %s.err", log));
                 g_free(ctl_ok("create ctl-watched --table '0 8 zero'"));
                 g_free(path);
                 path = object_path_of("ctl-watched");

@@ -346,17 +346,19 @@ static void test_thin_pool_low_water_mark(void) {
         assert_mirror_converges();
 }
 
-/* An outside process creates and removes 200 devices in batches while we mirror. */
+/* An outside process creates and removes 100 devices in batches while we mirror: each batch as
+ * fast as the kernel takes it, udev catching up behind it (as under a busy lvm2), then the next. */
 static const char storm_script[] =
         "prev=''; "
-        "for batch in $(seq 0 9); do "
+        "for batch in $(seq 0 4); do "
         "  list=''; names=''; "
         "  for i in $(seq 1 20); do n=dmbus-storm-$batch-$i; list=\"$list$n,,,,0 8 zero;\"; names=\"$names $n\"; done; "
-        "  dmsetup create --concise \"${list%;}\" || exit 1; "
-        "  [ -z \"$prev\" ] || dmsetup remove $prev || exit 1; "
+        "  dmsetup create --noudevsync --concise \"${list%;}\" || exit 1; "
+        "  [ -z \"$prev\" ] || dmsetup remove --noudevsync $prev || exit 1; "
         "  prev=$names; "
+        "  udevadm settle --timeout=300 || exit 1; "
         "done; "
-        "dmsetup remove $prev";
+        "dmsetup remove --noudevsync $prev && udevadm settle --timeout=300";
 
 static void storm_start(GPid *ret) {
         char *argv[] = { "/bin/sh", "-c", (char *) storm_script, NULL };
@@ -385,7 +387,7 @@ static void test_storm(void) {
                 pump(50);
         g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         assert_mirror_converges();
-        print_daemon_cost("after 200 devices came and went");
+        print_daemon_cost("after 100 devices came and went");
 
         GHashTableIter iter;
         gpointer path, interfaces;
@@ -401,7 +403,7 @@ static void test_daemon_started_mid_storm(void) {
         g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
         vm_daemon_free(daemon_under_test);
         storm_start(&storm);
-        g_usleep(2 * G_USEC_PER_SEC);
+        g_usleep(G_USEC_PER_SEC);
         daemon_under_test = vm_daemon_start();
         g_autoptr(GVariant) objects = vm_get_managed_objects();
         mirror_load(objects);

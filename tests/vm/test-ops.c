@@ -376,10 +376,11 @@ static void test_invalid_input(void) {
 
         before = kernel_state();
         for (unsigned i = 0; i < G_N_ELEMENTS(creates); i++) {
+                gint64 t0 = g_get_monotonic_time();
                 g_autoptr(GError) error = NULL;
                 g_autofree char *path = create(creates[i].name, creates[i].uuid, creates[i].table, creates[i].options, &error);
 
-                g_test_message("Create #%u: %s", i, error ? error->message : "(no error)");
+                g_test_message("Create #%u (%.2f s): %s", i, (g_get_monotonic_time() - t0) / 1e6, error ? error->message : "(no error)");
                 g_assert_null(path);
                 assert_error(error, creates[i].error);
         }

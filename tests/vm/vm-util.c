@@ -53,6 +53,33 @@ void vm_do(const char *format, ...) {
         va_end(ap);
 }
 
+gboolean vm_wait(unsigned seconds, const char *format, ...) {
+        gint64 deadline = g_get_monotonic_time() + seconds * G_USEC_PER_SEC;
+        g_autofree char *command = NULL;
+        va_list ap;
+
+        va_start(ap, format);
+        command = g_strdup_vprintf(format, ap);
+        va_end(ap);
+
+        char *argv[] = { "/bin/sh", "-c", command, NULL };
+        for (;;) {
+                g_autoptr(GError) error = NULL;
+                int status;
+
+                if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                  NULL, NULL, NULL, NULL, &status, &error))
+                        g_error("cannot run '%s': %s", command, error->message);
+                if (g_spawn_check_wait_status(status, NULL))
+                        return TRUE;
+                if (g_get_monotonic_time() > deadline) {
+                        g_printerr("waited %u s for '%s' in vain\n", seconds, command);
+                        return FALSE;
+                }
+                g_usleep(G_USEC_PER_SEC / 10);
+        }
+}
+
 VmDaemon *vm_daemon_start(void) {
         const char *binary = g_getenv("DMBUSD");
         g_autofree char *socket_path = NULL;
@@ -108,6 +135,10 @@ int vm_daemon_stop(VmDaemon *d) {
         g_assert_cmpint(waitpid(d->pid, &status, 0), ==, d->pid);
         g_spawn_close_pid(d->pid);
         d->pid = 0;
+        if (status != 0) {
+                g_autofree char *log = vm_daemon_log(d);
+                g_printerr("dmbusd ended with wait status %d; its log:\n%s\n", status, log);
+        }
         return status;
 }
 

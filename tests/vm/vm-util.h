@@ -16,6 +16,10 @@ void vm_require_guest(void);
 char *vm_sh(const char *format, ...) G_GNUC_PRINTF(1, 2);
 /* Runs a shell command with its output on our stderr; asserts exit status 0. */
 void vm_do(const char *format, ...) G_GNUC_PRINTF(1, 2);
+/* Runs a shell condition every 0.1 s until it holds (TRUE) or seconds have passed (FALSE). The
+ * bound only matters when something is broken: make it generous, a slow or sanitized guest is
+ * not broken. */
+gboolean vm_wait(unsigned seconds, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 typedef struct VmDaemon {
         GPid pid;

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "macro.h"
+
+/* The effective uid behind each caller, as the bus daemon vouches for it. A unique name is never
+ * reused while the bus runs, so what was learned for one stays true: one GetConnectionCredentials
+ * round trip per caller's connection, not one per call. At most SENDER_UIDS_MAX are kept. */
+#define SENDER_UIDS_MAX 1024
+
+typedef struct SenderUids SenderUids;
+
+SenderUids *sender_uids_new(void);
+SenderUids *sender_uids_free(SenderUids *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(SenderUids *, sender_uids_free);
+
+/* 1 when the request's sender is root, 0 if not, or -errno (-ESRCH: it left the bus already). */
+int sender_uids_is_root(SenderUids *s, sd_bus_message *request);
