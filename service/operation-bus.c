@@ -323,8 +323,8 @@ static void count_preauth(Operation *op, uint64_t started) {
 }
 
 /* The rest of a request once its table, if any, is read: the options, then the queue for root,
- * polkit for anyone else. Takes op unless it fails. */
-/* turn_started: the main loop's CPU time when this turn began working on op. */
+ * polkit for anyone else. Takes op unless it fails. turn_started: the main loop's CPU time when
+ * this turn began working on op. */
 static int finish_request(Manager *m, Operation *op, uint64_t turn_started, sd_bus_error *error) {
         CommonOptions common = { .udev_timeout_msec = UDEV_TIMEOUT_MSEC_DEFAULT };
         bool interactive;
