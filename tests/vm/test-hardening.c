@@ -338,7 +338,7 @@ static void start_polkitd(void) {
               "                return polkit.Result.YES;\n"
               "});\nEOF");
         vm_do("pgrep -x polkitd >/dev/null || (/usr/lib/polkit-1/polkitd --no-debug >/dev/null 2>&1 &)");
-        for (unsigned i = 0; i < 200 && !vm_name_has_owner("org.freedesktop.PolicyKit1"); i++)
+        for (unsigned i = 0; i < 600 && !vm_name_has_owner("org.freedesktop.PolicyKit1"); i++)
                 g_usleep(100 * 1000);
         g_assert_true(vm_name_has_owner("org.freedesktop.PolicyKit1"));
 }

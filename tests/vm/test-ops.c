@@ -554,7 +554,7 @@ static void test_polkit_grants_group(void) {
         vm_do("mv " POLKIT_ACTIVATION ".hidden " POLKIT_ACTIVATION " && "
               "dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.ReloadConfig >/dev/null");
         vm_do("/usr/lib/polkit-1/polkitd --no-debug >/dev/null 2>&1 &");
-        for (unsigned i = 0; i < 200 && !vm_name_has_owner("org.freedesktop.PolicyKit1"); i++)
+        for (unsigned i = 0; i < 600 && !vm_name_has_owner("org.freedesktop.PolicyKit1"); i++)
                 g_usleep(100 * 1000);
         g_assert_true(vm_name_has_owner("org.freedesktop.PolicyKit1"));
 
