@@ -5,12 +5,14 @@
 #include <string.h>
 #include <sys/param.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 
 /* For its udev flag constants only: nothing here calls libdevmapper. */
 #include <libdevmapper.h>
 
 #include "dm-ioctl.h"
 #include "dm-ops.h"
+#include "utf8-escape.h"
 
 /* libdevmapper's cookie flags, passed the way libdevmapper passes them when it keeps no udev
  * semaphore: in the upper half of event_nr, with no cookie below. Rules see an event that a
@@ -101,6 +103,24 @@ int dm_ops_remove(int fd, dev_t devnum, bool deferred, DmOpsResult *ret) {
         return device_flags_ioctl(fd, DM_DEV_REMOVE, devnum, deferred ? DM_DEFERRED_REMOVE : 0, UDEV_COOKIE_FLAGS, ret);
 }
 
+static void sleep_msec(unsigned msec) {
+        struct timespec ts = { .tv_sec = msec / 1000, .tv_nsec = (long) (msec % 1000) * 1000000 };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+int dm_ops_remove_retrying(int fd, dev_t devnum, bool deferred, unsigned attempts, DmOpsResult *ret) {
+        int r;
+
+        for (unsigned i = 1;; i++) {
+                r = dm_ops_remove(fd, devnum, deferred, ret);
+                if (r != -EBUSY || i >= attempts)
+                        return r;
+                sleep_msec(200);
+        }
+}
+
 int dm_ops_status(int fd, dev_t devnum, DmOpsStatus *ret) {
         _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = dm_ioctl_new(0, devnum);
         int r;
@@ -120,6 +140,18 @@ int dm_ops_status(int fd, dev_t devnum, DmOpsStatus *ret) {
         memcpy(ret->name, io->name, sizeof(ret->name) - 1);
         memcpy(ret->uuid, io->uuid, sizeof(ret->uuid) - 1);
         return 0;
+}
+
+int dm_ops_status_is(const DmOpsStatus *status, const char *name, const char *uuid) {
+        _cleanup_(freep) char *escaped_name = utf8_escape_invalid(status->name);
+        _cleanup_(freep) char *escaped_uuid = utf8_escape_invalid(status->uuid);
+
+        assert(name);
+        assert(uuid);
+
+        if (!escaped_name || !escaped_uuid)
+                return -ENOMEM;
+        return strcmp(escaped_name, name) == 0 && strcmp(escaped_uuid, uuid) == 0;
 }
 
 /* DM_DEV_RENAME finds the device by its current name and takes the new name, or with

@@ -31,6 +31,9 @@ int dm_ops_suspend(int fd, dev_t devnum, bool noflush, bool nolockfs);
 /* A resume swaps in the inactive table, if there is one. */
 int dm_ops_resume(int fd, dev_t devnum, bool noflush, DmOpsResult *ret);
 int dm_ops_remove(int fd, dev_t devnum, bool deferred, DmOpsResult *ret);
+/* The same, trying again while the device is briefly open (udev's probe of a new device, a holder
+ * going away), for up to attempts * 200 ms, as libdevmapper's retry does. */
+int dm_ops_remove_retrying(int fd, dev_t devnum, bool deferred, unsigned attempts, DmOpsResult *ret);
 /* The kernel renames only by the current name, which is read by dev_t first. */
 int dm_ops_rename(int fd, dev_t devnum, const char *new_name, DmOpsResult *ret);
 int dm_ops_set_uuid(int fd, dev_t devnum, const char *uuid, DmOpsResult *ret);
@@ -44,6 +47,9 @@ typedef struct DmOpsStatus {
         int32_t open_count;
 } DmOpsStatus;
 int dm_ops_status(int fd, dev_t devnum, DmOpsStatus *ret);
+/* 1 when status has the name and UUID given as the bus shows them (utf8-escape.h), 0 if not;
+ * -ENOMEM. */
+int dm_ops_status_is(const DmOpsStatus *status, const char *name, const char *uuid);
 /* Asks the kernel for the target type, which loads its module if there is one: -ENOENT when the
  * kernel has no such target type. */
 int dm_ops_target_type_check(int fd, const char *type);

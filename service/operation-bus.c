@@ -43,8 +43,10 @@ static int read_table_rows(sd_bus_message *message, Operation *op, size_t max_te
                 r = sd_bus_message_read(message, "(ttss)", &row.start, &row.length, &row.type, &row.params);
                 if (r < 0)
                         return r;
-                if (r == 0)
-                        return sd_bus_message_exit_container(message) < 0 ? -EBADMSG : 1;
+                if (r == 0) {
+                        r = sd_bus_message_exit_container(message);
+                        return r < 0 ? r : 1;
+                }
                 if (op->n_rows == TABLE_ROWS_MAX)
                         return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT, "The table has more than %d rows.", TABLE_ROWS_MAX);
                 next = op->n_rows > 0 ? op->rows[op->n_rows - 1].start + op->rows[op->n_rows - 1].length : 0;

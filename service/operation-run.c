@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 
 #include "dev-path.h"
 #include "dm-ops.h"
@@ -134,15 +133,16 @@ static int check_identity(Operation *op, int fd) {
                 return record_failure(op, r, "%s is gone; nothing was done.", op->label);
         if (r < 0)
                 return record_failure(op, r, "Cannot read the state of %s: %s.", op->label, strerror(-r));
+        r = dm_ops_status_is(&status, op->expected_name, op->expected_uuid);
+        if (r > 0)
+                return 0;
         name = utf8_escape_invalid(status.name);
         uuid = utf8_escape_invalid(status.uuid);
-        if (!name || !uuid)
+        if (r < 0 || !name || !uuid)
                 return record_failure(op, -ENOMEM, "Out of memory; nothing was done.");
-        if (strcmp(name, op->expected_name) != 0 || strcmp(uuid, op->expected_uuid) != 0)
-                return record_failure(op, -ENXIO, "The device changed: %u:%u is now \"%s\"%s%s%s, not %s; nothing was done.",
-                                      major(op->devnum), minor(op->devnum), name, uuid[0] ? " (UUID \"" : "", uuid,
-                                      uuid[0] ? "\")" : "", op->label);
-        return 0;
+        return record_failure(op, -ENXIO, "The device changed: %u:%u is now \"%s\"%s%s%s, not %s; nothing was done.",
+                              major(op->devnum), minor(op->devnum), name, uuid[0] ? " (UUID \"" : "", uuid,
+                              uuid[0] ? "\")" : "", op->label);
 }
 
 /* The devices the table names, each once (at most TABLE_REFERENCES_MAX): well-formed, and there
@@ -195,33 +195,13 @@ static int check_target_types(Operation *op, int fd) {
         return 0;
 }
 
-static void sleep_msec(unsigned msec) {
-        struct timespec ts = { .tv_sec = msec / 1000, .tv_nsec = (long) (msec % 1000) * 1000000 };
-
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
-/* Removes, trying again while the device is briefly open (udev's probe of a new device, a
- * holder going away), for up to attempts * 200 ms, as libdevmapper's retry does. */
-static int remove_retrying(int fd, dev_t devnum, bool deferred, unsigned attempts, DmOpsResult *ret) {
-        int r;
-
-        for (unsigned i = 1;; i++) {
-                r = dm_ops_remove(fd, devnum, deferred, ret);
-                if (r != -EBUSY || i >= attempts)
-                        return r;
-                sleep_msec(200);
-        }
-}
-
 /* After a failed step of Create: nothing half-made stays. */
 static int create_roll_back(Operation *op, int fd, const char *step, int error) {
         DmOpsResult result = {};
         int r;
 
         note_uevent_floor(op);
-        r = remove_retrying(fd, op->devnum, false, 10, &result);
+        r = dm_ops_remove_retrying(fd, op->devnum, false, 10, &result);
         if (r < 0)
                 /* Its record stays: the next start of the service removes it. */
                 return record_failure(op, error, "%s of %s failed: %s; removing the device again failed too (%s), so it is left behind.",
@@ -375,7 +355,7 @@ static int run_remove(Operation *op, int fd) {
                 }
         }
         note_uevent_floor(op);
-        r = remove_retrying(fd, op->devnum, op->deferred, op->retry ? 25 : 1, &result);
+        r = dm_ops_remove_retrying(fd, op->devnum, op->deferred, op->retry ? 25 : 1, &result);
         if (r == -EBUSY) {
                 (void) dm_ops_status(fd, op->devnum, &status);
                 return record_failure(op, r, "%s is in use (opened %d time%s: a mount, a device on top, or a process)%s.",

@@ -4,39 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 
 #include "dm-ops.h"
 #include "log.h"
 #include "op-record.h"
 #include "settle.h"
 #include "strv.h"
-#include "utf8-escape.h"
-
-/* Whether devnum is still the device the record names. */
-static int same_device(const OpRecord *record, const DmOpsStatus *status) {
-        _cleanup_(freep) char *name = utf8_escape_invalid(status->name);
-        _cleanup_(freep) char *uuid = utf8_escape_invalid(status->uuid);
-
-        if (!name || !uuid)
-                return -ENOMEM;
-        return strcmp(name, record->name) == 0 && strcmp(uuid, record->uuid) == 0;
-}
-
-static int remove_waiting(int fd, dev_t devnum) {
-        const struct timespec pause = { .tv_nsec = 200 * 1000 * 1000 };
-        DmOpsResult result;
-        int r;
-
-        /* udev may still be probing a device it just saw: as libdevmapper's retry, 5 s. */
-        for (unsigned i = 0; i < 25; i++) {
-                r = dm_ops_remove(fd, devnum, false, &result);
-                if (r != -EBUSY)
-                        return r;
-                nanosleep(&pause, NULL);
-        }
-        return dm_ops_remove(fd, devnum, true, &result);
-}
 
 /* The undo the record asks for, as far as the device's state still needs it; what was done, in
  * words, into buf. */
@@ -46,7 +19,11 @@ static int undo(int fd, const OpRecord *record, const DmOpsStatus *status, char 
 
         buf[0] = 0;
         if (record->undo & OP_RECORD_REMOVE) {
-                r = remove_waiting(fd, record->devnum);
+                /* udev may still be probing a device it just saw: 5 s, as libdevmapper's retry; then
+                 * the kernel removes it once it is closed. */
+                r = dm_ops_remove_retrying(fd, record->devnum, false, 25, &result);
+                if (r == -EBUSY)
+                        r = dm_ops_remove(fd, record->devnum, true, &result);
                 snprintf(buf, size, "removed it");
                 return r;
         }
@@ -81,7 +58,7 @@ static void settle_one(int fd, const char *dir, const char *id) {
         }
         r = dm_ops_status(fd, record.devnum, &status);
         if (r >= 0)
-                r = same_device(&record, &status);
+                r = dm_ops_status_is(&status, record.name, record.uuid);
         if (r == 0 || r == -ENXIO)
                 log_info("A %s of \"%s\" (%u:%u) was cut short by a stop of the service; the device is %s now, left alone.",
                          record.operation, record.name, major(record.devnum), minor(record.devnum), r == 0 ? "another one" : "gone");
