@@ -8,10 +8,12 @@
 
 #include "device-bus.h"
 #include "dmbus-names.h"
+#include "alloc-util.h"
 #include "log.h"
 #include "object-path.h"
 #include "operation-bus.h"
 #include "strv.h"
+#include "users-scan.h"
 
 /* DeviceNumber is served straight from the field as a "t". */
 _Static_assert(sizeof(dev_t) == sizeof(uint64_t), "dev_t is not 64 bits");
@@ -353,6 +355,156 @@ static int method_send_message(sd_bus_message *message, void *userdata, sd_bus_e
         return operation_bus_submit(manager_of(sd_bus_message_get_bus(message)), op, false, NULL, 0, error);
 }
 
+/* GetUsers: answered once the users scan (users-scan.h) has looked, off the main loop. */
+typedef struct UsersQuery {
+        Manager *manager;
+        sd_bus_message *request;
+} UsersQuery;
+
+static int append_user(sd_bus_message *reply, const Graph *g, const BlockUser *u) {
+        char buf[BLOCK_OBJECT_PATH_MAX];
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'r', "sa{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", block_user_kind_to_string(u->kind));
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        switch (u->kind) {
+        case BLOCK_USER_HOLDER:
+                r = sd_bus_message_append(reply, "{sv}", "kernel-name", "s", u->name);
+                if (r >= 0 && u->dm_name)
+                        r = sd_bus_message_append(reply, "{sv}", "name", "s", u->dm_name);
+                if (r >= 0 && graph_get(g, u->holder))
+                        r = sd_bus_message_append(reply, "{sv}", "object", "o", block_object_path(u->holder, buf));
+                break;
+        case BLOCK_USER_MOUNT:
+                r = sd_bus_message_append(reply, "{sv}", "mount-point", "s", u->name);
+                break;
+        case BLOCK_USER_SWAP:
+                r = sd_bus_message_append(reply, "{sv}", "path", "s", u->name);
+                break;
+        case BLOCK_USER_PROCESS:
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}", "pid", "u", (uint32_t) u->pid, "comm", "s", u->name,
+                                          "uid", "u", (uint32_t) u->uid);
+                break;
+        default:
+                break;
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+static int append_users(sd_bus_message *reply, const Graph *g, const BlockUser *users, size_t n) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(sa{sv})");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = append_user(reply, g, &users[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+static void on_users_found(const BlockUser *users, size_t n, int error, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        UsersQuery *query = userdata;
+        int r = error;
+
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(query->request, &reply);
+        if (r >= 0)
+                r = append_users(reply, query->manager->graph, users, n);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                (void) sd_bus_reply_method_errorf(query->request, DMBUS_ERROR_FAILED, "Cannot look for the device's users: %s.",
+                                                  strerror(-r));
+        sd_bus_message_unref(query->request);
+        free(query);
+}
+
+static int method_get_users(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = manager_of(sd_bus_message_get_bus(message));
+        UsersQuery *query;
+        dev_t devnum;
+        int r;
+
+        r = block_object_path_parse(sd_bus_message_get_path(message), &devnum);
+        if (r < 0)
+                return r;
+        query = malloc(sizeof(UsersQuery));
+        if (!query)
+                return -ENOMEM;
+        *query = (UsersQuery) { .manager = m, .request = sd_bus_message_ref(message) };
+        r = users_scan_request(m->users, &devnum, 1, on_users_found, query, NULL);
+        if (r < 0) {
+                sd_bus_message_unref(query->request);
+                free(query);
+                if (r == -EBUSY)
+                        return sd_bus_error_set(error, DMBUS_ERROR_BUSY, "Too many requests for users are waiting; try again later.");
+                return r;
+        }
+        return 1;
+}
+
+/* Appends d, after every DM device above it: the order a teardown goes in, top first. */
+static int collect_stack(const Graph *g, const BlockDevice *d, Operation *op) {
+        const dev_t *holders;
+        size_t n;
+        int r;
+
+        for (size_t i = 0; i < op->n_members; i++)
+                if (op->members[i].devnum == d->devnum)
+                        return 0;
+        graph_get_holders(g, d->devnum, &holders, &n);
+        for (size_t i = 0; i < n; i++) {
+                const BlockDevice *holder = graph_get(g, holders[i]);
+
+                if (holder && holder->dm) {
+                        r = collect_stack(g, holder, op);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (GREEDY_REALLOC(op->members, op->n_members_allocated, op->n_members + 1) < 0)
+                return -ENOMEM;
+        op->members[op->n_members++] = (StackMember) {
+                .devnum = d->devnum,
+                .name = strdup(d->dm->name),
+                .uuid = strdup(d->dm->uuid),
+        };
+        if (!op->members[op->n_members - 1].name || !op->members[op->n_members - 1].uuid)
+                return -ENOMEM;
+        return 0;
+}
+
+/* This device and every DM device above it, as the graph has them now: each step checks again. */
+static int method_remove_stack(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = manager_of(sd_bus_message_get_bus(message));
+        _cleanup_(operation_freep) Operation *op = NULL;
+        BlockDevice *d;
+        int r;
+
+        r = device_operation_new(message, userdata, OPERATION_REMOVE_STACK, &op);
+        if (r < 0)
+                return r;
+        d = graph_get(m->graph, op->devnum);
+        r = collect_stack(m->graph, d, op);
+        if (r < 0)
+                return r;
+        const BusOption options[] = {
+                { "deferred", 'b', &op->deferred },
+                { "force", 'b', &op->force },
+        };
+        return operation_bus_submit(m, TAKE_PTR(op), false, options, ELEMENTSOF(options), error);
+}
+
 #define DM_FIELD(field) offsetof(DmDevice, field)
 
 static const sd_bus_vtable device_vtable[] = {
@@ -391,6 +543,10 @@ static const sd_bus_vtable device_vtable[] = {
                                 method_set_uuid, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SendMessage", SD_BUS_ARGS("t", sector, "s", message, "a{sv}", options),
                                 SD_BUS_RESULT("s", reply), method_send_message, SD_BUS_VTABLE_UNPRIVILEGED|SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("RemoveStack", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("ao", removed),
+                                method_remove_stack, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetUsers", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sa{sv})", users), method_get_users,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("u", event_nr), 0),
         SD_BUS_VTABLE_END
 };

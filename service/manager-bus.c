@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/sysmacros.h>
 
 #include "dev-path.h"
@@ -211,6 +212,23 @@ static int method_create(sd_bus_message *message, void *userdata, sd_bus_error *
         return operation_bus_submit(m, TAKE_PTR(op), true, options, ELEMENTSOF(options), error);
 }
 
+/* The devices, their tables and options are read and checked by operation-bus.c, a slice a turn
+ * for a caller that is not root; stack.c makes them. */
+static int method_create_stack(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        Operation *op;
+
+        op = operation_new(m->operations, OPERATION_CREATE_STACK, message);
+        if (!op)
+                return -ENOMEM;
+        op->label = strdup("the stack");
+        if (!op->label) {
+                operation_free(op);
+                return -ENOMEM;
+        }
+        return operation_bus_submit(m, op, true, NULL, 0, error);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -233,6 +251,8 @@ static const sd_bus_vtable manager_vtable[] = {
          * sd-bus wipes the call and its reply. */
         SD_BUS_METHOD_WITH_ARGS("Create", SD_BUS_ARGS("s", name, "s", uuid, "a(ttss)", table, "a{sv}", options),
                                 SD_BUS_RESULT("o", device), method_create, SD_BUS_VTABLE_UNPRIVILEGED|SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("CreateStack", SD_BUS_ARGS("a(ssa(ttss)a{sv})", devices, "a{sv}", options),
+                                SD_BUS_RESULT("ao", made), method_create_stack, SD_BUS_VTABLE_UNPRIVILEGED|SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_VTABLE_END
 };
 

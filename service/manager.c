@@ -17,6 +17,7 @@
 #include "op-record.h"
 #include "operation-bus.h"
 #include "settle.h"
+#include "stack.h"
 
 /* The refresh's news, out as signals and to the operations waiting for them. */
 static void on_device_added(dev_t devnum, void *userdata) {
@@ -116,7 +117,8 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         (void) sd_notify(false, "STOPPING=1");
         operation_bus_drop_authorizing(m);
         operation_queue_cancel_queued(m->operations);
-        if (operation_queue_idle(m->operations))
+        stack_stop_waiting(m);
+        if (operation_queue_idle(m->operations) && !m->stacks)
                 return sd_event_exit(m->event, 0);
         log_info("Stopping once the operations under way are done.");
         r = sd_event_add_time_relative(m->event, &m->stop_timeout_source, CLOCK_MONOTONIC, STOP_TIMEOUT_USEC, 0,
@@ -166,6 +168,9 @@ int manager_new(Manager **ret) {
         r = manager_wire(m);
         if (r < 0)
                 return r;
+        r = users_scan_new(m->event, &m->users);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the scan for devices' users: %m");
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -176,8 +181,10 @@ Manager *manager_free(Manager *m) {
                 return NULL;
 
         operation_bus_drop_authorizing(m);
+        stack_drop_all(m);
         sd_event_source_disable_unref(m->stop_timeout_source);
         operation_queue_free(m->operations);
+        users_scan_free(m->users);
         refresh_free(m->refresh);
         read_queue_free(m->reads);
         sd_bus_flush_close_unref(m->bus);

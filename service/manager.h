@@ -14,6 +14,7 @@
 #include "refresh.h"
 #include "sender-uid.h"
 #include "udev-sysfs.h"
+#include "users-scan.h"
 
 /* The daemon: the event loop, the bus, the device graph read from the kernel, and the two engines
  * that change it, wired together here and nowhere else:
@@ -33,7 +34,9 @@ typedef struct Manager {
         ReadQueue *reads;
         OperationQueue *operations;
         Operation *authorizing;         /* waiting for polkit (operation-bus.c) */
+        Operation *stacks;              /* RemoveStack and CreateStack under way (stack.c) */
         SenderUids *sender_uids;
+        UsersScan *users;
         bool stopping;                  /* SIGTERM came: no new operation, the running ones finish */
         sd_event_source *stop_timeout_source;
 

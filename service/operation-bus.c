@@ -15,6 +15,7 @@
 #include "operation-bus.h"
 #include "polkit.h"
 #include "sender-uid.h"
+#include "stack.h"
 #include "time-util.h"
 #include "udev-sysfs.h"
 #include "validate.h"
@@ -49,8 +50,8 @@ static int read_table_rows(sd_bus_message *message, Operation *op, size_t max_te
                 }
                 if (op->n_rows == TABLE_ROWS_MAX)
                         return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT, "The table has more than %d rows.", TABLE_ROWS_MAX);
-                next = op->n_rows > 0 ? op->rows[op->n_rows - 1].start + op->rows[op->n_rows - 1].length : 0;
-                invalid = table_row_invalid_reason(&row, op->n_rows, next, reason, sizeof(reason));
+                next = op->n_rows > op->table_first_row ? op->rows[op->n_rows - 1].start + op->rows[op->n_rows - 1].length : 0;
+                invalid = table_row_invalid_reason(&row, op->n_rows - op->table_first_row, next, reason, sizeof(reason));
                 if (invalid)
                         return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
                 text = strlen(row.type) + strlen(row.params);
@@ -65,6 +66,143 @@ static int read_table_rows(sd_bus_message *message, Operation *op, size_t max_te
                 slice += text;
         }
         return 0;
+}
+
+/* Far above real stacks (lvm2's deepest are a handful), and a bound on what one call holds. */
+#define STACK_MEMBERS_MAX 32
+
+/* A refusal about one device of a CreateStack names it. */
+static int name_member(const Operation *op, int r, sd_bus_error *error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error inner = SD_BUS_ERROR_NULL;
+
+        if (r >= 0 || !sd_bus_error_is_set(error))
+                return r;
+        sd_bus_error_move(&inner, error);
+        return sd_bus_error_setf(error, inner.name, "Device %zu of the stack (\"%s\"): %s", op->n_members,
+                                 op->members[op->n_members - 1].name, inner.message);
+}
+
+/* A new device of the stack: a name and UUID that are nobody's, in the kernel or earlier in the
+ * call; then its table begins. */
+static int read_member_head(Operation *op, sd_bus_error *error) {
+        const Graph *g = op->manager->graph;
+        const char *name, *uuid;
+        StackMember *member;
+        int r;
+
+        r = sd_bus_message_read(op->request, "ss", &name, &uuid);
+        if (r < 0)
+                return r;
+        if (op->n_members == STACK_MEMBERS_MAX)
+                return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT, "A stack has at most %d devices.", STACK_MEMBERS_MAX);
+        if (GREEDY_REALLOC(op->members, op->n_members_allocated, op->n_members + 1) < 0)
+                return -ENOMEM;
+        member = &op->members[op->n_members++];
+        *member = (StackMember) { .name = strdup(name), .uuid = strdup(uuid), .first_row = op->n_rows };
+        if (!member->name || !member->uuid)
+                return -ENOMEM;
+        op->request_bytes += sizeof(*member) + strlen(name) + strlen(uuid);
+        r = operation_bus_check_new_name(g, name, error);
+        if (r >= 0 && uuid[0])
+                r = operation_bus_check_new_uuid(g, uuid, error);
+        if (r < 0)
+                return name_member(op, r, error);
+        for (size_t i = 0; i + 1 < op->n_members; i++) {
+                if (strcmp(op->members[i].name, name) == 0)
+                        return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT,
+                                                 "Devices %zu and %zu of the stack are both named \"%s\".", i + 1, op->n_members, name);
+                if (uuid[0] && strcmp(op->members[i].uuid, uuid) == 0)
+                        return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT,
+                                                 "Devices %zu and %zu of the stack both have the UUID \"%s\".", i + 1, op->n_members, uuid);
+        }
+        r = sd_bus_message_enter_container(op->request, 'a', "(ttss)");
+        if (r < 0)
+                return r;
+        op->table_first_row = op->n_rows;
+        op->in_member_table = true;
+        return 0;
+}
+
+/* After a device's table: it has rows, then its own options. */
+static int read_member_tail(Operation *op, sd_bus_error *error) {
+        StackMember *member = &op->members[op->n_members - 1];
+        int r;
+
+        op->in_member_table = false;
+        member->n_rows = op->n_rows - member->first_row;
+        if (member->n_rows == 0)
+                return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT, "Device %zu of the stack (\"%s\") has an empty table.",
+                                         op->n_members, member->name);
+        r = bus_message_read_options(op->request, &(BusOption) { "read-only", 'b', &member->read_only }, 1, error);
+        if (r < 0)
+                return name_member(op, r, error);
+        return sd_bus_message_exit_container(op->request);
+}
+
+/* A row may name a device of the stack by /dev/mapper/NAME only if an earlier one is made first. */
+static int check_member_references(const Operation *op, sd_bus_error *error) {
+        static const char prefix[] = "/dev/mapper/";
+
+        for (size_t i = 0; i < op->n_members; i++)
+                for (size_t row = 0; row < op->members[i].n_rows; row++)
+                        for (const char *p = op->rows[op->members[i].first_row + row].params; *p;) {
+                                size_t len;
+
+                                p += strspn(p, " \t");
+                                len = strcspn(p, " \t");
+                                if (len > strlen(prefix) && strncmp(p, prefix, strlen(prefix)) == 0)
+                                        for (size_t j = i; j < op->n_members; j++)
+                                                if (strlen(op->members[j].name) == len - strlen(prefix) &&
+                                                    strncmp(p + strlen(prefix), op->members[j].name, len - strlen(prefix)) == 0)
+                                                        return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT,
+                                                                "Device %zu of the stack (\"%s\"), row %zu, refers to %.*s, which %s.",
+                                                                i + 1, op->members[i].name, row + 1, (int) len, p,
+                                                                j == i ? "is the device itself" : "this call makes only later");
+                                p += len;
+                        }
+        return 0;
+}
+
+/* CreateStack's a(ssa(ttss)a{sv}), read as read_table_rows() reads a table: 1 once read whole and
+ * checked, 0 when more is left for the next slice. */
+static int read_stack_members(Operation *op, size_t max_text, sd_bus_error *error) {
+        size_t text_before = op->table_text;
+        int r;
+
+        for (;;) {
+                if (!op->in_member_table) {
+                        r = sd_bus_message_enter_container(op->request, 'r', "ssa(ttss)a{sv}");
+                        if (r < 0)
+                                return r;
+                        if (r == 0)
+                                break;
+                        r = read_member_head(op, error);
+                        if (r < 0)
+                                return r;
+                }
+                if (op->table_text - text_before >= max_text)
+                        return 0;
+                r = read_table_rows(op->request, op, max_text - (op->table_text - text_before), error);
+                if (r <= 0)
+                        return name_member(op, r, error);
+                r = read_member_tail(op, error);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_exit_container(op->request);
+        if (r < 0)
+                return r;
+        if (op->n_members == 0)
+                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, "The stack has no devices.");
+        r = check_member_references(op, error);
+        return r < 0 ? r : 1;
+}
+
+/* The table, or CreateStack's devices, read up to about max_text bytes: 1 when done, 0 when not. */
+static int read_request_rows(Operation *op, size_t max_text, sd_bus_error *error) {
+        if (op->kind == OPERATION_CREATE_STACK)
+                return read_stack_members(op, max_text, error);
+        return read_table_rows(op->request, op, max_text, error);
 }
 
 /* invalid: why value is not acceptable, or NULL; existing: the device that has it already. */
@@ -87,8 +225,7 @@ int operation_bus_check_new_uuid(const Graph *g, const char *uuid, sd_bus_error 
                                     "A device with the UUID \"%s\" exists already.", error);
 }
 
-/* The kind of error an operation's -errno stands for. */
-static const char *error_name_from_errno(int error) {
+const char *operation_bus_error_name(int error) {
         switch (-error) {
         case ENXIO:
         case ENODEV:
@@ -112,15 +249,15 @@ static const char *error_name_from_errno(int error) {
 
 /* Written on whichever path an operation leaves by, so the service's log tells what was done; a
  * refusal by polkit only at debug level, so that no caller can flood the journal. */
-static void log_outcome(const Operation *op, int level, const char *outcome) {
+void operation_bus_log_outcome(const Operation *op, int level, const char *outcome) {
         log_full_errno(level, 0, "%s from %s: %s", operation_kind_to_string(op->kind),
                        sd_bus_message_get_sender(op->request) ?: "?", outcome);
 }
 
-static void reply_error(Operation *op, const char *error_name, const char *message) {
+void operation_bus_reply_error(Operation *op, const char *error_name, const char *message) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 
-        log_outcome(op, strcmp(error_name, DMBUS_ERROR_NOT_AUTHORIZED) == 0 ? LOG_DEBUG : LOG_INFO, message);
+        operation_bus_log_outcome(op, strcmp(error_name, DMBUS_ERROR_NOT_AUTHORIZED) == 0 ? LOG_DEBUG : LOG_INFO, message);
         (void) sd_bus_error_set(&error, error_name, message);
         (void) sd_bus_reply_method_error(op->request, &error);
 }
@@ -128,7 +265,7 @@ static void reply_error(Operation *op, const char *error_name, const char *messa
 static void reply_success(Operation *op) {
         char buf[BLOCK_OBJECT_PATH_MAX];
 
-        log_outcome(op, LOG_INFO, op->outcome ?: "done");
+        operation_bus_log_outcome(op, LOG_INFO, op->outcome ?: "done");
         switch (op->kind) {
         case OPERATION_CREATE:
                 (void) sd_bus_reply_method_return(op->request, "o", block_object_path(op->devnum, buf));
@@ -145,13 +282,13 @@ static void reply(Operation *op) {
         _cleanup_(freep) char *timeout = NULL;
 
         if (op->result < 0)
-                return reply_error(op, error_name_from_errno(op->result), op->outcome ?: "Out of memory.");
+                return operation_bus_reply_error(op, operation_bus_error_name(op->result), op->outcome ?: "Out of memory.");
         if (!op->udev_timed_out)
                 return reply_success(op);
         if (asprintf(&timeout, "%s, but udev did not report the device processed within %" PRIu64 " ms: its links in /dev "
                      "may be missing or stale. Is systemd-udevd running?", op->outcome ?: "It was done", op->udev_timeout_usec / 1000) < 0)
                 timeout = NULL;
-        reply_error(op, DMBUS_ERROR_TIMEOUT, timeout ?: "Out of memory.");
+        operation_bus_reply_error(op, DMBUS_ERROR_TIMEOUT, timeout ?: "Out of memory.");
 }
 
 void operation_bus_finished(Operation *op, void *userdata) {
@@ -160,10 +297,14 @@ void operation_bus_finished(Operation *op, void *userdata) {
         assert(op);
         assert(m);
 
-        reply(op);
-        operation_free(op);
+        if (op->stack)
+                stack_step_finished(m, op);
+        else {
+                reply(op);
+                operation_free(op);
+        }
         /* A stop waits for the last one. */
-        if (m->stopping && operation_queue_idle(m->operations))
+        if (m->stopping && operation_queue_idle(m->operations) && !m->stacks)
                 (void) sd_event_exit(m->event, 0);
 }
 
@@ -210,6 +351,14 @@ static void authorizing_remove(Operation *op) {
         op->caller = sd_bus_track_unref(op->caller);
 }
 
+/* Authorized: to the queue, or, for many devices, to stack.c. */
+static void submit(Operation *op) {
+        if (operation_kind_is_stack(op->kind))
+                stack_start(op->manager, op);
+        else
+                operation_submit(op);
+}
+
 static void on_authorized(void *userdata, const char *error_name, const char *error_message) {
         Operation *op = userdata;
 
@@ -217,11 +366,11 @@ static void on_authorized(void *userdata, const char *error_name, const char *er
         op->authorization = NULL;
         authorizing_remove(op);
         if (error_name) {
-                reply_error(op, error_name, error_message);
+                operation_bus_reply_error(op, error_name, error_message);
                 operation_free(op);
                 return;
         }
-        operation_submit(op);
+        submit(op);
 }
 
 /* The caller left the bus while polkit decided: nobody to answer, nothing to do. */
@@ -241,7 +390,7 @@ void operation_bus_drop_authorizing(Manager *m) {
                 Operation *op = m->authorizing;
 
                 authorizing_remove(op);
-                reply_error(op, DMBUS_ERROR_FAILED, "The service is stopping; nothing was done.");
+                operation_bus_reply_error(op, DMBUS_ERROR_FAILED, "The service is stopping; nothing was done.");
                 operation_free(op);
         }
 }
@@ -310,7 +459,7 @@ static int authorize(Manager *m, Operation *op, bool interactive, sd_bus_error *
 static int check_table_form(Operation *op, sd_bus_error *error) {
         char reason[256];
 
-        if (op->n_rows > 0)
+        if (op->n_rows > 0 || op->kind == OPERATION_CREATE_STACK)
                 return 0;
         return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, table_invalid_reason(op->rows, 0, reason, sizeof(reason)));
 }
@@ -340,7 +489,7 @@ static int finish_request(Manager *m, Operation *op, uint64_t turn_started, sd_b
         interactive = sd_bus_message_get_allow_interactive_authorization(op->request) > 0 && !common.no_user_interaction;
         count_preauth(op, turn_started);
         if (op->from_root) {
-                operation_submit(op);
+                submit(op);
                 return 0;
         }
         return authorize(m, op, interactive, error);
@@ -361,7 +510,7 @@ static int on_table_slice(sd_event_source *s, void *userdata) {
         uint64_t started = thread_cpu_usec();
         int r;
 
-        r = read_table_rows(op->request, op, TABLE_SLICE_BYTES, &error);
+        r = read_request_rows(op, TABLE_SLICE_BYTES, &error);
         if (r == 0) {
                 count_preauth(op, started);
                 return 0;       /* more, next turn */
@@ -387,7 +536,6 @@ static int read_table_in_slices(Manager *m, Operation *op, sd_bus_error *error) 
         r = hold(m, op, error);
         if (r < 0)
                 return r;
-        op->manager = m;
         r = sd_event_add_defer(m->event, &op->table_slices, on_table_slice, op);
         if (r >= 0)
                 r = sd_event_source_set_priority(op->table_slices, EVENT_PRIORITY_UNPRIVILEGED_TABLES);
@@ -411,6 +559,7 @@ int operation_bus_submit(Manager *m, Operation *op_owned, bool takes_table, cons
 
         if (m->stopping)
                 return sd_bus_error_set(error, DMBUS_ERROR_FAILED, "The service is stopping; nothing was done. Try again once it is back.");
+        op->manager = m;
         for (size_t i = 0; i < n_own; i++)
                 op->own_options[i] = own[i];
         op->n_own_options = n_own;
@@ -427,7 +576,8 @@ int operation_bus_submit(Manager *m, Operation *op_owned, bool takes_table, cons
         op->from_root = r > 0;
 
         if (takes_table) {
-                r = sd_bus_message_enter_container(op->request, 'a', "(ttss)");
+                r = op->kind == OPERATION_CREATE_STACK ? sd_bus_message_enter_container(op->request, 'a', "(ssa(ttss)a{sv})")
+                                                        : sd_bus_message_enter_container(op->request, 'a', "(ttss)");
                 if (r < 0)
                         return r;
                 if (!op->from_root) {
@@ -438,7 +588,7 @@ int operation_bus_submit(Manager *m, Operation *op_owned, bool takes_table, cons
                         TAKE_PTR(op);
                         return 1;
                 }
-                r = read_table_rows(op->request, op, SIZE_MAX, error);
+                r = read_request_rows(op, SIZE_MAX, error);
                 if (r >= 0)
                         r = check_table_form(op, error);
                 if (r < 0)

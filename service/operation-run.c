@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
+#include "block-users.h"
 #include "dev-path.h"
 #include "dm-ops.h"
 #include "log.h"
@@ -50,6 +51,8 @@ static const char *const kind_names[_OPERATION_KIND_MAX] = {
         [OPERATION_RENAME] = "Rename",
         [OPERATION_SET_UUID] = "SetUUID",
         [OPERATION_MESSAGE] = "SendMessage",
+        [OPERATION_REMOVE_STACK] = "RemoveStack",
+        [OPERATION_CREATE_STACK] = "CreateStack",
 };
 
 const char *operation_kind_to_string(OperationKind kind) {
@@ -109,6 +112,12 @@ static void note_transient(Operation *op, const char *name, const char *uuid, un
 /* The device is in a state the caller asked for (or the one it was in): nothing to undo. */
 static void note_settled(Operation *op) {
         (void) op_record_remove(op->record_dir, op->record_id);
+}
+
+/* A device Create made: settled, unless a stack keeps the record until it is whole (stack.c). */
+static void note_made(Operation *op) {
+        if (!op->keep_record)
+                note_settled(op);
 }
 
 /* udev's event for what the next ioctl does will carry a higher seqnum than this. */
@@ -235,7 +244,7 @@ static int run_create(Operation *op, int fd) {
         if (r < 0)
                 return create_roll_back(op, fd, "Loading the table", r);
         if (!op->activate) {
-                note_settled(op);
+                note_made(op);
                 op->awaited_uevent = UEVENT_ADD;
                 return record_success(op, "Created %s with its table inactive", op->label);
         }
@@ -244,7 +253,7 @@ static int run_create(Operation *op, int fd) {
         r = dm_ops_resume(fd, devnum, false, &result);
         if (r < 0)
                 return create_roll_back(op, fd, "Activating the table", r);
-        note_settled(op);
+        note_made(op);
         await_dm_uevent(op, &result);
         return record_success(op, "Created and activated %s", op->label);
 }
@@ -340,9 +349,28 @@ static int force_error_table(Operation *op, int fd) {
         return 0;
 }
 
+/* The first of what holds the device, in words (block-users.h), with how many more: for a Busy
+ * error. NULL when nothing was found (the kernel itself, or a process we may not look into). */
+static char *first_user(dev_t devnum) {
+        BlockUser *users = NULL;
+        size_t n = 0;
+        char *described = NULL, *s = NULL;
+
+        if (block_users_scan(&devnum, 1, &users, &n) < 0 || n == 0) {
+                block_users_free(users, n);
+                return NULL;
+        }
+        described = block_user_describe(&users[0]);
+        if (described && n > 1 && asprintf(&s, "%s, and %zu more (GetUsers lists them)", described, n - 1) >= 0) {
+                free(described);
+                described = s;
+        }
+        block_users_free(users, n);
+        return described;
+}
+
 static int run_remove(Operation *op, int fd) {
         DmOpsResult result = {};
-        DmOpsStatus status = {};
         int r;
 
         if (op->force) {
@@ -357,9 +385,9 @@ static int run_remove(Operation *op, int fd) {
         note_uevent_floor(op);
         r = dm_ops_remove_retrying(fd, op->devnum, op->deferred, op->retry ? 25 : 1, &result);
         if (r == -EBUSY) {
-                (void) dm_ops_status(fd, op->devnum, &status);
-                return record_failure(op, r, "%s is in use (opened %d time%s: a mount, a device on top, or a process)%s.",
-                                      op->label, status.open_count, status.open_count == 1 ? "" : "s",
+                _cleanup_(freep) char *user = first_user(op->devnum);
+
+                return record_failure(op, r, "%s is in use: %s%s.", op->label, user ?: "opened by something",
                                       op->retry ? ", and stayed so for 5 s" : "; the option retry waits for brief users, deferred removes it once closed");
         }
         if (r < 0)
@@ -438,6 +466,7 @@ void operation_run(Operation *op, int fd) {
 
         assert(op);
         assert(op->kind >= 0 && op->kind < _OPERATION_KIND_MAX);
+        assert(!operation_kind_is_stack(op->kind));
 
         /* Whose device, the table's devices and target types first: before anything changes. */
         if (op->kind != OPERATION_CREATE && check_identity(op, fd) < 0)

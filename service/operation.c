@@ -74,6 +74,12 @@ Operation *operation_free(Operation *op) {
         sd_event_source_disable_unref(op->timeout_source);
         sd_event_source_disable_unref(op->table_slices);
         free(op->rows);
+        for (size_t i = 0; i < op->n_members; i++) {
+                free(op->members[i].name);
+                free(op->members[i].uuid);
+        }
+        free(op->members);
+        free(op->failure_text);
         free(op->label);
         free(op->expected_name);
         free(op->expected_uuid);

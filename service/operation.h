@@ -36,11 +36,29 @@ typedef enum OperationKind {
         OPERATION_RENAME,
         OPERATION_SET_UUID,
         OPERATION_MESSAGE,
+        /* Many devices, run by stack.c as plain Creates and Removes, one after another. */
+        OPERATION_REMOVE_STACK,
+        OPERATION_CREATE_STACK,
         _OPERATION_KIND_MAX,
 } OperationKind;
 
+static inline bool operation_kind_is_stack(OperationKind kind) {
+        return kind == OPERATION_REMOVE_STACK || kind == OPERATION_CREATE_STACK;
+}
+
+/* One device of a stack operation. */
+typedef struct StackMember {
+        dev_t devnum;                   /* REMOVE_STACK; CREATE_STACK once made */
+        char *name, *uuid;              /* REMOVE_STACK: as the graph has them; CREATE_STACK: as asked, "" for none */
+        size_t first_row, n_rows;       /* CREATE_STACK: its table in the stack's rows */
+        bool read_only;                 /* CREATE_STACK */
+        bool done;                      /* made, or removed */
+        char record_id[48];             /* CREATE_STACK: the record its Create keeps until the stack is whole */
+} StackMember;
+
 typedef struct OperationQueue OperationQueue;
 typedef struct PolkitQuery PolkitQuery;
+typedef struct UsersScanRequest UsersScanRequest;
 
 typedef struct Operation Operation;
 struct Manager;
@@ -62,6 +80,7 @@ struct Operation {
         size_t n_rows, n_rows_allocated;
         bool read_only, activate, noflush, nolockfs, retry, deferred, force;
         uint64_t udev_timeout_usec;
+        bool keep_record;               /* a step of CREATE_STACK: the stack removes the record once whole */
         char *label;                    /* "NAME" (MAJ:MIN), for messages; CREATE: set by the worker */
         /* The device as the caller saw it (escaped, as the graph has them): the worker acts only
          * if devnum still belongs to it, since the kernel reuses a minor at once. */
@@ -90,6 +109,22 @@ struct Operation {
         sd_bus_track *caller;
         size_t request_bytes;
         Operation *authorizing_next, **authorizing_pprev;
+
+        /* A stack operation's (stack.c): its devices, in the order they are made (CREATE_STACK,
+         * bottom first) or removed (REMOVE_STACK, top first); while its table is read, where the
+         * member's rows begin and whether the reading is inside them; the step running and how
+         * far it got; its users scan; the list of stacks under way. A step's stack. */
+        StackMember *members;
+        size_t n_members, n_members_allocated;
+        size_t table_first_row;
+        bool in_member_table;
+        size_t step;
+        bool rolling_back;
+        int failure;                    /* CREATE_STACK rolling back: the step's -errno ... */
+        char *failure_text;             /* ... and what it said */
+        UsersScanRequest *users_request;
+        Operation *stack_next, **stack_pprev;
+        Operation *stack;
 
         /* The queue's. */
         OperationQueue *queue;          /* the one it will be submitted to */

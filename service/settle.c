@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 
@@ -77,6 +78,11 @@ static void settle_one(int fd, const char *dir, const char *id) {
         (void) op_record_remove(dir, id);
 }
 
+/* Newest first ("op-PID-N", N counting up): a stack half made goes top first. */
+static int id_compare_newest_first(const void *a, const void *b) {
+        return strverscmp(*(char *const *) b, *(char *const *) a);
+}
+
 int settle_records(int control_fd, const char *dir) {
         _cleanup_(strv_freep) char **ids = NULL;
         int r;
@@ -87,6 +93,8 @@ int settle_records(int control_fd, const char *dir) {
         r = op_record_list(dir, &ids);
         if (r < 0)
                 return r;
+        if (ids)
+                qsort(ids, strv_length(ids), sizeof(char *), id_compare_newest_first);
         for (char **id = ids; id && *id; id++)
                 settle_one(control_fd, dir, *id);
         return (int) strv_length(ids);

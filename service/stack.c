@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include "alloc-util.h"
+#include "dmbus-names.h"
+#include "log.h"
+#include "object-path.h"
+#include "op-record.h"
+#include "operation-bus.h"
+#include "stack.h"
+
+static void stack_link(Manager *m, Operation *stack) {
+        stack->stack_next = m->stacks;
+        if (m->stacks)
+                m->stacks->stack_pprev = &stack->stack_next;
+        stack->stack_pprev = &m->stacks;
+        m->stacks = stack;
+}
+
+static void stack_unlink(Operation *stack) {
+        *stack->stack_pprev = stack->stack_next;
+        if (stack->stack_next)
+                stack->stack_next->stack_pprev = stack->stack_pprev;
+        stack->stack_next = NULL;
+        stack->stack_pprev = NULL;
+}
+
+static void stack_fail(Operation *stack, const char *error_name, const char *message) {
+        stack_unlink(stack);
+        users_scan_request_cancel(TAKE_PTR(stack->users_request));
+        operation_bus_reply_error(stack, error_name, message ?: "Out of memory.");
+        operation_free(stack);
+}
+
+/* The reply: the objects of the devices made (CREATE_STACK) or removed (REMOVE_STACK). */
+static void stack_succeed(Operation *stack, const char *outcome) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(stack->request, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "o");
+        for (size_t i = 0; r >= 0 && i < stack->n_members; i++) {
+                char buf[BLOCK_OBJECT_PATH_MAX];
+
+                r = sd_bus_message_append(reply, "o", block_object_path(stack->members[i].devnum, buf));
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return stack_fail(stack, DMBUS_ERROR_FAILED, "It was done, but the reply could not be made.");
+        operation_bus_log_outcome(stack, LOG_INFO, outcome);
+        (void) sd_bus_send(NULL, reply, NULL);
+        stack_unlink(stack);
+        operation_free(stack);
+}
+
+/* "a", "b" of the members done (or not), for messages; "none" when there are none. */
+static char *member_list(const Operation *stack, bool done) {
+        char *list = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&list, &size);
+        bool first = true;
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < stack->n_members; i++)
+                if (stack->members[i].done == done) {
+                        fprintf(f, "%s\"%s\"", first ? "" : ", ", stack->members[i].name);
+                        first = false;
+                }
+        if (first)
+                fputs("none", f);
+        if (fclose(f) != 0) {
+                free(list);
+                return NULL;
+        }
+        return list;
+}
+
+static Operation *step_new(Manager *m, Operation *stack, OperationKind kind, const StackMember *member) {
+        _cleanup_(operation_freep) Operation *step = operation_new(m->operations, kind, stack->request);
+
+        if (!step)
+                return NULL;
+        step->stack = stack;
+        step->manager = m;
+        step->udev_timeout_usec = stack->udev_timeout_usec;
+        if (kind == OPERATION_CREATE) {
+                step->name = member->name;
+                step->uuid = member->uuid[0] ? member->uuid : NULL;
+                step->read_only = member->read_only;
+                step->keep_record = true;
+                step->rows = malloc(member->n_rows * sizeof(DmTableRow));
+                if (!step->rows)
+                        return NULL;
+                memcpy(step->rows, stack->rows + member->first_row, member->n_rows * sizeof(DmTableRow));
+                step->n_rows = step->n_rows_allocated = member->n_rows;
+                return TAKE_PTR(step);
+        }
+        /* Remove: brief users (udev's probe of the device above, going away) are waited for. */
+        step->devnum = member->devnum;
+        step->retry = true;
+        step->force = stack->force;
+        step->deferred = stack->deferred;
+        step->expected_name = strdup(member->name);
+        step->expected_uuid = strdup(member->uuid);
+        if (!step->expected_name || !step->expected_uuid || operation_set_label(step, member->name) < 0)
+                return NULL;
+        return TAKE_PTR(step);
+}
+
+static void stack_next_step(Manager *m, Operation *stack);
+
+static void submit_step(Manager *m, Operation *stack, OperationKind kind) {
+        Operation *step = step_new(m, stack, kind, &stack->members[stack->step]);
+
+        if (!step)
+                return stack_fail(stack, DMBUS_ERROR_FAILED, "Out of memory; the stack is left as it is now.");
+        operation_submit(step);
+}
+
+/* CREATE_STACK failed at a step: what it made goes again, top first, then the caller hears why. */
+static void create_roll_back(Manager *m, Operation *stack, int error, const char *why) {
+        stack->rolling_back = true;
+        stack->failure = error;
+        free(stack->failure_text);
+        stack->failure_text = strdup(why ?: "Out of memory.");
+        stack_next_step(m, stack);
+}
+
+static void stack_next_step(Manager *m, Operation *stack) {
+        _cleanup_(freep) char *text = NULL;
+
+        if (stack->kind == OPERATION_REMOVE_STACK) {
+                if (stack->step == stack->n_members)
+                        return stack_succeed(stack, "Removed the stack");
+                if (m->stopping) {
+                        _cleanup_(freep) char *removed = member_list(stack, true), *left = member_list(stack, false);
+
+                        if (asprintf(&text, "The service is stopping: removed %s; still there: %s.", removed, left) < 0)
+                                text = NULL;
+                        return stack_fail(stack, DMBUS_ERROR_FAILED, text);
+                }
+                return submit_step(m, stack, OPERATION_REMOVE);
+        }
+
+        if (!stack->rolling_back) {
+                if (stack->step == stack->n_members) {
+                        /* Whole: nothing for a later start to undo. */
+                        for (size_t i = 0; i < stack->n_members; i++)
+                                (void) op_record_remove(OP_RECORD_DIR, stack->members[i].record_id);
+                        return stack_succeed(stack, "Created the stack");
+                }
+                if (m->stopping)
+                        return create_roll_back(m, stack, -ESHUTDOWN, "The service is stopping.");
+                return submit_step(m, stack, OPERATION_CREATE);
+        }
+
+        /* Rolling back: the highest device still made. */
+        while (stack->step > 0 && !stack->members[stack->step - 1].done)
+                stack->step--;
+        if (stack->step == 0) {
+                if (asprintf(&text, "%s%s", stack->failure_text,
+                             strstr(stack->failure_text, "left behind") ? "" : " Nothing this call made is left.") < 0)
+                        text = NULL;
+                return stack_fail(stack, operation_bus_error_name(stack->failure), text);
+        }
+        stack->step--;
+        submit_step(m, stack, OPERATION_REMOVE);
+}
+
+void stack_step_finished(Manager *m, Operation *step_owned) {
+        _cleanup_(operation_freep) Operation *step = step_owned;
+        Operation *stack = step->stack;
+        StackMember *member = &stack->members[stack->step];
+        _cleanup_(freep) char *text = NULL;
+
+        operation_bus_log_outcome(stack, step->result < 0 ? LOG_INFO : LOG_DEBUG, step->outcome ?: "done");
+
+        if (stack->kind == OPERATION_REMOVE_STACK) {
+                if (step->result < 0) {
+                        _cleanup_(freep) char *removed = member_list(stack, true), *left = member_list(stack, false);
+
+                        if (asprintf(&text, "%s Removed: %s; still there: %s.", step->outcome ?: "Out of memory.", removed, left) < 0)
+                                text = NULL;
+                        return stack_fail(stack, operation_bus_error_name(step->result), text);
+                }
+                member->done = true;
+                stack->step++;
+                return stack_next_step(m, stack);
+        }
+
+        if (stack->rolling_back) {
+                if (step->result < 0) {
+                        /* Its record stays: the next start of the service removes it. */
+                        if (asprintf(&text, "%s Removing \"%s\" again failed too (%s): it is left behind, until the next start "
+                                     "of the service removes it.", stack->failure_text, member->name, step->outcome ?: "") < 0)
+                                text = NULL;
+                        free(stack->failure_text);
+                        stack->failure_text = TAKE_PTR(text);
+                        if (!stack->failure_text)
+                                return stack_fail(stack, DMBUS_ERROR_FAILED, NULL);
+                } else
+                        (void) op_record_remove(OP_RECORD_DIR, member->record_id);
+                member->done = false;
+                return stack_next_step(m, stack);
+        }
+
+        if (step->devnum != 0 && step->result >= 0) {
+                member->devnum = step->devnum;
+                member->done = true;
+                memcpy(member->record_id, step->record_id, sizeof(member->record_id));
+        }
+        if (step->result < 0) {
+                if (asprintf(&text, "Device %zu of the stack: %s", stack->step + 1, step->outcome ?: "Out of memory.") < 0)
+                        text = NULL;
+                return create_roll_back(m, stack, step->result, text);
+        }
+        if (step->udev_timed_out) {
+                if (asprintf(&text, "Device %zu of the stack, \"%s\", was made, but udev did not report it processed within %" PRIu64
+                             " ms, so the devices above could not find it. Is systemd-udevd running?",
+                             stack->step + 1, member->name, step->udev_timeout_usec / 1000) < 0)
+                        text = NULL;
+                stack->step++;
+                return create_roll_back(m, stack, -ETIMEDOUT, text);
+        }
+        stack->step++;
+        stack_next_step(m, stack);
+}
+
+static void on_stack_users(const BlockUser *users, size_t n, int error, void *userdata) {
+        _cleanup_(freep) char *text = NULL, *described = NULL;
+        Operation *stack = userdata;
+        const BlockUser *outside = NULL;
+
+        stack->users_request = NULL;
+        if (error < 0) {
+                if (asprintf(&text, "Cannot look for what uses the stack: %s; nothing was removed.", strerror(-error)) < 0)
+                        text = NULL;
+                return stack_fail(stack, DMBUS_ERROR_FAILED, text);
+        }
+        /* The stack's own holders are to go with it; anything else keeps it. */
+        for (size_t i = 0; i < n && !outside; i++) {
+                bool member = false;
+
+                for (size_t k = 0; users[i].kind == BLOCK_USER_HOLDER && k < stack->n_members && !member; k++)
+                        member = stack->members[k].devnum == users[i].holder;
+                if (!member)
+                        outside = &users[i];
+        }
+        if (!outside)
+                return stack_next_step(stack->manager, stack);
+
+        described = block_user_describe(outside);
+        for (size_t k = 0; k < stack->n_members; k++)
+                if (stack->members[k].devnum == outside->devnum &&
+                    asprintf(&text, "\"%s\" (%u:%u) is in use: %s; nothing was removed.", stack->members[k].name,
+                             major(outside->devnum), minor(outside->devnum), described ?: "") < 0)
+                        text = NULL;
+        stack_fail(stack, DMBUS_ERROR_BUSY, text);
+}
+
+void stack_start(Manager *m, Operation *stack) {
+        _cleanup_(freep) dev_t *devnums = NULL;
+        int r;
+
+        assert(m);
+        assert(stack);
+        assert(operation_kind_is_stack(stack->kind));
+
+        stack->manager = m;
+        stack->step = 0;
+        stack_link(m, stack);
+        /* deferred: devices in use are removed once closed, by the kernel. */
+        if (stack->kind == OPERATION_CREATE_STACK || stack->deferred)
+                return stack_next_step(m, stack);
+
+        devnums = malloc(stack->n_members * sizeof(dev_t));
+        if (!devnums)
+                return stack_fail(stack, DMBUS_ERROR_FAILED, "Out of memory; nothing was removed.");
+        for (size_t i = 0; i < stack->n_members; i++)
+                devnums[i] = stack->members[i].devnum;
+        r = users_scan_request(m->users, devnums, stack->n_members, on_stack_users, stack, &stack->users_request);
+        if (r == -EBUSY)
+                return stack_fail(stack, DMBUS_ERROR_BUSY, "Too many requests are looking for users of devices; try again later.");
+        if (r < 0)
+                return stack_fail(stack, DMBUS_ERROR_FAILED, "Out of memory; nothing was removed.");
+}
+
+void stack_stop_waiting(Manager *m) {
+        for (Operation *stack = m->stacks, *next; stack; stack = next) {
+                next = stack->stack_next;
+                if (stack->users_request)
+                        stack_fail(stack, DMBUS_ERROR_FAILED, "The service is stopping; nothing was removed.");
+        }
+}
+
+void stack_drop_all(Manager *m) {
+        while (m->stacks)
+                stack_fail(m->stacks, DMBUS_ERROR_FAILED, "The service is stopping.");
+}
