@@ -17,7 +17,7 @@ typedef struct Verb {
         const char *summary;
         unsigned n_args;                /* positional arguments, DEVICE (or NAME) included */
         bool takes_table;
-        const char *flags[3];           /* boolean options, named as the service names them */
+        const char *flags[4];           /* boolean options, named as the service names them; "stack" is ours */
 } Verb;
 
 static const Verb verbs[] = {
@@ -30,24 +30,17 @@ static const Verb verbs[] = {
         { "clear", "ClearInactive", "DEVICE", "Drop the inactive table.", 1, false, {} },
         { "suspend", "Suspend", "DEVICE [--noflush] [--nolockfs]", "Suspend the device.", 1, false, { "noflush", "nolockfs" } },
         { "resume", "Resume", "DEVICE", "Resume the device, swapping in its inactive table if any.", 1, false, {} },
-        { "remove", "Remove", "DEVICE [--retry] [--deferred] [--force]", "Remove the device.", 1, false, { "retry", "deferred", "force" } },
+        { "remove", "Remove", "DEVICE [--retry] [--deferred] [--force] [--stack]",
+          "Remove the device; with --stack, every DM device above it too, top first (RemoveStack).", 1, false,
+          { "retry", "deferred", "force", "stack" } },
         { "rename", "Rename", "DEVICE NEW_NAME", "Rename the device.", 2, false, {} },
         { "set-uuid", "SetUUID", "DEVICE UUID", "Set the UUID of a device that has none.", 2, false, {} },
         { "message", "SendMessage", "DEVICE SECTOR MESSAGE", "Send a message to the target at SECTOR; print its reply.", 3, false, {} },
 };
 
-typedef struct TableRow {
-        uint64_t start, length;
-        char type[64];
-        char *params;
-} TableRow;
 
-typedef struct Table {
-        TableRow *rows;
-        size_t n, allocated;
-} Table;
 
-static void table_done(Table *t) {
+void table_done(Table *t) {
         for (size_t i = 0; i < t->n; i++)
                 free(t->rows[i].params);
         free(t->rows);
@@ -55,7 +48,7 @@ static void table_done(Table *t) {
 
 /* One line of dmsetup's table syntax: START LENGTH TYPE [PARAMETERS]. Blank lines and # comments
  * are skipped. 0, or an exit code. */
-static int table_add_line(Table *t, const char *line, const char *where) {
+int table_add_line(Table *t, const char *line, const char *where) {
         uint64_t start, length;
         char type[64];
         int consumed = 0;
@@ -97,7 +90,7 @@ static int table_add_file(Table *t, const char *path) {
         return r;
 }
 
-static int append_table(sd_bus_message *m, const Table *t) {
+int append_table(sd_bus_message *m, const Table *t) {
         int r = sd_bus_message_open_container(m, 'a', "(ttss)");
 
         for (size_t i = 0; r >= 0 && i < t->n; i++)
@@ -108,8 +101,8 @@ static int append_table(sd_bus_message *m, const Table *t) {
 static int append_options(sd_bus_message *m, const Verb *verb, const bool *flags, bool inactive) {
         int r = sd_bus_message_open_container(m, 'a', "{sv}");
 
-        for (size_t i = 0; r >= 0 && i < 3 && verb->flags[i]; i++)
-                if (flags[i])
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(verb->flags) && verb->flags[i]; i++)
+                if (flags[i] && strcmp(verb->flags[i], "stack") != 0)
                         r = sd_bus_message_append(m, "{sv}", verb->flags[i], "b", 1);
         if (r >= 0 && inactive)
                 r = sd_bus_message_append(m, "{sv}", "activate", "b", 0);
@@ -126,7 +119,7 @@ static int help_verb(const Verb *verb) {
         if (strcmp(verb->name, "create") == 0)
                 printf("  --uuid UUID        the device's UUID\n"
                        "  --inactive         leave the table inactive and the device not resumed\n");
-        for (size_t i = 0; i < 3 && verb->flags[i]; i++)
+        for (size_t i = 0; i < ELEMENTSOF(verb->flags) && verb->flags[i]; i++)
                 printf("  --%s\n", verb->flags[i]);
         printf("  --no-ask-password  do not ask for a password (polkit)\n");
         if (strcmp(verb->name, "create") != 0)
@@ -138,7 +131,7 @@ static int help_verb(const Verb *verb) {
 typedef struct Request {
         const Verb *verb;
         Table table;
-        bool flags[3];
+        bool flags[4];
         bool inactive;
         const char *uuid;
         char **args;                    /* the positional arguments, verb->n_args of them */
@@ -158,19 +151,19 @@ static int parse_request(int argc, char *argv[], Request *req) {
                 { "uuid", required_argument, NULL, OPT_UUID },
                 { "inactive", no_argument, NULL, OPT_INACTIVE },
                 { "no-ask-password", no_argument, NULL, OPT_NO_ASK },
-                {}, {}, {}, {},
+                {}, {}, {}, {}, {},
         };
         const Verb *verb = req->verb;
         bool create = strcmp(verb->name, "create") == 0;
         int c, r = 0;
 
-        for (size_t i = 0; i < 3 && verb->flags[i]; i++)
+        for (size_t i = 0; i < ELEMENTSOF(verb->flags) && verb->flags[i]; i++)
                 options[6 + i] = (struct option) { verb->flags[i], no_argument, NULL, OPT_FLAG0 + (int) i };
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 if (c == 'h')
                         return help_verb(verb), -1;
-                if (c >= OPT_FLAG0 && c < OPT_FLAG0 + 3)
+                if (c >= OPT_FLAG0 && c < OPT_FLAG0 + (int) ELEMENTSOF(verb->flags))
                         req->flags[c - OPT_FLAG0] = true;
                 else if (c == OPT_TABLE && verb->takes_table)
                         r = table_add_line(&req->table, optarg, "--table");
@@ -187,12 +180,18 @@ static int parse_request(int argc, char *argv[], Request *req) {
                 if (r != 0)
                         return r;
         }
+        if (req->flags[3] && req->flags[0])
+                return usage_error("--retry does not go with --stack: every device of a stack is retried while briefly open");
         if ((unsigned) (argc - optind) != verb->n_args)
                 return usage_error("usage: dmbusctl %s %s", verb->name, verb->arguments);
         if (verb->takes_table && req->table.n == 0)
                 return usage_error("%s needs a table: --table or --table-file", verb->name);
         req->args = argv + optind;
         return 0;
+}
+
+static bool is_remove_stack(const Request *req) {
+        return strcmp(req->verb->name, "remove") == 0 && req->flags[3];
 }
 
 /* The method call with its arguments, table and options. 0, or an exit code. */
@@ -210,7 +209,8 @@ static int build_call(sd_bus *bus, const Request *req, sd_bus_message **ret) {
                 r = resolve_device(bus, req->args[0], &path);
                 if (r != 0)
                         return r;
-                r = sd_bus_message_new_method_call(bus, &call, DMBUS_SERVICE_NAME, path, DMBUS_DEVICE_INTERFACE, verb->method);
+                r = sd_bus_message_new_method_call(bus, &call, DMBUS_SERVICE_NAME, path, DMBUS_DEVICE_INTERFACE,
+                                                   is_remove_stack(req) ? "RemoveStack" : verb->method);
                 if (r >= 0 && verb->n_args == 2)
                         r = sd_bus_message_append(call, "s", req->args[1]);
                 else if (r >= 0 && verb->n_args == 3) {
@@ -257,11 +257,19 @@ int verb_operation(int argc, char *argv[]) {
         r = build_call(bus, &req, &call);
         if (r != 0)
                 return r;
+        polkit_agent_open_if_enabled();
         /* Waits as long as the service does (udev, a suspend over slow I/O). */
         r = sd_bus_call(bus, call, UINT64_MAX, &error, &reply);
         if (r < 0)
                 return bus_error_exit(&error, r);
 
+        if (is_remove_stack(&req)) {
+                /* The devices removed, top first: their objects are gone, their paths say which. */
+                r = sd_bus_message_enter_container(reply, 'a', "o");
+                while (r >= 0 && (r = sd_bus_message_read(reply, "o", &out)) > 0)
+                        printf("%s\n", out);
+                return r < 0 ? failure_exit(r, "cannot read the reply") : 0;
+        }
         if (strcmp(req.verb->method, "Create") != 0 && strcmp(req.verb->method, "SendMessage") != 0)
                 return 0;
         r = sd_bus_message_read(reply, strcmp(req.verb->method, "Create") == 0 ? "o" : "s", &out);

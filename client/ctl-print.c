@@ -203,3 +203,53 @@ int value_print(sd_bus_message *m, FILE *f, bool json, const char *indent) {
                 return print_basic(m, type, f, json);
         }
 }
+
+int parse_json_mode(const char *mode, bool *ret_pretty) {
+        if (mode && strcmp(mode, "pretty") != 0 && strcmp(mode, "short") != 0)
+                return usage_error("--json takes pretty or short, not \"%s\"", mode);
+        arg_json = true;
+        *ret_pretty = mode && strcmp(mode, "pretty") == 0;
+        return 0;
+}
+
+void json_pretty_print(FILE *f, const char *json) {
+        unsigned depth = 0;
+        bool in_string = false;
+
+        for (const char *p = json; *p; p++) {
+                if (in_string) {
+                        fputc(*p, f);
+                        if (*p == '\\' && p[1])
+                                fputc(*++p, f);
+                        else if (*p == '"')
+                                in_string = false;
+                        continue;
+                }
+                switch (*p) {
+                case '"':
+                        in_string = true;
+                        fputc(*p, f);
+                        break;
+                case '{':
+                case '[':
+                        /* Empty ones stay on their line. */
+                        if (p[1] == (*p == '{' ? '}' : ']')) {
+                                fputc(*p, f);
+                                fputc(*++p, f);
+                                break;
+                        }
+                        fprintf(f, "%c\n%*s", *p, (int) ++depth * 2, "");
+                        break;
+                case '}':
+                case ']':
+                        fprintf(f, "\n%*s%c", (int) --depth * 2, "", *p);
+                        break;
+                case ',':
+                        fprintf(f, ",\n%*s", (int) depth * 2, "");
+                        p += p[1] == ' ';
+                        break;
+                default:
+                        fputc(*p, f);
+                }
+        }
+}

@@ -45,6 +45,10 @@ int failure_exit(int r, const char *what);
 int resolve_device(sd_bus *bus, const char *device, char **ret_path);
 int usage_error(const char *format, ...) _printf_(1, 2);
 
+/* ctl-agent.c: starts pkttyagent when a password may be asked for on this terminal (not root,
+ * stdin a terminal, --no-ask-password not given); it is stopped at exit. */
+void polkit_agent_open_if_enabled(void);
+
 /* ctl-print.c */
 /* Reads the next complete value from m and prints it: text (arrays one element per line, each
  * continuation line starting with indent), or JSON. */
@@ -52,8 +56,46 @@ int value_print(sd_bus_message *m, FILE *f, bool json, const char *indent);
 void json_string(FILE *f, const char *s);
 /* "32.0M": binary units, as lsblk prints them. */
 void size_human(uint64_t bytes, char buf[static 16]);
+/* --json[=pretty|short]: sets arg_json; 0, or an exit code. */
+int parse_json_mode(const char *mode, bool *ret_pretty);
+/* One line of JSON, indented two spaces a level. */
+void json_pretty_print(FILE *f, const char *json);
 /* The time now, ISO 8601 in UTC with microseconds. */
 void timestamp_now(char buf[static 32]);
+
+/* ctl-ops.c: tables in dmsetup's syntax. */
+typedef struct TableRow {
+        uint64_t start, length;
+        char type[64];
+        char *params;
+} TableRow;
+
+typedef struct Table {
+        TableRow *rows;
+        size_t n, allocated;
+} Table;
+void table_done(Table *t);
+/* One line, START LENGTH TYPE [PARAMETERS]; blank lines and # comments are skipped. where names
+ * the source in a complaint. 0, or an exit code. */
+int table_add_line(Table *t, const char *line, const char *where);
+/* As the a(ttss) the service takes. */
+int append_table(sd_bus_message *m, const Table *t);
+
+/* ctl-nodes.c: what the service's objects say of each block device. */
+typedef struct Node {
+        char *path, *kernel_name, *name, *types, *health, *health_reason;
+        uint32_t major, minor;
+        uint64_t size;
+        bool is_dm, read_only, suspended, live_table, inactive_table;
+        char **dependencies, **holders;
+        char **mount_points;            /* from our own mount table, by MAJ:MIN */
+} Node;
+/* Every block device, in dev_t order: 0, or an exit code. */
+int load_nodes(sd_bus *bus, Node **ret, size_t *ret_n);
+void nodes_free(Node *nodes, size_t n);
+const Node *node_find(const Node *nodes, size_t n, const char *path);
+/* Nothing is stacked on it. */
+bool node_is_root(const Node *node);
 
 /* The commands. argv[0] is the command's name. */
 int verb_tree(int argc, char *argv[]);                 /* ctl-tree.c */
@@ -61,3 +103,8 @@ int verb_info(int argc, char *argv[]);                 /* ctl-info.c */
 int verb_resolve(int argc, char *argv[]);
 int verb_monitor(int argc, char *argv[]);
 int verb_operation(int argc, char *argv[]);     /* create, load, reload, ... message */
+int verb_health(int argc, char *argv[]);        /* ctl-health.c */
+int verb_list(int argc, char *argv[]);
+int verb_who(int argc, char *argv[]);
+int verb_create_stack(int argc, char *argv[]);  /* ctl-stack.c */
+int verb_top(int argc, char *argv[]);           /* ctl-top.c */

@@ -25,13 +25,22 @@ static const struct {
         { "rename", verb_operation },
         { "set-uuid", verb_operation },
         { "message", verb_operation },
+        { "create-stack", verb_create_stack },
+        { "who", verb_who },
+        { "health", verb_health },
+        { "list", verb_list },
+        { "top", verb_top },
 };
 
 static int help(void) {
         printf("dmbusctl COMMAND [OPTIONS] [ARGUMENTS]\n\n"
                "Shows and changes device-mapper devices through dmbusd (org.dmbus.DeviceMapper1).\n\n"
                "Showing:\n"
-               "  tree [--json|--dot]        the block devices as a forest of stacks\n"
+               "  tree [--json[=pretty|short]|--dot]  the block devices as a forest of stacks\n"
+               "  list                       the DM devices' names\n"
+               "  who DEVICE                 what keeps DEVICE in use\n"
+               "  health                     the devices that are not ok (exits 1 if any)\n"
+               "  top [-d SECONDS] [-n COUNT]  I/O rates and health, refreshed\n"
                "  info [--json] DEVICE       every property of a device\n"
                "  resolve DEVICE             the device's object path\n"
                "  monitor [--json]           the service's signals as they come\n\n"
@@ -42,7 +51,8 @@ static int help(void) {
                "  clear DEVICE               drop the inactive table\n"
                "  suspend DEVICE [--noflush] [--nolockfs]\n"
                "  resume DEVICE\n"
-               "  remove DEVICE [--retry] [--deferred] [--force]\n"
+               "  remove DEVICE [--retry] [--deferred] [--force] [--stack]\n"
+               "  create-stack --file FILE|-  several devices as one, undone if a step fails\n"
                "  rename DEVICE NEW_NAME\n"
                "  set-uuid DEVICE UUID\n"
                "  message DEVICE SECTOR MESSAGE\n\n"

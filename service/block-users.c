@@ -17,6 +17,7 @@
 #include "alloc-util.h"
 #include "block-users.h"
 #include "fileio.h"
+#include "mountinfo.h"
 
 typedef struct UserList {
         BlockUser *users;
@@ -98,43 +99,16 @@ static int scan_holders(UserList *l) {
         return 0;
 }
 
-/* The kernel writes space, tab, newline and backslash in mountinfo and /proc/swaps as \ooo. */
-static void unescape_octal(char *s) {
-        char *w = s;
+static int add_mount(unsigned maj, unsigned min, const char *mount_point, void *userdata) {
+        UserList *l = userdata;
 
-        for (char *p = s; *p; p++) {
-                if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
-                        *w++ = (char) ((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0'));
-                        p += 3;
-                } else
-                        *w++ = *p;
-        }
-        *w = 0;
+        if (!wanted(l, makedev(maj, min)))
+                return 0;
+        return add_user(l, (BlockUser) { .devnum = makedev(maj, min), .kind = BLOCK_USER_MOUNT }, mount_point, NULL);
 }
 
 static int scan_mounts(UserList *l) {
-        _cleanup_(freep) char *line = NULL;
-        size_t size = 0;
-        FILE *f;
-        int r = 0;
-
-        f = fopen("/proc/self/mountinfo", "re");
-        if (!f)
-                return 0;
-        /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ..." */
-        while (r >= 0 && getline(&line, &size, f) > 0) {
-                unsigned maj, min;
-                int at = 0;
-
-                if (sscanf(line, "%*u %*u %u:%u %*s %n", &maj, &min, &at) != 2 || at == 0 || !wanted(l, makedev(maj, min)))
-                        continue;
-                char *mount_point = line + at;
-                mount_point[strcspn(mount_point, " \n")] = 0;
-                unescape_octal(mount_point);
-                r = add_user(l, (BlockUser) { .devnum = makedev(maj, min), .kind = BLOCK_USER_MOUNT }, mount_point, NULL);
-        }
-        fclose(f);
-        return r;
+        return mountinfo_for_each(add_mount, l);
 }
 
 static int scan_swaps(UserList *l) {

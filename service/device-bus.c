@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,11 +9,13 @@
 
 #include "device-bus.h"
 #include "dmbus-names.h"
+#include "health.h"
 #include "alloc-util.h"
 #include "log.h"
 #include "object-path.h"
 #include "operation-bus.h"
 #include "strv.h"
+#include "udev-sysfs.h"
 #include "users-scan.h"
 
 /* DeviceNumber is served straight from the field as a "t". */
@@ -135,6 +138,31 @@ static int property_get_holders(sd_bus *bus, const char *path, const char *inter
         return block_object_paths_append(reply, g, holders, n);
 }
 
+/* The kernel's I/O counters, read from sysfs when asked: a read of a file the block layer keeps, no
+ * ioctl, nothing that waits on the device. */
+static int method_get_statistics(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        BlockDevice *d = userdata;
+        uint64_t stat[BLOCK_STAT_MAX];
+        size_t n;
+        int r;
+
+        r = block_device_read_stat(d->devnum, stat, &n);
+        if (r < 0)
+                return sd_bus_error_setf(error, DMBUS_ERROR_FAILED, "Cannot read the I/O counters of %s: %s.", d->kernel_name,
+                                         strerror(-r));
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{st}");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "{st}", block_stat_names[i], stat[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 #define BLOCK_FIELD(field) offsetof(BlockDevice, field)
 
 static const sd_bus_vtable block_vtable[] = {
@@ -150,6 +178,8 @@ static const sd_bus_vtable block_vtable[] = {
         SD_BUS_PROPERTY("Symlinks", "as", NULL, BLOCK_FIELD(symlinks), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Dependencies", "ao", property_get_dependencies, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Holders", "ao", property_get_holders, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("GetStatistics", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{st}", statistics), method_get_statistics,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 
@@ -222,6 +252,23 @@ static int property_get_parsed_status(sd_bus *bus, const char *path, const char 
                         return r;
         }
         return sd_bus_message_close_container(reply);
+}
+
+static int property_get_health(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", health_to_string(dm_device_health(userdata)));
+}
+
+static int property_get_health_reason(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *reason = NULL;
+        DmDevice *dm = userdata;
+
+        if (dm_device_health(dm) != HEALTH_SUSPENDED)
+                return sd_bus_message_append(reply, "s", dm->health_reason ?: "");
+        if (asprintf(&reason, "suspended for more than %" PRIu64 " s", manager_of(bus)->config.suspended_alert_usec / 1000000) < 0)
+                return -ENOMEM;
+        return sd_bus_message_append(reply, "s", reason);
 }
 
 /* The Device methods: the object names the device, the options come last. Each reads and checks
@@ -523,6 +570,9 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Table", "a(ttss)", property_get_table, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Status", "a(ttss)", property_get_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ParsedStatus", "a{sv}", property_get_parsed_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Health", "s", property_get_health, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HealthReason", "s", property_get_health_reason, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SuspendedSince", "t", NULL, DM_FIELD(suspended_since), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         /* The mutations: open to everyone on the bus, polkit decides. */
         /* Tables and messages may carry keys (dm-crypt's): sd-bus wipes such calls and their replies. */
         SD_BUS_METHOD_WITH_ARGS("Load", SD_BUS_ARGS("a(ttss)", table, "a{sv}", options), SD_BUS_NO_RESULT,
@@ -548,6 +598,7 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetUsers", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sa{sv})", users), method_get_users,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("u", event_nr), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("ThresholdCrossed", SD_BUS_ARGS("s", what, "u", percent), 0),
         SD_BUS_VTABLE_END
 };
 
@@ -606,6 +657,9 @@ static const char *const device_property_names[_DEVICE_PROPERTY_MAX] = {
         [DEVICE_PROPERTY_TABLE] = "Table",
         [DEVICE_PROPERTY_STATUS] = "Status",
         [DEVICE_PROPERTY_PARSED_STATUS] = "ParsedStatus",
+        [DEVICE_PROPERTY_HEALTH] = "Health",
+        [DEVICE_PROPERTY_HEALTH_REASON] = "HealthReason",
+        [DEVICE_PROPERTY_SUSPENDED_SINCE] = "SuspendedSince",
 };
 
 static int emit_changed(sd_bus *bus, const char *path, const char *interface, const char *const *names, size_t n_names,
@@ -640,4 +694,11 @@ int device_bus_emit_event(sd_bus *bus, dev_t devnum, uint32_t event_nr) {
         char buf[BLOCK_OBJECT_PATH_MAX];
 
         return sd_bus_emit_signal(bus, block_object_path(devnum, buf), DMBUS_DEVICE_INTERFACE, "Event", "u", event_nr);
+}
+
+int device_bus_emit_threshold_crossed(sd_bus *bus, dev_t devnum, const char *what, unsigned percent) {
+        char buf[BLOCK_OBJECT_PATH_MAX];
+
+        return sd_bus_emit_signal(bus, block_object_path(devnum, buf), DMBUS_DEVICE_INTERFACE, "ThresholdCrossed", "su", what,
+                                  (uint32_t) percent);
 }

@@ -439,6 +439,150 @@ static int parse_status(const DmTarget *status, size_t n, StatusField **ret, siz
         return 0;
 }
 
+/* The health the targets' status gives, judged row by row (libdevmapper's parsers where it has
+ * one; integrity's, verity's and multipath's few words directly): the worst row wins, its reason
+ * with it. */
+typedef struct Judgement {
+        Health health;
+        char reason[256];
+} Judgement;
+
+_printf_(3, 4)
+static void judge(Judgement *j, Health health, const char *format, ...) {
+        va_list ap;
+
+        if (health <= j->health)
+                return;
+        j->health = health;
+        va_start(ap, format);
+        vsnprintf(j->reason, sizeof(j->reason), format, ap);
+        va_end(ap);
+}
+
+static void judge_raid(struct dm_pool *mem, const char *params, Judgement *j) {
+        struct dm_status_raid *s;
+        size_t dead = 0, behind = 0, n;
+
+        if (!dm_get_status_raid(mem, params, &s) || !s->dev_health)
+                return;
+        n = strlen(s->dev_health);
+        for (size_t i = 0; i < n; i++) {
+                dead += s->dev_health[i] == 'D';
+                behind += s->dev_health[i] == 'a';
+        }
+        if (dead > 0 && dead == n)
+                return judge(j, HEALTH_FAILED, "%s: every member failed (%s)", s->raid_type, s->dev_health);
+        if (dead > 0)
+                return judge(j, HEALTH_DEGRADED, "%s: %zu of %zu members failed (%s)", s->raid_type, dead, n, s->dev_health);
+        /* Not in sync while nothing syncs it: it will not catch up by itself. */
+        if (behind > 0 && s->sync_action && (strcmp(s->sync_action, "idle") == 0 || strcmp(s->sync_action, "frozen") == 0))
+                judge(j, HEALTH_DEGRADED, "%s: %zu member(s) out of sync and not syncing (%s, %s)", s->raid_type, behind,
+                      s->dev_health, s->sync_action);
+}
+
+static void judge_mirror(struct dm_pool *mem, const char *params, Judgement *j) {
+        struct dm_status_mirror *s;
+
+        if (!dm_get_status_mirror(mem, params, &s))
+                return;
+        for (uint32_t i = 0; i < s->dev_count; i++)
+                if (s->devs[i].health != DM_STATUS_MIRROR_ALIVE)
+                        return judge(j, HEALTH_DEGRADED, "mirror: leg %u:%u failed ('%c')", s->devs[i].major, s->devs[i].minor,
+                                     (char) s->devs[i].health);
+        for (uint32_t i = 0; i < s->log_count; i++)
+                if (s->logs[i].health != DM_STATUS_MIRROR_ALIVE)
+                        return judge(j, HEALTH_DEGRADED, "mirror: log %u:%u failed ('%c')", s->logs[i].major, s->logs[i].minor,
+                                     (char) s->logs[i].health);
+}
+
+static void judge_row(struct dm_pool *mem, const DmTarget *t, Judgement *j) {
+        const char *p = t->params;
+
+        if (strcmp(t->type, "thin-pool") == 0) {
+                struct dm_status_thin_pool *s;
+
+                if (!dm_get_status_thin_pool(mem, p, &s))
+                        return;
+                if (s->fail)
+                        judge(j, HEALTH_FAILED, "thin-pool: failed");
+                else if (s->out_of_data_space)
+                        judge(j, HEALTH_FAILED, "thin-pool: out of data space");
+                else if (s->read_only)
+                        judge(j, HEALTH_DEGRADED, "thin-pool: read-only (metadata)");
+                if (s->needs_check)
+                        judge(j, HEALTH_DEGRADED, "thin-pool: needs a check (thin_check)");
+        } else if (strcmp(t->type, "thin") == 0) {
+                struct dm_status_thin *s;
+
+                if (dm_get_status_thin(mem, p, &s) && s->fail)
+                        judge(j, HEALTH_FAILED, "thin: failed");
+        } else if (strcmp(t->type, "snapshot") == 0) {
+                struct dm_status_snapshot *s;
+
+                if (!dm_get_status_snapshot(mem, p, &s))
+                        return;
+                if (s->overflow)
+                        judge(j, HEALTH_FAILED, "snapshot: overflowed (its exception store is full)");
+                else if (s->invalid)
+                        judge(j, HEALTH_FAILED, "snapshot: invalid");
+                else if (s->merge_failed)
+                        judge(j, HEALTH_DEGRADED, "snapshot: merge failed");
+        } else if (strcmp(t->type, "cache") == 0) {
+                struct dm_status_cache *s;
+
+                if (!dm_get_status_cache(mem, p, &s))
+                        return;
+                if (s->fail)
+                        judge(j, HEALTH_FAILED, "cache: failed");
+                else if (s->needs_check)
+                        judge(j, HEALTH_DEGRADED, "cache: needs a check (cache_check)");
+                else if (s->read_only)
+                        judge(j, HEALTH_DEGRADED, "cache: read-only (metadata)");
+        } else if (strcmp(t->type, "raid") == 0)
+                judge_raid(mem, p, j);
+        else if (strcmp(t->type, "mirror") == 0)
+                judge_mirror(mem, p, j);
+        else if (strcmp(t->type, "integrity") == 0) {
+                /* "MISMATCHES PROVIDED_DATA_SECTORS RECALC_SECTOR" */
+                unsigned long long mismatches;
+
+                if (sscanf(p, "%llu", &mismatches) == 1 && mismatches > 0)
+                        judge(j, HEALTH_DEGRADED, "integrity: %llu checksum mismatch(es)", mismatches);
+        } else if (strcmp(t->type, "verity") == 0) {
+                /* "V" verified so far, "C" corruption found. */
+                if (p[0] == 'C')
+                        judge(j, HEALTH_FAILED, "verity: corruption detected");
+        } else if (strcmp(t->type, "multipath") == 0) {
+                /* Each path is "MAJ:MIN A|F FAIL_COUNT ...": count the F after a device. */
+                unsigned paths = 0, failed = 0, maj, min;
+                char state;
+                int n;
+
+                for (const char *q = p; *q; q += strcspn(q, " "), q += strspn(q, " "))
+                        if (sscanf(q, "%u:%u %c%n", &maj, &min, &state, &n) == 3 && (q[n] == ' ' || q[n] == 0) &&
+                            (state == 'A' || state == 'F')) {
+                                paths++;
+                                failed += state == 'F';
+                        }
+                if (failed > 0)
+                        judge(j, failed == paths ? HEALTH_FAILED : HEALTH_DEGRADED, "multipath: %u of %u paths failed", failed, paths);
+        }
+}
+
+static int judge_health(const DmTarget *status, size_t n, DmDevice *dm) {
+        _cleanup_(dm_pool_destroyp) struct dm_pool *mem = NULL;
+        Judgement j = {};
+
+        for (size_t i = 0; i < n; i++) {
+                if (!mem && !(mem = dm_pool_create("dmbus-health", 1024)))
+                        return -ENOMEM;
+                judge_row(mem, &status[i], &j);
+        }
+        dm->target_health = j.health;
+        dm->health_reason = strdup(j.reason);
+        return dm->health_reason ? 0 : -ENOMEM;
+}
+
 static DmInfo dm_info_from(const struct dm_info *info) {
         return (DmInfo) {
                 .suspended = info->suspended,
@@ -568,6 +712,9 @@ static int query_once(dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t 
                 return -EAGAIN;
 
         r = parse_status(dm->status, dm->n_status, &dm->parsed_status, &dm->n_parsed_status);
+        if (r < 0)
+                return r;
+        r = judge_health(dm->status, dm->n_status, dm);
         if (r < 0)
                 return r;
         r = read_deps(devnum, ret_deps, ret_n_deps);

@@ -49,6 +49,7 @@ DmDevice *dm_device_free(DmDevice *d) {
         dm_targets_free(d->table, d->n_table);
         dm_targets_free(d->status, d->n_status);
         status_fields_free(d->parsed_status, d->n_parsed_status);
+        free(d->health_reason);
         return mfree(d);
 }
 
@@ -141,6 +142,11 @@ static unsigned dm_device_diff(const DmDevice *a, const DmDevice *b) {
                 changes |= DEVICE_CHANGE(STATUS);
         if (!status_fields_equal(a->parsed_status, a->n_parsed_status, b->parsed_status, b->n_parsed_status))
                 changes |= DEVICE_CHANGE(PARSED_STATUS);
+        if (a->target_health != b->target_health || a->suspended_too_long != b->suspended_too_long ||
+            strcmp(a->health_reason ?: "", b->health_reason ?: "") != 0)
+                changes |= DEVICE_CHANGE(HEALTH) | DEVICE_CHANGE(HEALTH_REASON);
+        if (a->suspended_since != b->suspended_since)
+                changes |= DEVICE_CHANGE(SUSPENDED_SINCE);
         return changes;
 }
 

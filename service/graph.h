@@ -46,6 +46,15 @@ typedef struct DmInfo {
         uint32_t target_count;
 } DmInfo;
 
+/* Worst last: a device's health is the worst of its targets' and of its suspend. */
+typedef enum Health {
+        HEALTH_OK,
+        HEALTH_DEGRADED,
+        HEALTH_SUSPENDED,       /* suspended for longer than the configured bound */
+        HEALTH_FAILED,
+        _HEALTH_MAX,
+} Health;
+
 typedef struct DmDevice {
         /* As the kernel has them, escaped where they are not UTF-8 (utf8-escape.h). */
         char *name;
@@ -57,6 +66,14 @@ typedef struct DmDevice {
         size_t n_status;
         StatusField *parsed_status;
         size_t n_parsed_status;
+        /* What the targets' status says (health.h), and why, "" when all is well. */
+        Health target_health;
+        char *health_reason;
+        /* Not the kernel's: when the daemon first saw it suspended (CLOCK_REALTIME, µs; 0 when
+         * not), and whether that has lasted longer than the bound (health.h). Carried from one
+         * reading of the device to the next by the refresh. */
+        uint64_t suspended_since;
+        bool suspended_too_long;
 } DmDevice;
 
 typedef struct BlockDevice {
@@ -106,6 +123,9 @@ typedef enum DeviceProperty {
         DEVICE_PROPERTY_TABLE,
         DEVICE_PROPERTY_STATUS,
         DEVICE_PROPERTY_PARSED_STATUS,
+        DEVICE_PROPERTY_HEALTH,
+        DEVICE_PROPERTY_HEALTH_REASON,
+        DEVICE_PROPERTY_SUSPENDED_SINCE,
         _DEVICE_PROPERTY_MAX,
 } DeviceProperty;
 

@@ -10,6 +10,7 @@
 #include "dm-kernel.h"
 #include "inventory.h"
 #include "log.h"
+#include "time-util.h"
 
 /* Since Linux 5.14 a DM device gets its block device only when its first table is loaded: before,
  * it is a DM device with a kernel name (dm-MINOR) and nothing in sysfs or /dev. */
@@ -50,6 +51,9 @@ int inventory_read_device(UdevSysfs *u, dev_t devnum, BlockDevice **ret) {
                 r = dm_kernel_query(devnum, &d->dm, &d->deps, &d->n_deps);
                 if (r < 0)
                         return r;
+                /* Seen suspended now; the refresh keeps an earlier sighting (refresh.c). */
+                if (d->dm->info.suspended)
+                        d->dm->suspended_since = realtime_usec();
                 /* DEPS is what the live table maps onto; sysfs says the same once a table change
                  * has settled, so a difference is worth a debug line, not more. */
                 if (!devnums_equal(d->deps, d->n_deps, slaves, n_slaves))

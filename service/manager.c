@@ -14,6 +14,7 @@
 #include "log.h"
 #include "manager-bus.h"
 #include "manager.h"
+#include "monitor.h"
 #include "op-record.h"
 #include "operation-bus.h"
 #include "settle.h"
@@ -76,6 +77,7 @@ static int manager_wire(Manager *m) {
                 .device_changed = on_device_changed,
                 .device_event = on_device_event,
                 .dm_count_changed = on_dm_count_changed,
+                .usage_changed = monitor_usage_changed,
                 .udev_event = on_udev_event,
                 .refreshed = on_refreshed,
         };
@@ -126,6 +128,21 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         return r < 0 ? sd_event_exit(m->event, 0) : 0;
 }
 
+/* SIGHUP: the configuration again, as systemd's services take it. */
+static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+        int r;
+
+        (void) sd_notify(false, "RELOADING=1");
+        monitor_load_config(m);
+        r = monitor_start(m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot restart the monitor's tick: %m");
+        log_info("Reloaded %s.", CONFIG_PATH);
+        (void) sd_notify(false, "READY=1");
+        return 0;
+}
+
 int manager_new(Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
@@ -145,8 +162,9 @@ int manager_new(Manager **ret) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-                return log_error_errno(errno, "Failed to block SIGTERM/SIGINT: %m");
+                return log_error_errno(errno, "Failed to block SIGTERM/SIGINT/SIGHUP: %m");
 
         r = sd_event_add_signal(m->event, NULL, SIGTERM, on_stop_signal, m);
         if (r < 0)
@@ -154,6 +172,9 @@ int manager_new(Manager **ret) {
         r = sd_event_add_signal(m->event, NULL, SIGINT, on_stop_signal, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch SIGINT: %m");
+        r = sd_event_add_signal(m->event, NULL, SIGHUP, on_reload_signal, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch SIGHUP: %m");
 
         r = dm_kernel_new(&m->dm);
         if (r < 0)
@@ -185,6 +206,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->stop_timeout_source);
         operation_queue_free(m->operations);
         users_scan_free(m->users);
+        sd_event_source_disable_unref(m->monitor_source);
         refresh_free(m->refresh);
         read_queue_free(m->reads);
         sd_bus_flush_close_unref(m->bus);
@@ -230,6 +252,7 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot read the device-mapper driver's and libdevmapper's versions: %m");
 
+        monitor_load_config(m);
         r = refresh_start(m->refresh);
         if (r < 0)
                 return r;
@@ -250,6 +273,10 @@ int manager_startup(Manager *m) {
         r = manager_bus_register(m);
         if (r < 0)
                 return r;
+
+        r = monitor_start(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the monitor's tick: %m");
 
         /* Last: once the name is ours, clients may call, and everything they ask about is there. */
         r = sd_bus_request_name(m->bus, DMBUS_SERVICE_NAME, 0);

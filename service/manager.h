@@ -6,6 +6,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "config.h"
 #include "dm-kernel.h"
 #include "graph.h"
 #include "macro.h"
@@ -37,6 +38,8 @@ typedef struct Manager {
         Operation *stacks;              /* RemoveStack and CreateStack under way (stack.c) */
         SenderUids *sender_uids;
         UsersScan *users;
+        Config config;
+        sd_event_source *monitor_source;        /* monitor.h */
         bool stopping;                  /* SIGTERM came: no new operation, the running ones finish */
         sd_event_source *stop_timeout_source;
 

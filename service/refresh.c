@@ -111,7 +111,7 @@ static void mark_listed_changes(Refresh *rf) {
 /* A suspend or a table load into the inactive slot raises no event of its own (Linux 6.1), and
  * shows only in the device's INFO flags: after a DM event's own changes are out, one INFO per DM
  * device finds them. */
-static void mark_info_changes(Refresh *rf) {
+void refresh_sweep_info(Refresh *rf) {
         BlockDevice *d;
 
         for (size_t i = 0; graph_iterate(rf->graph, &i, &d);) {
@@ -198,6 +198,11 @@ static int refresh_device(Refresh *rf, dev_t devnum, DevSet *holders_changed) {
                 return 0;
         }
 
+        /* Still suspended: since the first time it was seen so. */
+        if (old && old->dm && d->dm && old->dm->suspended_since != 0 && d->dm->info.suspended) {
+                d->dm->suspended_since = old->dm->suspended_since;
+                d->dm->suspended_too_long = old->dm->suspended_too_long;
+        }
         if (old) {
                 block_device_diff(old, d, &block_changes, &device_changes);
                 if (block_changes & BLOCK_CHANGE(DEPENDENCIES)) {
@@ -212,6 +217,8 @@ static int refresh_device(Refresh *rf, dev_t devnum, DevSet *holders_changed) {
                 return r;
         }
 
+        bool had_usage = old && old->dm && dm_device_has_usage(old->dm);
+        Usage usage_before = had_usage ? dm_device_usage(old->dm) : (Usage) {};
         bool added = !old;
         uint32_t event_nr = d->dm ? d->dm->info.event_nr : 0;
         r = graph_put(rf->graph, d);     /* frees old */
@@ -227,6 +234,12 @@ static int refresh_device(Refresh *rf, dev_t devnum, DevSet *holders_changed) {
                 rf->callbacks.device_changed(devnum, block_changes, device_changes, rf->userdata);
         if (device_changes & DEVICE_CHANGE(EVENT_NUMBER))
                 rf->callbacks.device_event(devnum, event_nr, rf->userdata);
+        if (had_usage && (device_changes & DEVICE_CHANGE(PARSED_STATUS))) {
+                const BlockDevice *now = graph_get(rf->graph, devnum);
+                Usage usage_now = now && now->dm ? dm_device_usage(now->dm) : (Usage) {};
+
+                rf->callbacks.usage_changed(devnum, &usage_before, &usage_now, rf->userdata);
+        }
         return r;
 }
 
@@ -298,7 +311,7 @@ static int on_refresh(sd_event_source *s, void *userdata) {
         /* What it finds is read in the next turn. */
         if (rf->info_sweep_pending) {
                 rf->info_sweep_pending = false;
-                mark_info_changes(rf);
+                refresh_sweep_info(rf);
         }
         return 0;
 }

@@ -10,6 +10,7 @@
 #include "devset.h"
 #include "dm-kernel.h"
 #include "graph.h"
+#include "health.h"
 #include "macro.h"
 #include "udev-sysfs.h"
 
@@ -32,6 +33,8 @@ typedef struct RefreshCallbacks {
         void (*device_changed)(dev_t devnum, unsigned block_changes, unsigned device_changes, void *userdata);
         void (*device_event)(dev_t devnum, uint32_t event_nr, void *userdata);
         void (*dm_count_changed)(void *userdata);
+        /* A device with usage (health.h) was read again: how full it was, and is. */
+        void (*usage_changed)(dev_t devnum, const Usage *before, const Usage *now, void *userdata);
         /* Every processed udev event, as it comes in. */
         void (*udev_event)(const UdevEvent *event, void *userdata);
         /* These devices were read again, and their changes are out. */
@@ -50,3 +53,6 @@ int refresh_start(Refresh *r);
 
 /* Reads the device again later in this loop turn. */
 void refresh_mark(Refresh *r, dev_t devnum);
+/* Compares every DM device's INFO (one cheap ioctl each) and reads again those that changed: what
+ * the kernel does not announce (a suspend, an inactive table) shows then. */
+void refresh_sweep_info(Refresh *r);

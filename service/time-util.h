@@ -12,6 +12,14 @@ static inline uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
+/* CLOCK_REALTIME in µs: for times shown to people (SuspendedSince). */
+static inline uint64_t realtime_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
 /* The calling thread's CPU time in µs: what a piece of work cost the main loop, without the time
  * other processes ran meanwhile. */
 static inline uint64_t thread_cpu_usec(void) {

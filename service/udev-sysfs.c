@@ -118,6 +118,38 @@ int block_device_read_size(dev_t devnum, uint64_t *ret_sectors) {
         return read_u64_file(path, ret_sectors);
 }
 
+const char *const block_stat_names[BLOCK_STAT_MAX] = {
+        "read-ios", "read-merges", "read-sectors", "read-ticks-ms",
+        "write-ios", "write-merges", "write-sectors", "write-ticks-ms",
+        "in-flight", "io-ticks-ms", "time-in-queue-ms",
+        "discard-ios", "discard-merges", "discard-sectors", "discard-ticks-ms",
+        "flush-ios", "flush-ticks-ms",
+};
+
+int block_device_read_stat(dev_t devnum, uint64_t ret[static BLOCK_STAT_MAX], size_t *ret_n) {
+        char path[64], buf[512];
+        const char *p = buf;
+        size_t n = 0;
+        ssize_t k;
+
+        snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/stat", major(devnum), minor(devnum));
+        k = read_small_file(path, buf, sizeof(buf));
+        if (k < 0)
+                return (int) k;
+        /* Older kernels give fewer fields: as many as there are. */
+        while (n < BLOCK_STAT_MAX) {
+                char *end;
+                unsigned long long v = strtoull(p, &end, 10);
+
+                if (end == p)
+                        break;
+                ret[n++] = v;
+                p = end;
+        }
+        *ret_n = n;
+        return n > 0 ? 0 : -EIO;
+}
+
 bool block_device_exists(dev_t devnum) {
         char path[64];
 

@@ -44,6 +44,11 @@ int udev_sysfs_monitor_receive(UdevSysfs *u, UdevEvent *ret);
  * the device's above it tell that udev has processed what the ioctl caused. */
 int uevent_seqnum_read(uint64_t *ret);
 bool block_device_exists(dev_t devnum);
+/* The I/O counters of /sys/block/NAME/stat (Documentation/block/stat.rst), named as in
+ * block_stat_names ("read-ios", "write-sectors", ...): as many as the kernel gives. */
+#define BLOCK_STAT_MAX 17
+extern const char *const block_stat_names[BLOCK_STAT_MAX];
+int block_device_read_stat(dev_t devnum, uint64_t ret[static BLOCK_STAT_MAX], size_t *ret_n);
 /* The size sysfs gives, in 512-byte sectors. */
 int block_device_read_size(dev_t devnum, uint64_t *ret_sectors);
 

@@ -13,7 +13,7 @@
 
 #define CRYPT_KEY "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7"
 
-static char *loops[6];
+static char *loops[12];
 static VmDaemon *daemon_under_test;
 
 static GVariant *options_new(const char *options) {
@@ -126,6 +126,18 @@ static void test_get_users(void) {
         g_autofree char *process = g_strdup_printf("process {'pid': <uint32 %d>, 'comm': <'sleep'>, 'uid': <uint32 0>}\n", (int) holder);
         g_assert_true(g_str_has_prefix(top, "mount {'mount-point': <'/mnt/u-top'>}\n"));
         g_assert_nonnull(strstr(top, process));
+
+        /* The same through dmbusctl, and the tree with its mount points. */
+        g_autofree char *who = vm_sh("$DMBUSCTL who u-top");
+        g_assert_true(g_str_has_prefix(who, "mount "));
+        g_assert_nonnull(strstr(who, "/mnt/u-top"));
+        g_assert_nonnull(strstr(who, "process"));
+        g_autofree char *tree = vm_sh("$DMBUSCTL tree | grep 'u-top'");
+        g_assert_nonnull(strstr(tree, " on /mnt/u-top"));
+        g_autofree char *pretty = vm_sh("$DMBUSCTL tree --json=pretty");
+        g_assert_nonnull(strstr(pretty, "\"mount_points\": [\n"));
+        g_assert_nonnull(strstr(pretty, "\"/mnt/u-top\""));
+        vm_do("$DMBUSCTL tree --json=pretty | python3 -m json.tool >/dev/null && $DMBUSCTL tree --json=short | python3 -m json.tool >/dev/null");
 
         /* Remove names the first of them. */
         g_autoptr(GVariant) refused = device_call("u-top", "Remove", g_variant_new("(@a{sv})", options_new(NULL)), NULL, &error);
@@ -318,6 +330,238 @@ static void test_create_stack_killed(void) {
         g_assert_cmpuint(records_left(), ==, 0);
 }
 
+/* ---- Health and thresholds ---------------------------------------------------------------- */
+
+static char *string_property(const char *name, const char *property) {
+        g_autofree char *path = path_of(name);
+        g_autoptr(GVariant) v = NULL;
+
+        g_assert_nonnull(path);
+        v = vm_get_property(path, DMBUS_DEVICE_INTERFACE, property, "s");
+        return g_variant_dup_string(v, NULL);
+}
+
+static guint64 u64_property(const char *name, const char *property) {
+        g_autofree char *path = path_of(name);
+        g_autoptr(GVariant) v = NULL;
+
+        g_assert_nonnull(path);
+        v = vm_get_property(path, DMBUS_DEVICE_INTERFACE, property, "t");
+        return g_variant_get_uint64(v);
+}
+
+/* Health becomes want within seconds (the monitor ticks every second here). */
+static void wait_for_health(const char *name, const char *want, unsigned seconds) {
+        g_autofree char *health = NULL;
+        gint64 deadline = g_get_monotonic_time() + (gint64) seconds * G_USEC_PER_SEC;
+
+        for (;;) {
+                g_free(health);
+                health = string_property(name, "Health");
+                if (g_str_equal(health, want) || g_get_monotonic_time() > deadline)
+                        break;
+                g_usleep(G_USEC_PER_SEC / 5);
+        }
+        g_assert_cmpstr(health, ==, want);
+}
+
+static void on_threshold_crossed(GDBusConnection *bus, const char *sender, const char *path, const char *interface,
+                                 const char *signal, GVariant *parameters, gpointer userdata) {
+        GString *seen = userdata;
+        const char *what;
+        guint32 percent;
+
+        g_variant_get(parameters, "(&su)", &what, &percent);
+        g_string_append_printf(seen, "%s %u\n", what, percent);
+}
+
+static void wait_for_signal_text(GString *seen, const char *want, unsigned seconds) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) seconds * G_USEC_PER_SEC;
+
+        while (!strstr(seen->str, want) && g_get_monotonic_time() < deadline) {
+                while (g_main_context_iteration(NULL, FALSE))
+                        ;
+                g_usleep(G_USEC_PER_SEC / 20);
+        }
+        if (!strstr(seen->str, want))
+                g_error("no ThresholdCrossed \"%s\" within %u s; seen: \"%s\"", want, seconds, seen->str);
+}
+
+/* A thin-pool of 128 blocks of 64 KiB, filled through a thin device: 80 and 90 %, then out of
+ * data space (error_if_no_space). */
+static void test_thin_pool_thresholds_and_health(void) {
+        g_autoptr(GDBusConnection) bus = vm_system_bus();
+        g_autoptr(GString) seen = g_string_new("");
+        g_autofree char *pool_path = NULL, *reason = NULL;
+        guint subscription;
+
+        dmsetup_create("h-pool", "0 16384 thin-pool %s %s 128 0 1 error_if_no_space", loops[6], loops[7]);
+        vm_do("dmsetup message h-pool 0 'create_thin 0'");
+        dmsetup_create("h-thin", "0 65536 thin /dev/mapper/h-pool 0");
+        pool_path = path_of("h-pool");
+        subscription = g_dbus_connection_signal_subscribe(bus, DMBUS_SERVICE_NAME, DMBUS_DEVICE_INTERFACE, "ThresholdCrossed",
+                                                          pool_path, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_threshold_crossed, seen, NULL);
+        g_assert_cmpstr(string_property("h-pool", "Health"), ==, "ok");
+        /* Let a tick read it empty first. */
+        g_usleep(2 * G_USEC_PER_SEC);
+
+        vm_do("dd if=/dev/zero of=/dev/mapper/h-thin bs=64K count=106 oflag=direct status=none");
+        wait_for_signal_text(seen, "data 80\n", 30);
+        g_assert_null(strstr(seen->str, "data 90"));
+        vm_do("dd if=/dev/zero of=/dev/mapper/h-thin bs=64K seek=106 count=12 oflag=direct status=none");
+        wait_for_signal_text(seen, "data 90\n", 30);
+
+        vm_do("dd if=/dev/zero of=/dev/mapper/h-thin bs=64K seek=118 count=30 oflag=direct status=none 2>/dev/null || true");
+        wait_for_health("h-pool", "failed", 30);
+        reason = string_property("h-pool", "HealthReason");
+        g_assert_cmpstr(reason, ==, "thin-pool: out of data space");
+        g_dbus_connection_signal_unsubscribe(bus, subscription);
+        vm_do("dmsetup remove h-thin && dmsetup remove h-pool");
+}
+
+/* raid1 with metadata, over DM legs (as lvm2 makes it); one leg and its metadata swapped for the
+ * error target, then written to: the kernel records the failure in the other leg's metadata. */
+static void test_raid_failed_leg(void) {
+        g_autofree char *reason = NULL;
+
+        vm_do("modprobe dm-raid");
+        for (unsigned i = 0; i < 2; i++) {
+                g_autofree char *meta = g_strdup_printf("r-meta%u", i), *leg = g_strdup_printf("r-leg%u", i);
+
+                dmsetup_create(meta, "0 8192 linear %s 0", loops[8 + i]);
+                dmsetup_create(leg, "0 16384 linear %s 8192", loops[8 + i]);
+        }
+        dmsetup_create("r-raid", "0 16384 raid raid1 1 1024 2 /dev/mapper/r-meta0 /dev/mapper/r-leg0 /dev/mapper/r-meta1 /dev/mapper/r-leg1");
+        vm_wait(60, "dmsetup status r-raid | grep -q ' AA '");
+        wait_for_health("r-raid", "ok", 10);
+        vm_do("for d in r-meta1 r-leg1; do dmsetup suspend $d && dmsetup load $d --table \"0 $(blockdev --getsz /dev/mapper/$d) error\" "
+              "&& dmsetup resume $d; done");
+        vm_do("timeout 60 dd if=/dev/zero of=/dev/mapper/r-raid bs=4K count=4 oflag=direct status=none 2>/dev/null || true");
+        wait_for_health("r-raid", "degraded", 30);
+        reason = string_property("r-raid", "HealthReason");
+        g_assert_cmpstr(reason, ==, "raid1: 1 of 2 members failed (AD)");
+        vm_do("dmsetup remove r-raid && dmsetup remove r-leg0 r-leg1 r-meta0 r-meta1");
+}
+
+/* A snapshot whose exception store (32 KiB) fills up. */
+static void test_snapshot_overflow(void) {
+        g_autofree char *reason = NULL;
+
+        dmsetup_create("o-origin", "0 16384 linear %s 0", loops[10]);
+        dmsetup_create("o-cow", "0 64 linear %s 0", loops[11]);
+        dmsetup_create("o-snap", "0 16384 snapshot /dev/mapper/o-origin /dev/mapper/o-cow P 8");
+        wait_for_health("o-snap", "ok", 10);
+        vm_do("dd if=/dev/zero of=/dev/mapper/o-snap bs=64K count=16 oflag=direct status=none 2>/dev/null || true");
+        wait_for_health("o-snap", "failed", 30);
+        reason = string_property("o-snap", "HealthReason");
+        g_assert_true(g_str_has_prefix(reason, "snapshot: "));
+        vm_do("dmsetup remove o-snap && dmsetup remove o-cow && dmsetup remove o-origin");
+}
+
+/* Suspended by another tool: seen within a tick, "suspended" once past the bound (2 s here). */
+static void test_suspended_too_long(void) {
+        g_autofree char *reason = NULL;
+        guint64 since;
+
+        dmsetup_create("h-sus", "0 8 zero");
+        vm_do("dmsetup suspend h-sus");
+        g_assert_true(vm_wait(30, "[ \"$(busctl get-property " DMBUS_SERVICE_NAME " %s " DMBUS_DEVICE_INTERFACE
+                                  " Suspended)\" = 'b true' ]", path_of("h-sus")));
+        since = u64_property("h-sus", "SuspendedSince");
+        g_assert_cmpuint(since, >, (guint64) (g_get_real_time() - 60 * G_USEC_PER_SEC));
+        wait_for_health("h-sus", "suspended", 30);
+        reason = string_property("h-sus", "HealthReason");
+        g_assert_cmpstr(reason, ==, "suspended for more than 2 s");
+        /* dmbusctl health as a check: it names the device and fails. */
+        g_autofree char *health = vm_sh("$DMBUSCTL health; echo \"exit $?\"");
+        g_assert_nonnull(strstr(health, "h-sus ("));
+        g_assert_nonnull(strstr(health, ") suspended: suspended for more than 2 s\nexit 1"));
+        vm_do("dmsetup resume h-sus");
+        wait_for_health("h-sus", "ok", 30);
+        g_assert_cmpuint(u64_property("h-sus", "SuspendedSince"), ==, 0);
+        vm_do("dmsetup remove h-sus");
+        vm_do("$DMBUSCTL health");
+}
+
+/* ---- dmbusctl ------------------------------------------------------------------------------ */
+
+static void test_ctl_stacks(void) {
+        g_autofree char *made = NULL, *removed = NULL, *names = NULL;
+
+        made = vm_sh("printf '%%s\\n' '# two devices' 'name=t-base' '0 8192 linear %s 0' '' 'name=t-top' 'uuid=T-TOP' 'read-only=yes' "
+                     "'0 8192 linear /dev/mapper/t-base 0' | $DMBUSCTL create-stack --file -", loops[0]);
+        g_assert_cmpuint(g_strv_length(g_strsplit(made, "\n", -1)), ==, 2);
+        g_assert_true(dm_exists("t-base") && dm_exists("t-top"));
+        g_autofree char *attr = vm_sh("dmsetup info -c --noheadings -o attr,uuid t-top");
+        g_assert_cmpstr(attr, ==, "L--r:T-TOP");
+        names = vm_sh("$DMBUSCTL list | grep '^t-' | tr '\\n' ' '");
+        g_assert_cmpstr(names, ==, "t-base t-top");
+        removed = vm_sh("$DMBUSCTL remove --stack t-base");
+        g_assert_cmpuint(g_strv_length(g_strsplit(removed, "\n", -1)), ==, 2);
+        g_assert_false(dm_exists("t-base") || dm_exists("t-top"));
+        /* A file that is not one: said where. */
+        g_autofree char *bad = vm_sh("printf 'nom=x\\n0 8 zero\\n' | $DMBUSCTL create-stack --file - 2>&1; echo \"exit $?\"");
+        g_assert_nonnull(strstr(bad, "-:1: \"nom\" is not name=, uuid= or read-only=yes|no\nexit 2"));
+}
+
+static void test_ctl_top(void) {
+        g_autofree char *out = NULL;
+        g_auto(GStrv) lines = NULL;
+        unsigned headers = 0, rows = 0;
+
+        dmsetup_create("t-zero", "0 2097152 zero");
+        vm_do("(timeout 5 dd if=/dev/mapper/t-zero of=/dev/null bs=4K iflag=direct status=none || true) &");
+        out = vm_sh("$DMBUSCTL top -n 2 -d 0.5 </dev/null");
+        lines = g_strsplit(out, "\n", -1);
+        for (char **l = lines; *l; l++) {
+                headers += g_str_has_prefix(*l, "dmbusctl top - ");
+                rows += g_str_has_prefix(*l, "t-zero (");
+                if (g_str_has_prefix(*l, "t-zero ("))
+                        g_assert_true(g_str_has_suffix(*l, " ok"));
+        }
+        g_assert_cmpuint(headers, ==, 2);
+        g_assert_cmpuint(rows, ==, 2);
+        /* The reads of dd show: some row has a rate above zero. */
+        g_assert_nonnull(g_strrstr(out, "t-zero ("));
+        g_autofree char *reads = vm_sh("$DMBUSCTL top -n 1 -d 0.5 </dev/null | awk '$1 == \"t-zero\" { print ($3 > 0) }'");
+        g_assert_cmpstr(reads, ==, "1");
+        vm_do("sleep 5; dmsetup remove t-zero");
+}
+
+/* What bash completes for the words (a bash array's text), the last one being completed. */
+static char *complete(const char *words) {
+        g_autofree char *script = g_strdup_printf(
+                "PATH=$(dirname \"$DMBUSCTL\"):$PATH\n"
+                ". %s/data/bash-completion/dmbusctl\n"
+                "COMP_WORDS=(%s)\n"
+                "COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))\n"
+                "_dmbusctl\n"
+                "printf '%%s\\n' \"${COMPREPLY[@]}\" | sort | tr '\\n' ' '\n", DMBUS_SOURCE_DIR, words);
+        char *argv[] = { "bash", "-c", script, NULL };
+        g_autoptr(GError) error = NULL;
+        char *out = NULL;
+        int status;
+
+        if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status, &error))
+                g_error("bash: %s", error->message);
+        g_assert_cmpint(status, ==, 0);
+        g_strchomp(out);
+        return out;
+}
+
+static void test_completion(void) {
+        g_autofree char *commands = NULL, *devices = NULL, *options = NULL;
+
+        dmsetup_create("comp-one", "0 8 zero");
+        commands = complete("dmbusctl he");
+        g_assert_cmpstr(commands, ==, "health");
+        devices = complete("dmbusctl remove comp");
+        g_assert_cmpstr(devices, ==, "comp-one");
+        options = complete("dmbusctl remove --s");
+        g_assert_cmpstr(options, ==, "--stack");
+        vm_do("dmsetup remove comp-one");
+}
+
 int main(int argc, char *argv[]) {
         int r;
 
@@ -325,6 +569,9 @@ int main(int argc, char *argv[]) {
         vm_require_guest();
         for (unsigned i = 0; i < G_N_ELEMENTS(loops); i++)
                 loops[i] = vm_loop_new(32);
+        /* The monitor every second, a suspend flagged after two, thresholds at 80 and 90 %. */
+        vm_do("mkdir -p /etc/dmbus && printf '[Monitor]\\nPollIntervalSec=1\\nSuspendedAlertSec=2\\nThresholds=80 90\\n' "
+              ">/etc/dmbus/dmbusd.conf");
         daemon_under_test = vm_daemon_start();
 
         g_test_add_func("/stacks/get-users", test_get_users);
@@ -333,11 +580,19 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/stacks/create-stack", test_create_stack);
         g_test_add_func("/stacks/create-stack-refused", test_create_stack_refused);
         g_test_add_func("/stacks/create-stack-killed", test_create_stack_killed);
+        g_test_add_func("/stacks/thin-pool-thresholds-and-health", test_thin_pool_thresholds_and_health);
+        g_test_add_func("/stacks/raid-failed-leg", test_raid_failed_leg);
+        g_test_add_func("/stacks/snapshot-overflow", test_snapshot_overflow);
+        g_test_add_func("/stacks/suspended-too-long", test_suspended_too_long);
+        g_test_add_func("/stacks/ctl-stacks", test_ctl_stacks);
+        g_test_add_func("/stacks/ctl-top", test_ctl_top);
+        g_test_add_func("/stacks/completion", test_completion);
         r = g_test_run();
 
         g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
         vm_daemon_free(daemon_under_test);
         for (unsigned i = 0; i < G_N_ELEMENTS(loops); i++)
                 vm_loop_free(loops[i]);
+        vm_do("rm -f /etc/dmbus/dmbusd.conf");
         return r;
 }

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "alloc-util.h"
+#include "ctl.h"
+
+/* health, who and list: what the service knows of devices' condition and users. */
+
+/* Options --help and --json[=pretty|short] only; 0, -1 after --help, or an exit code. */
+static int parse_simple(int argc, char *argv[], const char *usage, unsigned n_args, bool *pretty) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "json", optional_argument, NULL, 'j' },
+                { "no-ask-password", no_argument, NULL, 'P' },
+                {}
+        };
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        printf("%s", usage);
+                        return -1;
+                case 'j':
+                        r = parse_json_mode(optarg, pretty);
+                        if (r != 0)
+                                return r;
+                        break;
+                case 'P': break;
+                default: return EXIT_USAGE;
+                }
+        if ((unsigned) (argc - optind) != n_args)
+                return usage_error("%s takes %u argument%s", argv[0], n_args, n_args == 1 ? "" : "s");
+        return 0;
+}
+
+int verb_health(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        bool pretty = false, first = true;
+        Node *nodes = NULL;
+        size_t n = 0, unwell = 0;
+        int r;
+
+        r = parse_simple(argc, argv,
+                         "dmbusctl health [--json[=pretty|short]]\n\n"
+                         "The DM devices whose Health is not \"ok\" (degraded, suspended, failed), with why. Exits 0 when\n"
+                         "every device is ok, 1 when one is not: a check for monitoring.\n", 0, &pretty);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        r = bus_connect(&bus);
+        if (r == 0)
+                r = load_nodes(bus, &nodes, &n);
+        if (r != 0)
+                return r;
+        if (arg_json)
+                printf("[");
+        for (size_t i = 0; i < n; i++) {
+                const Node *node = &nodes[i];
+
+                if (!node->is_dm || !node->health || strcmp(node->health, "ok") == 0)
+                        continue;
+                unwell++;
+                if (!arg_json) {
+                        printf("%s (%u:%u) %s: %s\n", node->name, node->major, node->minor, node->health, node->health_reason ?: "");
+                        continue;
+                }
+                printf(pretty ? "%s\n  {\"name\": " : "%s{\"name\": ", first ? "" : ",");
+                json_string(stdout, node->name);
+                printf(", \"major\": %u, \"minor\": %u, \"health\": ", node->major, node->minor);
+                json_string(stdout, node->health);
+                printf(", \"health_reason\": ");
+                json_string(stdout, node->health_reason ?: "");
+                printf("}");
+                first = false;
+        }
+        if (arg_json)
+                printf(pretty && !first ? "\n]\n" : "]\n");
+        nodes_free(nodes, n);
+        return unwell > 0 ? EXIT_FAILED : 0;
+}
+
+int verb_list(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        bool pretty = false;
+        Node *nodes = NULL;
+        size_t n = 0;
+        int r;
+
+        r = parse_simple(argc, argv, "dmbusctl list\n\nThe names of the DM devices, one a line.\n", 0, &pretty);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        r = bus_connect(&bus);
+        if (r == 0)
+                r = load_nodes(bus, &nodes, &n);
+        if (r != 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (nodes[i].is_dm)
+                        printf("%s\n", nodes[i].name);
+        nodes_free(nodes, n);
+        return 0;
+}
+
+/* One user from GetUsers' (sa{sv}): "process pid=1234 comm=dd uid=0", or a JSON object. */
+static int print_user(sd_bus_message *reply, bool first, bool pretty) {
+        const char *kind;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'r', "sa{sv}");
+        if (r <= 0)
+                return r;
+        r = sd_bus_message_read(reply, "s", &kind);
+        if (r < 0)
+                return r;
+        if (arg_json) {
+                printf(pretty ? "%s\n  {\"kind\": " : "%s{\"kind\": ", first ? "" : ",");
+                json_string(stdout, kind);
+                printf(", \"details\": ");
+        } else
+                printf("%-8s ", kind);
+        r = value_print(reply, stdout, arg_json, "");
+        if (r < 0)
+                return r;
+        printf(arg_json ? "}" : "\n");
+        r = sd_bus_message_exit_container(reply);
+        return r < 0 ? r : 1;
+}
+
+int verb_who(int argc, char *argv[]) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(freep) char *path = NULL;
+        bool pretty = false;
+        int r;
+
+        r = parse_simple(argc, argv,
+                         "dmbusctl who [--json[=pretty|short]] DEVICE\n\n"
+                         "What keeps DEVICE in use: devices stacked on it (holder), mounts, swap, and processes that have\n"
+                         "it open (pid, comm, uid). Nothing printed: nothing uses it.\n", 1, &pretty);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        r = bus_connect(&bus);
+        if (r == 0)
+                r = resolve_device(bus, argv[optind], &path);
+        if (r != 0)
+                return r;
+        r = sd_bus_call_method(bus, DMBUS_SERVICE_NAME, path, DMBUS_DEVICE_INTERFACE, "GetUsers", &error, &reply, NULL);
+        if (r < 0)
+                return bus_error_exit(&error, r);
+        r = sd_bus_message_enter_container(reply, 'a', "(sa{sv})");
+        if (arg_json)
+                printf("[");
+        for (bool first = true; r >= 0 && (r = print_user(reply, first, pretty)) > 0; first = false)
+                ;
+        if (r < 0)
+                return failure_exit(r, "cannot read the reply");
+        if (arg_json)
+                printf(pretty ? "\n]\n" : "]\n");
+        return 0;
+}

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "alloc-util.h"
+#include "ctl.h"
+
+/* create-stack: Manager.CreateStack from a plain-text file (dmbusctl(1)):
+ *
+ *   # one device a block; blocks apart by blank lines, made in this order
+ *   name=crypt-base
+ *   uuid=CRYPT-...          (optional)
+ *   read-only=yes           (optional)
+ *   0 2097152 linear /dev/loop0 0
+ *
+ *   name=vol
+ *   0 2097152 linear /dev/mapper/crypt-base 0 */
+
+typedef struct StackDevice {
+        char *name, *uuid;
+        bool read_only;
+        Table table;
+} StackDevice;
+
+typedef struct Stack {
+        StackDevice *devices;
+        size_t n, allocated;
+        bool in_block;
+} Stack;
+
+static void stack_done(Stack *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                free(s->devices[i].name);
+                free(s->devices[i].uuid);
+                table_done(&s->devices[i].table);
+        }
+        free(s->devices);
+}
+
+static int key_line(StackDevice *d, const char *key, const char *value, const char *where, unsigned line) {
+        char **field = strcmp(key, "name") == 0 ? &d->name : strcmp(key, "uuid") == 0 ? &d->uuid : NULL;
+
+        if (field) {
+                free(*field);
+                *field = strdup(value);
+                return *field ? 0 : failure_exit(-ENOMEM, "cannot read the stack");
+        }
+        if (strcmp(key, "read-only") == 0 && (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0)) {
+                d->read_only = strcmp(value, "yes") == 0;
+                return 0;
+        }
+        fprintf(stderr, "dmbusctl: %s:%u: \"%s\" is not name=, uuid= or read-only=yes|no\n", where, line, key);
+        return EXIT_USAGE;
+}
+
+static int stack_add_line(Stack *s, char *text, const char *where, unsigned line) {
+        StackDevice *d;
+        char *eq;
+
+        text[strcspn(text, "\n")] = 0;
+        text += strspn(text, " \t");
+        if (text[0] == '#')
+                return 0;
+        if (!text[0]) {
+                s->in_block = false;
+                return 0;
+        }
+        if (!s->in_block) {
+                if (GREEDY_REALLOC(s->devices, s->allocated, s->n + 1) < 0)
+                        return failure_exit(-ENOMEM, "cannot read the stack");
+                s->devices[s->n++] = (StackDevice) {};
+                s->in_block = true;
+        }
+        d = &s->devices[s->n - 1];
+        if (isdigit((unsigned char) text[0])) {
+                char here[64];
+
+                snprintf(here, sizeof(here), "%s:%u", where, line);
+                return table_add_line(&d->table, text, here);
+        }
+        eq = strchr(text, '=');
+        if (!eq || d->table.n > 0) {
+                fprintf(stderr, "dmbusctl: %s:%u: expected KEY=VALUE before the table, or a table line\n", where, line);
+                return EXIT_USAGE;
+        }
+        *eq = 0;
+        return key_line(d, text, eq + 1, where, line);
+}
+
+static int stack_read(Stack *s, const char *path) {
+        FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+        char *text = NULL;
+        size_t size = 0;
+        unsigned line = 0;
+        int r = 0;
+
+        if (!f) {
+                fprintf(stderr, "dmbusctl: cannot open %s: %s\n", path, strerror(errno));
+                return EXIT_USAGE;
+        }
+        while (r == 0 && getline(&text, &size, f) >= 0)
+                r = stack_add_line(s, text, path, ++line);
+        free(text);
+        if (f != stdin)
+                fclose(f);
+        for (size_t i = 0; r == 0 && i < s->n; i++)
+                if (!s->devices[i].name || s->devices[i].table.n == 0)
+                        r = usage_error("device %zu of %s needs name= and a table", i + 1, path);
+        if (r == 0 && s->n == 0)
+                r = usage_error("%s holds no device", path);
+        return r;
+}
+
+static int append_stack(sd_bus_message *m, const Stack *s) {
+        int r = sd_bus_message_open_container(m, 'a', "(ssa(ttss)a{sv})");
+
+        for (size_t i = 0; r >= 0 && i < s->n; i++) {
+                const StackDevice *d = &s->devices[i];
+
+                r = sd_bus_message_open_container(m, 'r', "ssa(ttss)a{sv}");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "ss", d->name, d->uuid ?: "");
+                if (r >= 0)
+                        r = append_table(m, &d->table);
+                if (r >= 0)
+                        r = d->read_only ? sd_bus_message_append(m, "a{sv}", 1, "read-only", "b", 1) : sd_bus_message_append(m, "a{sv}", 0);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
+int verb_create_stack(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "file", required_argument, NULL, 'f' },
+                { "no-ask-password", no_argument, NULL, 'P' },
+                {}
+        };
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(stack_done) Stack stack = {};
+        const char *file = NULL, *path;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "hf:", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        printf("dmbusctl create-stack --file FILE|-\n\n"
+                               "Create the devices FILE describes as one: in order, each activated before the next; if a step\n"
+                               "fails, what was made is removed again. One device a block, blocks apart by blank lines:\n"
+                               "name=NAME, then optionally uuid=UUID and read-only=yes, then its table in dmsetup's syntax.\n"
+                               "A table may name a device made earlier in the file as /dev/mapper/NAME.\n");
+                        return 0;
+                case 'f': file = optarg; break;
+                case 'P': arg_ask_password = false; break;
+                default: return EXIT_USAGE;
+                }
+        if (!file || optind < argc)
+                return usage_error("usage: dmbusctl create-stack --file FILE|-");
+        r = stack_read(&stack, file);
+        if (r != 0)
+                return r;
+        r = bus_connect(&bus);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_new_method_call(bus, &call, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "CreateStack");
+        if (r >= 0)
+                r = append_stack(call, &stack);
+        if (r >= 0)
+                r = arg_ask_password ? sd_bus_message_append(call, "a{sv}", 0)
+                                     : sd_bus_message_append(call, "a{sv}", 1, "auth.no_user_interaction", "b", 1);
+        if (r >= 0)
+                r = sd_bus_message_set_allow_interactive_authorization(call, arg_ask_password);
+        if (r < 0)
+                return failure_exit(r, "cannot build the call");
+        polkit_agent_open_if_enabled();
+        r = sd_bus_call(bus, call, UINT64_MAX, &error, &reply);
+        if (r < 0)
+                return bus_error_exit(&error, r);
+        r = sd_bus_message_enter_container(reply, 'a', "o");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "o", &path)) > 0)
+                printf("%s\n", path);
+        return r < 0 ? failure_exit(r, "cannot read the reply") : 0;
+}
