@@ -45,9 +45,10 @@ void polkit_agent_open_if_enabled(void) {
                         _exit(127);
                 snprintf(fd_text, sizeof(fd_text), "%d", notify[1]);
                 snprintf(pid_text, sizeof(pid_text), "%d", (int) getppid());
-                /* For this process, not a login session: it works where there is none (a plain tty, ssh
-                 * without logind). */
-                execl(PKTTYAGENT, PKTTYAGENT, "--notify-fd", fd_text, "--process", pid_text, "--fallback", (char *) NULL);
+                /* For this process, not a login session: it works where there is none (a console or
+                 * ssh without logind). Not --fallback: polkit uses a fallback agent only through a
+                 * session, and the question is asked on the terminal the user typed the command in. */
+                execl(PKTTYAGENT, PKTTYAGENT, "--notify-fd", fd_text, "--process", pid_text, (char *) NULL);
                 _exit(127);
         }
         close(notify[1]);

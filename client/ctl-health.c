@@ -9,8 +9,8 @@
 
 /* health, who and list: what the service knows of devices' condition and users. */
 
-/* Options --help and --json[=pretty|short] only; 0, -1 after --help, or an exit code. */
-static int parse_simple(int argc, char *argv[], const char *usage, unsigned n_args, bool *pretty) {
+/* Options --help and --json[=pretty|short] only, then the bus: 0, -1 after --help, or an exit code. */
+static int start(int argc, char *argv[], const char *usage, unsigned n_args, bool *pretty, sd_bus **ret_bus) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "json", optional_argument, NULL, 'j' },
@@ -34,7 +34,7 @@ static int parse_simple(int argc, char *argv[], const char *usage, unsigned n_ar
                 }
         if ((unsigned) (argc - optind) != n_args)
                 return usage_error("%s takes %u argument%s", argv[0], n_args, n_args == 1 ? "" : "s");
-        return 0;
+        return bus_connect(ret_bus);
 }
 
 int verb_health(int argc, char *argv[]) {
@@ -44,15 +44,14 @@ int verb_health(int argc, char *argv[]) {
         size_t n = 0, unwell = 0;
         int r;
 
-        r = parse_simple(argc, argv,
+        r = start(argc, argv,
                          "dmbusctl health [--json[=pretty|short]]\n\n"
                          "The DM devices whose Health is not \"ok\" (degraded, suspended, failed), with why. Exits 0 when\n"
-                         "every device is ok, 1 when one is not: a check for monitoring.\n", 0, &pretty);
-        if (r != 0)
-                return r < 0 ? 0 : r;
-        r = bus_connect(&bus);
+                         "every device is ok, 1 when one is not: a check for monitoring.\n", 0, &pretty, &bus);
         if (r == 0)
                 r = load_nodes(bus, &nodes, &n);
+        if (r < 0)
+                return 0;
         if (r != 0)
                 return r;
         if (arg_json)
@@ -89,12 +88,11 @@ int verb_list(int argc, char *argv[]) {
         size_t n = 0;
         int r;
 
-        r = parse_simple(argc, argv, "dmbusctl list\n\nThe names of the DM devices, one a line.\n", 0, &pretty);
-        if (r != 0)
-                return r < 0 ? 0 : r;
-        r = bus_connect(&bus);
+        r = start(argc, argv, "dmbusctl list\n\nThe names of the DM devices, one a line.\n", 0, &pretty, &bus);
         if (r == 0)
                 r = load_nodes(bus, &nodes, &n);
+        if (r < 0)
+                return 0;
         if (r != 0)
                 return r;
         for (size_t i = 0; i < n; i++)
@@ -137,15 +135,14 @@ int verb_who(int argc, char *argv[]) {
         bool pretty = false;
         int r;
 
-        r = parse_simple(argc, argv,
+        r = start(argc, argv,
                          "dmbusctl who [--json[=pretty|short]] DEVICE\n\n"
                          "What keeps DEVICE in use: devices stacked on it (holder), mounts, swap, and processes that have\n"
-                         "it open (pid, comm, uid). Nothing printed: nothing uses it.\n", 1, &pretty);
-        if (r != 0)
-                return r < 0 ? 0 : r;
-        r = bus_connect(&bus);
+                         "it open (pid, comm, uid). Nothing printed: nothing uses it.\n", 1, &pretty, &bus);
         if (r == 0)
                 r = resolve_device(bus, argv[optind], &path);
+        if (r < 0)
+                return 0;
         if (r != 0)
                 return r;
         r = sd_bus_call_method(bus, DMBUS_SERVICE_NAME, path, DMBUS_DEVICE_INTERFACE, "GetUsers", &error, &reply, NULL);

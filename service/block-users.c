@@ -107,8 +107,14 @@ static int add_mount(unsigned maj, unsigned min, const char *mount_point, void *
         return add_user(l, (BlockUser) { .devnum = makedev(maj, min), .kind = BLOCK_USER_MOUNT }, mount_point, NULL);
 }
 
+/* The mounts as the machine has them (PID 1's namespace), not as our sandbox shows them (no /home,
+ * a /tmp of our own); our own when PID 1's may not be read. */
 static int scan_mounts(UserList *l) {
-        return mountinfo_for_each(add_mount, l);
+        int r = mountinfo_for_each("/proc/1/mountinfo", add_mount, l);
+
+        if (r == -EACCES || r == -EPERM || r == -ENOENT)
+                r = mountinfo_for_each("/proc/self/mountinfo", add_mount, l);
+        return r < 0 && r != -ENOMEM ? 0 : r;
 }
 
 static int scan_swaps(UserList *l) {

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +19,15 @@ void unescape_octal(char *s) {
         *w = 0;
 }
 
-int mountinfo_for_each(int (*each)(unsigned major, unsigned minor, const char *mount_point, void *userdata), void *userdata) {
+int mountinfo_for_each(const char *path, int (*each)(unsigned major, unsigned minor, const char *mount_point, void *userdata),
+                       void *userdata) {
         char *line = NULL;
         size_t size = 0;
-        FILE *f = fopen("/proc/self/mountinfo", "re");
+        FILE *f = fopen(path, "re");
         int r = 0;
 
         if (!f)
-                return 0;
+                return -errno;
         /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ..." */
         while (r == 0 && getline(&line, &size, f) > 0) {
                 unsigned maj, min;

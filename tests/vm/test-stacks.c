@@ -562,6 +562,53 @@ static void test_completion(void) {
         vm_do("dmsetup remove comp-one");
 }
 
+/* A user whom polkit asks for their own password: dmbusctl starts pkttyagent on its terminal
+ * (tmux's), which asks; the password typed there lets the Remove through. */
+#define AGENT_USER "dmbusagent"
+#define AGENT_PASSWORD "pw-for-the-agent-7"
+
+static char *pane_text(void) {
+        return vm_sh("tmux capture-pane -p -t agent 2>/dev/null || true");
+}
+
+static void test_pkttyagent(void) {
+        g_autofree char *result = NULL, *pane = NULL;
+
+        vm_do("getent passwd " AGENT_USER " >/dev/null || useradd --no-create-home --gid nogroup " AGENT_USER);
+        vm_do("echo '" AGENT_USER ":" AGENT_PASSWORD "' | chpasswd");
+        vm_do("mkdir -p /etc/polkit-1/rules.d && cat > /etc/polkit-1/rules.d/50-dmbus-agent.rules <<'EOF'\n"
+              "polkit.addRule(function(action, subject) {\n"
+              "        if (action.id == 'org.dmbus.devicemapper1.manage' && subject.user == '" AGENT_USER "')\n"
+              "                return polkit.Result.AUTH_SELF;\n"
+              "});\nEOF");
+        if (!vm_name_has_owner("org.freedesktop.PolicyKit1"))
+                vm_do("/usr/lib/polkit-1/polkitd --no-debug >/dev/null 2>&1 &");
+        for (unsigned i = 0; i < 600 && !vm_name_has_owner("org.freedesktop.PolicyKit1"); i++)
+                g_usleep(G_USEC_PER_SEC / 10);
+        g_assert_true(vm_name_has_owner("org.freedesktop.PolicyKit1"));
+        dmsetup_create("p-dev", "0 8 zero");
+
+        vm_do("rm -f /run/agent-result; tmux new-session -d -s agent -x 160 -y 40 "
+              "\"setpriv --reuid=" AGENT_USER " --regid=nogroup --init-groups %s remove p-dev; echo exit=\\$? >/run/agent-result; sleep 60\"",
+              g_getenv("DMBUSCTL"));
+        if (!vm_wait(60, "tmux capture-pane -p -t agent | grep -q 'Password:'")) {
+                pane = pane_text();
+                g_error("pkttyagent asked for no password; the terminal shows:\n%s", pane);
+        }
+        vm_do("tmux send-keys -t agent '" AGENT_PASSWORD "' Enter");
+        if (!vm_wait(60, "test -s /run/agent-result")) {
+                pane = pane_text();
+                g_error("dmbusctl did not finish; the terminal shows:\n%s", pane);
+        }
+        result = vm_sh("cat /run/agent-result");
+        if (!g_str_equal(result, "exit=0")) {
+                pane = pane_text();
+                g_error("dmbusctl said %s; the terminal shows:\n%s", result, pane);
+        }
+        g_assert_false(dm_exists("p-dev"));
+        vm_do("tmux kill-server; rm -f /etc/polkit-1/rules.d/50-dmbus-agent.rules /run/agent-result");
+}
+
 int main(int argc, char *argv[]) {
         int r;
 
@@ -587,6 +634,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/stacks/ctl-stacks", test_ctl_stacks);
         g_test_add_func("/stacks/ctl-top", test_ctl_top);
         g_test_add_func("/stacks/completion", test_completion);
+        g_test_add_func("/stacks/pkttyagent", test_pkttyagent);
         r = g_test_run();
 
         g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
