@@ -45,9 +45,9 @@ int verb_health(int argc, char *argv[]) {
         int r;
 
         r = start(argc, argv,
-                         "dmbusctl health [--json[=pretty|short]]\n\n"
-                         "The DM devices whose Health is not \"ok\" (degraded, suspended, failed), with why. Exits 0 when\n"
-                         "every device is ok, 1 when one is not: a check for monitoring.\n", 0, &pretty, &bus);
+                  "dmbusctl health [--json[=pretty|short]]\n\n"
+                  "The DM devices whose Health is not \"ok\" (degraded, suspended, failed), with why. Exits 0 when\n"
+                  "every device is ok, 1 when one is not: a check for monitoring.\n", 0, &pretty, &bus);
         if (r == 0)
                 r = load_nodes(bus, &nodes, &n);
         if (r < 0)
@@ -136,9 +136,9 @@ int verb_who(int argc, char *argv[]) {
         int r;
 
         r = start(argc, argv,
-                         "dmbusctl who [--json[=pretty|short]] DEVICE\n\n"
-                         "What keeps DEVICE in use: devices stacked on it (holder), mounts, swap, and processes that have\n"
-                         "it open (pid, comm, uid). Nothing printed: nothing uses it.\n", 1, &pretty, &bus);
+                  "dmbusctl who [--json[=pretty|short]] DEVICE\n\n"
+                  "What keeps DEVICE in use: devices stacked on it (holder), mounts, swap, and processes that have\n"
+                  "it open (pid, comm, uid). Nothing printed: nothing uses it.\n", 1, &pretty, &bus);
         if (r == 0)
                 r = resolve_device(bus, argv[optind], &path);
         if (r < 0)

@@ -403,7 +403,7 @@ static void test_thin_pool_thresholds_and_health(void) {
                                                           pool_path, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_threshold_crossed, seen, NULL);
         g_assert_cmpstr(string_property("h-pool", "Health"), ==, "ok");
         /* Let a tick read it empty first. */
-        g_usleep(2 * G_USEC_PER_SEC);
+        g_usleep(3 * G_USEC_PER_SEC / 2);
 
         vm_do("dd if=/dev/zero of=/dev/mapper/h-thin bs=64K count=106 oflag=direct status=none");
         wait_for_signal_text(seen, "data 80\n", 30);
@@ -483,6 +483,18 @@ static void test_suspended_too_long(void) {
         vm_do("$DMBUSCTL health");
 }
 
+/* SIGHUP reads the configuration again; a line it cannot use is logged and passed over. */
+static void test_config_reload(void) {
+        const char *config = "[Monitor]\\nPollIntervalSec=1\\nSuspendedAlertSec=2\\nThresholds=80 90\\nThresholds=90 80\\n";
+        g_autofree char *log = NULL;
+
+        vm_do("printf '%s' >/etc/dmbus/dmbusd.conf", config);
+        kill(daemon_under_test->pid, SIGHUP);
+        g_assert_true(vm_wait(30, "grep -q 'Reloaded /etc/dmbus/dmbusd.conf' %s", daemon_under_test->log_path));
+        log = vm_daemon_log(daemon_under_test);
+        g_assert_nonnull(strstr(log, "/etc/dmbus/dmbusd.conf:5 expects percentages in rising order, each once; passed over."));
+}
+
 /* ---- dmbusctl ------------------------------------------------------------------------------ */
 
 static void test_ctl_stacks(void) {
@@ -510,7 +522,7 @@ static void test_ctl_top(void) {
         unsigned headers = 0, rows = 0;
 
         dmsetup_create("t-zero", "0 2097152 zero");
-        vm_do("(timeout 5 dd if=/dev/mapper/t-zero of=/dev/null bs=4K iflag=direct status=none || true) &");
+        vm_do("(timeout 3 dd if=/dev/mapper/t-zero of=/dev/null bs=4K iflag=direct status=none || true) >/dev/null 2>&1 &");
         out = vm_sh("$DMBUSCTL top -n 2 -d 0.5 </dev/null");
         lines = g_strsplit(out, "\n", -1);
         for (char **l = lines; *l; l++) {
@@ -525,7 +537,8 @@ static void test_ctl_top(void) {
         g_assert_nonnull(g_strrstr(out, "t-zero ("));
         g_autofree char *reads = vm_sh("$DMBUSCTL top -n 1 -d 0.5 </dev/null | awk '$1 == \"t-zero\" { print ($3 > 0) }'");
         g_assert_cmpstr(reads, ==, "1");
-        vm_do("sleep 5; dmsetup remove t-zero");
+        g_assert_true(vm_wait(30, "! pgrep -x dd >/dev/null"));
+        vm_do("dmsetup remove t-zero");
 }
 
 /* What bash completes for the words (a bash array's text), the last one being completed. */
@@ -631,6 +644,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/stacks/raid-failed-leg", test_raid_failed_leg);
         g_test_add_func("/stacks/snapshot-overflow", test_snapshot_overflow);
         g_test_add_func("/stacks/suspended-too-long", test_suspended_too_long);
+        g_test_add_func("/stacks/config-reload", test_config_reload);
         g_test_add_func("/stacks/ctl-stacks", test_ctl_stacks);
         g_test_add_func("/stacks/ctl-top", test_ctl_top);
         g_test_add_func("/stacks/completion", test_completion);
