@@ -152,6 +152,16 @@ static void test_get_users(void) {
         after = users_text("u-top");
         g_assert_cmpstr(after, ==, "");
         vm_do("dmsetup remove u-top && dmsetup remove u-base");
+
+        /* Swap, from /proc/swaps; RemoveStack names it. */
+        dmsetup_create("u-swap", "0 8192 linear %s 16384", loops[0]);
+        vm_do("mkswap -q /dev/mapper/u-swap >/dev/null && swapon /dev/mapper/u-swap");
+        g_autofree char *swap = users_text("u-swap");
+        g_assert_true(g_str_has_prefix(swap, "swap {'path': <'/dev/"));
+        g_clear_error(&error);
+        g_autoptr(GVariant) kept = device_call("u-swap", "RemoveStack", g_variant_new("(@a{sv})", options_new(NULL)), "(ao)", &error);
+        assert_error(error, "Busy", "is in use: used as swap; nothing was removed");
+        vm_do("swapoff /dev/mapper/u-swap && dmsetup remove u-swap");
 }
 
 /* ---- RemoveStack ------------------------------------------------------------------------- */
