@@ -18,6 +18,7 @@
 #include "block-users.h"
 #include "fileio.h"
 #include "mountinfo.h"
+#include "utf8-escape.h"
 
 typedef struct UserList {
         BlockUser *users;
@@ -36,11 +37,12 @@ static bool wanted(const UserList *l, dev_t devnum) {
         return bsearch(&devnum, l->devnums, l->n_devnums, sizeof(dev_t), devnum_compare);
 }
 
+/* The strings as the bus and the log take them: a comm, a mount point or a DM name is any bytes. */
 static int add_user(UserList *l, BlockUser user, const char *name, const char *dm_name) {
         if (GREEDY_REALLOC(l->users, l->allocated, l->n + 1) < 0)
                 return -ENOMEM;
-        user.name = strdup(name);
-        user.dm_name = dm_name ? strdup(dm_name) : NULL;
+        user.name = utf8_escape_invalid(name);
+        user.dm_name = dm_name ? utf8_escape_invalid(dm_name) : NULL;
         if (!user.name || (dm_name && !user.dm_name)) {
                 free(user.name);
                 free(user.dm_name);

@@ -24,7 +24,7 @@ typedef struct BlockUser {
         dev_t devnum;           /* the device used */
         BlockUserKind kind;
         /* HOLDER: its kernel name ("dm-4"); MOUNT: the mount point; SWAP: the path /proc/swaps
-         * gives; PROCESS: its comm. */
+         * gives; PROCESS: its comm. These and dm_name escaped as utf8-escape.h does: any bytes. */
         char *name;
         char *dm_name;          /* HOLDER: its DM name, when it is a DM device */
         dev_t holder;           /* HOLDER */

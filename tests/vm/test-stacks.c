@@ -115,6 +115,9 @@ static void test_get_users(void) {
         top_path = path_of("u-top");
         vm_do("mkfs.ext2 -q /dev/mapper/u-top && mkdir -p /mnt/u-top && mount /dev/mapper/u-top /mnt/u-top");
         holder = hold_open("u-top");
+        /* A process whose name is not UTF-8 (any bytes make a comm): shown escaped, the reply intact. */
+        g_autofree char *odd = vm_sh("cp /bin/sleep \"/run/$(printf '\\377')nap\" && "
+                                     "\"/run/$(printf '\\377')nap\" 600 3</dev/mapper/u-top >/dev/null 2>&1 & echo $!");
 
         base = users_text("u-base");
         top_kernel_name = vm_sh("basename $(readlink -f /dev/mapper/u-top)");
@@ -126,6 +129,8 @@ static void test_get_users(void) {
         g_autofree char *process = g_strdup_printf("process {'pid': <uint32 %d>, 'comm': <'sleep'>, 'uid': <uint32 0>}\n", (int) holder);
         g_assert_true(g_str_has_prefix(top, "mount {'mount-point': <'/mnt/u-top'>}\n"));
         g_assert_nonnull(strstr(top, process));
+        g_assert_nonnull(strstr(top, "'\\\\xffnap'"));
+        stop_holding(atoi(odd));
 
         /* The same through dmbusctl, and the tree with its mount points. */
         g_autofree char *who = vm_sh("$DMBUSCTL who u-top");
