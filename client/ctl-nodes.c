@@ -252,3 +252,30 @@ bool node_is_root(const Node *node) {
         return !node->holders || !node->holders[0];
 }
 
+
+static void walk(const Node *nodes, size_t n, const Node *node, const char *prefix, bool last, unsigned depth, NodeLine line,
+                 void *userdata) {
+        char label[4 * NODE_DEPTH_MAX + 1024], child_prefix[4 * NODE_DEPTH_MAX + 1];
+        size_t n_deps = 0;
+
+        snprintf(label, sizeof(label), "%s%s%s (%u:%u)", prefix, depth == 0 ? "" : last ? "└─" : "├─",
+                 node->is_dm ? node->name : node->kernel_name, node->major, node->minor);
+        line(node, label, userdata);
+        if (depth >= NODE_DEPTH_MAX)
+                return;
+        snprintf(child_prefix, sizeof(child_prefix), "%s%s", prefix, depth == 0 ? "" : last ? "  " : "│ ");
+        for (char **d = node->dependencies; d && *d; d++)
+                n_deps++;
+        for (size_t i = 0; i < n_deps; i++) {
+                const Node *child = node_find(nodes, n, node->dependencies[i]);
+
+                if (child)
+                        walk(nodes, n, child, child_prefix, i == n_deps - 1, depth + 1, line, userdata);
+        }
+}
+
+void nodes_walk_forest(const Node *nodes, size_t n, NodeLine line, void *userdata) {
+        for (size_t i = 0; i < n; i++)
+                if (node_is_root(&nodes[i]))
+                        walk(nodes, n, &nodes[i], "", true, 0, line, userdata);
+}

@@ -51,31 +51,15 @@ typedef struct Report {
         double dt;
 } Report;
 
-#define DEPTH_MAX 64
+static void print_row(const Node *node, const char *label, void *userdata) {
+        const Report *rep = userdata;
+        const Sample *a = &rep->before[node - rep->nodes], *b = &rep->now[node - rep->nodes];
+        char read_bytes[16], write_bytes[16];
 
-static void print_row(const Report *rep, const Node *node, const char *prefix, bool last, unsigned depth) {
-        size_t i = node - rep->nodes;
-        const Sample *a = &rep->before[i], *b = &rep->now[i];
-        char label[128], read_bytes[16], write_bytes[16], child_prefix[4 * DEPTH_MAX + 1];
-        size_t n_deps = 0;
-
-        snprintf(label, sizeof(label), "%s%s%s (%u:%u)", prefix, depth == 0 ? "" : last ? "└─" : "├─",
-                 node->is_dm ? node->name : node->kernel_name, node->major, node->minor);
         size_human((uint64_t) ((b->read_sectors - a->read_sectors) * 512 / rep->dt), read_bytes);
         size_human((uint64_t) ((b->write_sectors - a->write_sectors) * 512 / rep->dt), write_bytes);
         printf("%-40s %8.1f %8.1f %8s %8s  %s\n", label, (b->read_ios - a->read_ios) / rep->dt, (b->write_ios - a->write_ios) / rep->dt,
                read_bytes, write_bytes, node->is_dm ? node->health ?: "" : "");
-        if (depth >= DEPTH_MAX)
-                return;
-        snprintf(child_prefix, sizeof(child_prefix), "%s%s", prefix, depth == 0 ? "" : last ? "  " : "│ ");
-        for (char **d = node->dependencies; d && *d; d++)
-                n_deps++;
-        for (size_t k = 0; k < n_deps; k++) {
-                const Node *child = node_find(rep->nodes, rep->n, node->dependencies[k]);
-
-                if (child)
-                        print_row(rep, child, child_prefix, k == n_deps - 1, depth + 1);
-        }
 }
 
 static void print_report(const Report *rep, bool terminal) {
@@ -86,9 +70,7 @@ static void print_report(const Report *rep, bool terminal) {
                 printf("\033[H\033[2J");
         printf("dmbusctl top - %s, %zu devices, every %.1f s%s\n", now, rep->n, rep->dt, terminal ? " (q quits)" : "");
         printf("%-40s %8s %8s %8s %8s  %s\n", "DEVICE", "READS/S", "WRITES/S", "READ/S", "WRITE/S", "HEALTH");
-        for (size_t i = 0; i < rep->n; i++)
-                if (node_is_root(&rep->nodes[i]))
-                        print_row(rep, &rep->nodes[i], "", true, 0);
+        nodes_walk_forest(rep->nodes, rep->n, print_row, (void *) rep);
         if (!terminal)
                 printf("\n");
         fflush(stdout);

@@ -15,34 +15,18 @@ static void node_state(const Node *node, char buf[static 64]) {
         memmove(buf, buf + (buf[0] == ','), strlen(buf) + 1);
 }
 
-/* Stacks deeper than this are a loop in the data, not a stack. */
-#define DEPTH_MAX 64
-
-static void print_text(const Node *nodes, size_t n, const Node *node, const char *prefix, bool last, unsigned depth) {
-        char size[16], state[64], child_prefix[4 * DEPTH_MAX + 1];
-        size_t n_deps = 0;
+static void print_line(const Node *node, const char *label, void *userdata) {
+        char size[16], state[64];
 
         size_human(node->size, size);
         node_state(node, state);
-        printf("%s%s%s (%u:%u) %s%s%s%s%s%s", prefix, depth == 0 ? "" : last ? "└─" : "├─",
-               node->is_dm ? node->name : node->kernel_name, node->major, node->minor, size,
-               node->types && node->types[0] ? " " : "", node->types ?: "",
+        printf("%s %s%s%s%s%s%s", label, size, node->types && node->types[0] ? " " : "", node->types ?: "",
                state[0] ? " [" : "", state, state[0] ? "]" : "");
         if (node->health && strcmp(node->health, "ok") != 0)
                 printf(" %s: %s", node->health, node->health_reason ?: "");
         for (char **m = node->mount_points; m && *m; m++)
                 printf("%s%s", m == node->mount_points ? " on " : ", ", *m);
         printf("\n");
-        if (depth >= DEPTH_MAX)
-                return;
-        snprintf(child_prefix, sizeof(child_prefix), "%s%s", prefix, depth == 0 ? "" : last ? "  " : "│ ");
-        for (char **d = node->dependencies; d && *d; d++)
-                n_deps++;
-        for (size_t i = 0; i < n_deps; i++) {
-                const Node *child = node_find(nodes, n, node->dependencies[i]);
-                if (child)
-                        print_text(nodes, n, child, child_prefix, i == n_deps - 1, depth + 1);
-        }
 }
 
 static void print_json(const Node *nodes, size_t n, const Node *node, unsigned depth) {
@@ -82,7 +66,7 @@ static void print_json(const Node *nodes, size_t n, const Node *node, unsigned d
                 json_string(stdout, *m);
         }
         printf("], \"dependencies\": [");
-        for (char **d = node->dependencies; d && *d && depth < DEPTH_MAX; d++) {
+        for (char **d = node->dependencies; d && *d && depth < NODE_DEPTH_MAX; d++) {
                 const Node *child = node_find(nodes, n, *d);
                 if (!child)
                         continue;
@@ -127,20 +111,17 @@ static void print_dot(const Node *nodes, size_t n) {
 static void print_forest(const Node *nodes, size_t n) {
         bool first = true;
 
-        if (arg_json)
-                printf("[");
+        if (!arg_json)
+                return nodes_walk_forest(nodes, n, print_line, NULL);
+        printf("[");
         for (size_t i = 0; i < n; i++) {
                 if (!node_is_root(&nodes[i]))
                         continue;
-                if (arg_json) {
-                        printf(first ? "" : ", ");
-                        print_json(nodes, n, &nodes[i], 0);
-                } else
-                        print_text(nodes, n, &nodes[i], "", true, 0);
+                printf(first ? "" : ", ");
+                print_json(nodes, n, &nodes[i], 0);
                 first = false;
         }
-        if (arg_json)
-                printf("]\n");
+        printf("]\n");
 }
 
 /* The one-line JSON, indented. */

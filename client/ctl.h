@@ -96,6 +96,12 @@ void nodes_free(Node *nodes, size_t n);
 const Node *node_find(const Node *nodes, size_t n, const char *path);
 /* Nothing is stacked on it. */
 bool node_is_root(const Node *node);
+/* Stacks deeper than this are a loop in the data, not a stack. */
+#define NODE_DEPTH_MAX 64
+/* Calls line once per device in tree order, each device nothing is stacked on followed by what it
+ * maps onto, with its label: the tree's branches, then "NAME (MAJ:MIN)". */
+typedef void (*NodeLine)(const Node *node, const char *label, void *userdata);
+void nodes_walk_forest(const Node *nodes, size_t n, NodeLine line, void *userdata);
 
 /* The commands. argv[0] is the command's name. */
 int verb_tree(int argc, char *argv[]);                 /* ctl-tree.c */

@@ -277,8 +277,9 @@ typedef struct FieldList {
         bool oom;
 } FieldList;
 
+/* l NULL: the row's fields are not wanted (not the first parsed target). */
 static void field_add(FieldList *l, const char *key, StatusFieldType type, uint64_t u64, bool b, const char *s) {
-        if (l->oom)
+        if (!l || l->oom)
                 return;
         if (GREEDY_REALLOC(l->fields, l->allocated, l->n + 1) < 0) {
                 l->oom = true;
@@ -296,7 +297,28 @@ static void field_add(FieldList *l, const char *key, StatusFieldType type, uint6
 #define FIELD_BOOL(l, key, v) field_add(l, key, STATUS_FIELD_BOOL, 0, (v), NULL)
 #define FIELD_STRING(l, key, v) field_add(l, key, STATUS_FIELD_STRING, 0, false, (v))
 
-static void parse_thin_pool(struct dm_pool *mem, const char *params, FieldList *l) {
+/* A target's status, read once per row: its health judged (the worst row wins, its reason with it)
+ * and, for the first target whose kind libdevmapper parses, its fields for ParsedStatus (l; NULL
+ * for the other rows). libdevmapper's parsers where it has one; integrity's, verity's and
+ * multipath's few words directly. */
+typedef struct Judgement {
+        Health health;
+        char reason[256];
+} Judgement;
+
+_printf_(3, 4)
+static void judge(Judgement *j, Health health, const char *format, ...) {
+        va_list ap;
+
+        if (health <= j->health)
+                return;
+        j->health = health;
+        va_start(ap, format);
+        vsnprintf(j->reason, sizeof(j->reason), format, ap);
+        va_end(ap);
+}
+
+static void read_thin_pool(struct dm_pool *mem, const char *params, FieldList *l, Judgement *j) {
         static const char *const discards[] = {
                 [DM_THIN_DISCARDS_IGNORE] = "ignore",
                 [DM_THIN_DISCARDS_NO_PASSDOWN] = "no_passdown",
@@ -306,6 +328,14 @@ static void parse_thin_pool(struct dm_pool *mem, const char *params, FieldList *
 
         if (!dm_get_status_thin_pool(mem, params, &s))
                 return;
+        if (s->fail)
+                judge(j, HEALTH_FAILED, "thin-pool: failed");
+        else if (s->out_of_data_space)
+                judge(j, HEALTH_FAILED, "thin-pool: out of data space");
+        else if (s->read_only)
+                judge(j, HEALTH_DEGRADED, "thin-pool: read-only (metadata)");
+        if (s->needs_check)
+                judge(j, HEALTH_DEGRADED, "thin-pool: needs a check (thin_check)");
         FIELD_U64(l, "transaction_id", s->transaction_id);
         FIELD_U64(l, "used_metadata_blocks", s->used_metadata_blocks);
         FIELD_U64(l, "total_metadata_blocks", s->total_metadata_blocks);
@@ -320,21 +350,29 @@ static void parse_thin_pool(struct dm_pool *mem, const char *params, FieldList *
         FIELD_STRING(l, "discards", s->discards < ELEMENTSOF(discards) ? discards[s->discards] : "");
 }
 
-static void parse_thin(struct dm_pool *mem, const char *params, FieldList *l) {
+static void read_thin(struct dm_pool *mem, const char *params, FieldList *l, Judgement *j) {
         struct dm_status_thin *s;
 
         if (!dm_get_status_thin(mem, params, &s))
                 return;
+        if (s->fail)
+                judge(j, HEALTH_FAILED, "thin: failed");
         FIELD_U64(l, "mapped_sectors", s->mapped_sectors);
         FIELD_U64(l, "highest_mapped_sector", s->highest_mapped_sector);
         FIELD_BOOL(l, "fail", s->fail);
 }
 
-static void parse_snapshot(struct dm_pool *mem, const char *params, FieldList *l) {
+static void read_snapshot(struct dm_pool *mem, const char *params, FieldList *l, Judgement *j) {
         struct dm_status_snapshot *s;
 
         if (!dm_get_status_snapshot(mem, params, &s))
                 return;
+        if (s->overflow)
+                judge(j, HEALTH_FAILED, "snapshot: overflowed (its exception store is full)");
+        else if (s->invalid)
+                judge(j, HEALTH_FAILED, "snapshot: invalid");
+        else if (s->merge_failed)
+                judge(j, HEALTH_DEGRADED, "snapshot: merge failed");
         FIELD_U64(l, "used_sectors", s->used_sectors);
         FIELD_U64(l, "total_sectors", s->total_sectors);
         if (s->has_metadata_sectors)
@@ -344,11 +382,17 @@ static void parse_snapshot(struct dm_pool *mem, const char *params, FieldList *l
         FIELD_BOOL(l, "overflow", s->overflow);
 }
 
-static void parse_cache(struct dm_pool *mem, const char *params, FieldList *l) {
+static void read_cache(struct dm_pool *mem, const char *params, FieldList *l, Judgement *j) {
         struct dm_status_cache *s;
 
         if (!dm_get_status_cache(mem, params, &s))
                 return;
+        if (s->fail)
+                judge(j, HEALTH_FAILED, "cache: failed");
+        else if (s->needs_check)
+                judge(j, HEALTH_DEGRADED, "cache: needs a check (cache_check)");
+        else if (s->read_only)
+                judge(j, HEALTH_DEGRADED, "cache: read-only (metadata)");
         FIELD_U64(l, "metadata_block_size", s->metadata_block_size);
         FIELD_U64(l, "metadata_used_blocks", s->metadata_used_blocks);
         FIELD_U64(l, "metadata_total_blocks", s->metadata_total_blocks);
@@ -369,12 +413,24 @@ static void parse_cache(struct dm_pool *mem, const char *params, FieldList *l) {
         FIELD_BOOL(l, "error", s->error);
 }
 
-static void parse_mirror(struct dm_pool *mem, const char *params, FieldList *l) {
+static void judge_mirror(const struct dm_status_mirror *s, Judgement *j) {
+        for (uint32_t i = 0; i < s->dev_count; i++)
+                if (s->devs[i].health != DM_STATUS_MIRROR_ALIVE)
+                        return judge(j, HEALTH_DEGRADED, "mirror: leg %u:%u failed ('%c')", s->devs[i].major, s->devs[i].minor,
+                                     (char) s->devs[i].health);
+        for (uint32_t i = 0; i < s->log_count; i++)
+                if (s->logs[i].health != DM_STATUS_MIRROR_ALIVE)
+                        return judge(j, HEALTH_DEGRADED, "mirror: log %u:%u failed ('%c')", s->logs[i].major, s->logs[i].minor,
+                                     (char) s->logs[i].health);
+}
+
+static void read_mirror(struct dm_pool *mem, const char *params, FieldList *l, Judgement *j) {
         struct dm_status_mirror *s;
         char health[9] = {};
 
         if (!dm_get_status_mirror(mem, params, &s))
                 return;
+        judge_mirror(s, j);
         for (uint32_t i = 0; i < s->dev_count && i < sizeof(health) - 1; i++)
                 health[i] = (char) s->devs[i].health;
         FIELD_U64(l, "total_regions", s->total_regions);
@@ -384,86 +440,10 @@ static void parse_mirror(struct dm_pool *mem, const char *params, FieldList *l) 
         FIELD_STRING(l, "log_type", s->log_type);
 }
 
-static void parse_raid(struct dm_pool *mem, const char *params, FieldList *l) {
-        struct dm_status_raid *s;
-
-        if (!dm_get_status_raid(mem, params, &s))
-                return;
-        FIELD_STRING(l, "raid_type", s->raid_type);
-        FIELD_U64(l, "dev_count", s->dev_count);
-        FIELD_STRING(l, "dev_health", s->dev_health);
-        FIELD_U64(l, "total_regions", s->total_regions);
-        FIELD_U64(l, "insync_regions", s->insync_regions);
-        FIELD_STRING(l, "sync_action", s->sync_action);
-        FIELD_U64(l, "mismatch_count", s->mismatch_count);
-}
-
-/* The typed status of the first target whose kind libdevmapper can parse. */
-static int parse_status(const DmTarget *status, size_t n, StatusField **ret, size_t *ret_n) {
-        static const struct {
-                const char *type;
-                void (*parse)(struct dm_pool *mem, const char *params, FieldList *l);
-        } parsers[] = {
-                { "thin-pool", parse_thin_pool },
-                { "thin",      parse_thin      },
-                { "snapshot",  parse_snapshot  },
-                { "cache",     parse_cache     },
-                { "mirror",    parse_mirror    },
-                { "raid",      parse_raid      },
-        };
-        _cleanup_(dm_pool_destroyp) struct dm_pool *mem = NULL;
-        FieldList l = {};
-
-        for (size_t i = 0; i < n && l.n == 0 && !l.oom; i++)
-                for (size_t p = 0; p < ELEMENTSOF(parsers); p++) {
-                        if (strcmp(status[i].type, parsers[p].type) != 0)
-                                continue;
-                        if (!mem && !(mem = dm_pool_create("dmbus-status", 1024)))
-                                return -ENOMEM;
-                        FIELD_STRING(&l, "target_type", status[i].type);
-                        parsers[p].parse(mem, status[i].params, &l);
-                        if (l.n == 1) {
-                                /* libdevmapper could not parse it: say nothing rather than half. */
-                                status_fields_free(l.fields, l.n);
-                                l = (FieldList) {};
-                        }
-                        break;
-                }
-
-        if (l.oom) {
-                status_fields_free(l.fields, l.n);
-                return -ENOMEM;
-        }
-        *ret = l.fields;
-        *ret_n = l.n;
-        return 0;
-}
-
-/* The health the targets' status gives, judged row by row (libdevmapper's parsers where it has
- * one; integrity's, verity's and multipath's few words directly): the worst row wins, its reason
- * with it. */
-typedef struct Judgement {
-        Health health;
-        char reason[256];
-} Judgement;
-
-_printf_(3, 4)
-static void judge(Judgement *j, Health health, const char *format, ...) {
-        va_list ap;
-
-        if (health <= j->health)
-                return;
-        j->health = health;
-        va_start(ap, format);
-        vsnprintf(j->reason, sizeof(j->reason), format, ap);
-        va_end(ap);
-}
-
-static void judge_raid(struct dm_pool *mem, const char *params, Judgement *j) {
-        struct dm_status_raid *s;
+static void judge_raid(const struct dm_status_raid *s, Judgement *j) {
         size_t dead = 0, behind = 0, n;
 
-        if (!dm_get_status_raid(mem, params, &s) || !s->dev_health)
+        if (!s->dev_health)
                 return;
         n = strlen(s->dev_health);
         for (size_t i = 0; i < n; i++) {
@@ -480,104 +460,98 @@ static void judge_raid(struct dm_pool *mem, const char *params, Judgement *j) {
                       s->dev_health, s->sync_action);
 }
 
-static void judge_mirror(struct dm_pool *mem, const char *params, Judgement *j) {
-        struct dm_status_mirror *s;
+static void read_raid(struct dm_pool *mem, const char *params, FieldList *l, Judgement *j) {
+        struct dm_status_raid *s;
 
-        if (!dm_get_status_mirror(mem, params, &s))
+        if (!dm_get_status_raid(mem, params, &s))
                 return;
-        for (uint32_t i = 0; i < s->dev_count; i++)
-                if (s->devs[i].health != DM_STATUS_MIRROR_ALIVE)
-                        return judge(j, HEALTH_DEGRADED, "mirror: leg %u:%u failed ('%c')", s->devs[i].major, s->devs[i].minor,
-                                     (char) s->devs[i].health);
-        for (uint32_t i = 0; i < s->log_count; i++)
-                if (s->logs[i].health != DM_STATUS_MIRROR_ALIVE)
-                        return judge(j, HEALTH_DEGRADED, "mirror: log %u:%u failed ('%c')", s->logs[i].major, s->logs[i].minor,
-                                     (char) s->logs[i].health);
+        judge_raid(s, j);
+        FIELD_STRING(l, "raid_type", s->raid_type);
+        FIELD_U64(l, "dev_count", s->dev_count);
+        FIELD_STRING(l, "dev_health", s->dev_health);
+        FIELD_U64(l, "total_regions", s->total_regions);
+        FIELD_U64(l, "insync_regions", s->insync_regions);
+        FIELD_STRING(l, "sync_action", s->sync_action);
+        FIELD_U64(l, "mismatch_count", s->mismatch_count);
 }
 
-static void judge_row(struct dm_pool *mem, const DmTarget *t, Judgement *j) {
-        const char *p = t->params;
+/* "MISMATCHES PROVIDED_DATA_SECTORS RECALC_SECTOR" */
+static void read_integrity(struct dm_pool *mem, const char *params, FieldList *l, Judgement *j) {
+        unsigned long long mismatches;
 
-        if (strcmp(t->type, "thin-pool") == 0) {
-                struct dm_status_thin_pool *s;
-
-                if (!dm_get_status_thin_pool(mem, p, &s))
-                        return;
-                if (s->fail)
-                        judge(j, HEALTH_FAILED, "thin-pool: failed");
-                else if (s->out_of_data_space)
-                        judge(j, HEALTH_FAILED, "thin-pool: out of data space");
-                else if (s->read_only)
-                        judge(j, HEALTH_DEGRADED, "thin-pool: read-only (metadata)");
-                if (s->needs_check)
-                        judge(j, HEALTH_DEGRADED, "thin-pool: needs a check (thin_check)");
-        } else if (strcmp(t->type, "thin") == 0) {
-                struct dm_status_thin *s;
-
-                if (dm_get_status_thin(mem, p, &s) && s->fail)
-                        judge(j, HEALTH_FAILED, "thin: failed");
-        } else if (strcmp(t->type, "snapshot") == 0) {
-                struct dm_status_snapshot *s;
-
-                if (!dm_get_status_snapshot(mem, p, &s))
-                        return;
-                if (s->overflow)
-                        judge(j, HEALTH_FAILED, "snapshot: overflowed (its exception store is full)");
-                else if (s->invalid)
-                        judge(j, HEALTH_FAILED, "snapshot: invalid");
-                else if (s->merge_failed)
-                        judge(j, HEALTH_DEGRADED, "snapshot: merge failed");
-        } else if (strcmp(t->type, "cache") == 0) {
-                struct dm_status_cache *s;
-
-                if (!dm_get_status_cache(mem, p, &s))
-                        return;
-                if (s->fail)
-                        judge(j, HEALTH_FAILED, "cache: failed");
-                else if (s->needs_check)
-                        judge(j, HEALTH_DEGRADED, "cache: needs a check (cache_check)");
-                else if (s->read_only)
-                        judge(j, HEALTH_DEGRADED, "cache: read-only (metadata)");
-        } else if (strcmp(t->type, "raid") == 0)
-                judge_raid(mem, p, j);
-        else if (strcmp(t->type, "mirror") == 0)
-                judge_mirror(mem, p, j);
-        else if (strcmp(t->type, "integrity") == 0) {
-                /* "MISMATCHES PROVIDED_DATA_SECTORS RECALC_SECTOR" */
-                unsigned long long mismatches;
-
-                if (sscanf(p, "%llu", &mismatches) == 1 && mismatches > 0)
-                        judge(j, HEALTH_DEGRADED, "integrity: %llu checksum mismatch(es)", mismatches);
-        } else if (strcmp(t->type, "verity") == 0) {
-                /* "V" verified so far, "C" corruption found. */
-                if (p[0] == 'C')
-                        judge(j, HEALTH_FAILED, "verity: corruption detected");
-        } else if (strcmp(t->type, "multipath") == 0) {
-                /* Each path is "MAJ:MIN A|F FAIL_COUNT ...": count the F after a device. */
-                unsigned paths = 0, failed = 0, maj, min;
-                char state;
-                int n;
-
-                for (const char *q = p; *q; q += strcspn(q, " "), q += strspn(q, " "))
-                        if (sscanf(q, "%u:%u %c%n", &maj, &min, &state, &n) == 3 && (q[n] == ' ' || q[n] == 0) &&
-                            (state == 'A' || state == 'F')) {
-                                paths++;
-                                failed += state == 'F';
-                        }
-                if (failed > 0)
-                        judge(j, failed == paths ? HEALTH_FAILED : HEALTH_DEGRADED, "multipath: %u of %u paths failed", failed, paths);
-        }
+        if (sscanf(params, "%llu", &mismatches) == 1 && mismatches > 0)
+                judge(j, HEALTH_DEGRADED, "integrity: %llu checksum mismatch(es)", mismatches);
 }
 
-static int judge_health(const DmTarget *status, size_t n, DmDevice *dm) {
+/* "V" verified so far, "C" corruption found. */
+static void read_verity(struct dm_pool *mem, const char *params, FieldList *l, Judgement *j) {
+        if (params[0] == 'C')
+                judge(j, HEALTH_FAILED, "verity: corruption detected");
+}
+
+/* Each path is "MAJ:MIN A|F FAIL_COUNT ...": count the F after a device. */
+static void read_multipath(struct dm_pool *mem, const char *params, FieldList *l, Judgement *j) {
+        unsigned paths = 0, failed = 0, maj, min;
+        char state;
+        int n;
+
+        for (const char *q = params; *q; q += strcspn(q, " "), q += strspn(q, " "))
+                if (sscanf(q, "%u:%u %c%n", &maj, &min, &state, &n) == 3 && (q[n] == ' ' || q[n] == 0) &&
+                    (state == 'A' || state == 'F')) {
+                        paths++;
+                        failed += state == 'F';
+                }
+        if (failed > 0)
+                judge(j, failed == paths ? HEALTH_FAILED : HEALTH_DEGRADED, "multipath: %u of %u paths failed", failed, paths);
+}
+
+/* Every row once: the device's health, and the typed status of the first target whose kind
+ * libdevmapper can parse. */
+static int read_status(DmDevice *dm) {
+        static const struct {
+                const char *type;
+                void (*read)(struct dm_pool *mem, const char *params, FieldList *l, Judgement *j);
+                bool has_fields;
+        } readers[] = {
+                { "thin-pool", read_thin_pool, true },
+                { "thin",      read_thin,      true },
+                { "snapshot",  read_snapshot,  true },
+                { "cache",     read_cache,     true },
+                { "mirror",    read_mirror,    true },
+                { "raid",      read_raid,      true },
+                { "integrity", read_integrity, false },
+                { "verity",    read_verity,    false },
+                { "multipath", read_multipath, false },
+        };
         _cleanup_(dm_pool_destroyp) struct dm_pool *mem = NULL;
+        FieldList l = {};
         Judgement j = {};
 
-        for (size_t i = 0; i < n; i++) {
-                if (!mem && !(mem = dm_pool_create("dmbus-health", 1024)))
-                        return -ENOMEM;
-                judge_row(mem, &status[i], &j);
+        for (size_t i = 0; i < dm->n_status && !l.oom; i++)
+                for (size_t p = 0; p < ELEMENTSOF(readers); p++) {
+                        FieldList *fields;
+
+                        if (strcmp(dm->status[i].type, readers[p].type) != 0)
+                                continue;
+                        if (!mem && !(mem = dm_pool_create("dmbus-status", 1024)))
+                                return -ENOMEM;
+                        fields = readers[p].has_fields && l.n == 0 ? &l : NULL;
+                        FIELD_STRING(fields, "target_type", dm->status[i].type);
+                        readers[p].read(mem, dm->status[i].params, fields, &j);
+                        if (fields && l.n == 1) {
+                                /* libdevmapper could not parse it: say nothing rather than half. */
+                                status_fields_free(l.fields, l.n);
+                                l = (FieldList) {};
+                        }
+                        break;
+                }
+
+        if (l.oom) {
+                status_fields_free(l.fields, l.n);
+                return -ENOMEM;
         }
+        dm->parsed_status = l.fields;
+        dm->n_parsed_status = l.n;
         dm->target_health = j.health;
         dm->health_reason = strdup(j.reason);
         return dm->health_reason ? 0 : -ENOMEM;
@@ -711,10 +685,7 @@ static int query_once(dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t 
         if (table_and_status_disagree(&table_info, dm))
                 return -EAGAIN;
 
-        r = parse_status(dm->status, dm->n_status, &dm->parsed_status, &dm->n_parsed_status);
-        if (r < 0)
-                return r;
-        r = judge_health(dm->status, dm->n_status, dm);
+        r = read_status(dm);
         if (r < 0)
                 return r;
         r = read_deps(devnum, ret_deps, ret_n_deps);
