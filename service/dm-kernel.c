@@ -570,20 +570,29 @@ static DmInfo dm_info_from(const struct dm_info *info) {
         };
 }
 
-int dm_kernel_info(dev_t devnum, DmInfo *ret) {
-        _cleanup_(dm_task_destroyp) struct dm_task *dmt = NULL;
-        struct dm_info info;
+/* DM_DEV_STATUS with no payload, on our own fd and a buffer on the stack: the sweep runs it for
+ * every DM device, and a libdevmapper task would cost an allocation of its 16 KiB buffer each. */
+int dm_kernel_info(DmKernel *k, dev_t devnum, DmInfo *ret) {
+        struct dm_ioctl io;
         int r;
 
+        assert(k);
         assert(ret);
 
-        r = task_new(DM_DEVICE_INFO, devnum, &dmt);
+        dm_ioctl_init(&io, sizeof(io), devnum);
+        r = dm_ioctl_run(k->control_fd, DM_DEV_STATUS, &io);
         if (r < 0)
-                return r;
-        r = task_run(dmt, &info);
-        if (r < 0)
-                return r;
-        *ret = dm_info_from(&info);
+                return r == -ENXIO || r == -ENODEV ? -ENXIO : r;
+        *ret = (DmInfo) {
+                .suspended = io.flags & DM_SUSPEND_FLAG,
+                .live_table = io.flags & DM_ACTIVE_PRESENT_FLAG,
+                .inactive_table = io.flags & DM_INACTIVE_PRESENT_FLAG,
+                .read_only = io.flags & DM_READONLY_FLAG,
+                .deferred_remove = io.flags & DM_DEFERRED_REMOVE,
+                .open_count = io.open_count,
+                .event_nr = io.event_nr,
+                .target_count = io.target_count,
+        };
         return 0;
 }
 

@@ -50,4 +50,4 @@ int dm_kernel_control_fd(DmKernel *k);
 int dm_kernel_arm_poll(DmKernel *k);
 
 /* INFO of one device: flags and counters only (one cheap ioctl). -ENXIO when it is gone. */
-int dm_kernel_info(dev_t devnum, DmInfo *ret);
+int dm_kernel_info(DmKernel *k, dev_t devnum, DmInfo *ret);

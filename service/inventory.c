@@ -12,57 +12,55 @@
 #include "log.h"
 #include "time-util.h"
 
-/* Since Linux 5.14 a DM device gets its block device only when its first table is loaded: before,
- * it is a DM device with a kernel name (dm-MINOR) and nothing in sysfs or /dev. */
-static int unregistered_dm_device(dev_t devnum, BlockDevice **ret) {
-        _cleanup_(block_device_freep) BlockDevice *d = calloc(1, sizeof(BlockDevice));
+/* A DM device is read from its ioctls, which give all but udev's symlinks: the kernel names it
+ * dm-MINOR, INFO has its read-only flag, the live table its size and DEPS its dependencies. Since
+ * Linux 5.14 a DM device gets its block device only when its first table is loaded: before, it
+ * has nothing in sysfs or /dev, and udev knows nothing of it. */
+static int read_dm_device(UdevSysfs *u, dev_t devnum, BlockDevice **ret) {
+        _cleanup_(block_device_freep) BlockDevice *d = NULL;
+        int r;
 
+        d = calloc(1, sizeof(BlockDevice));
         if (!d)
                 return -ENOMEM;
         d->devnum = devnum;
+        r = dm_kernel_query(devnum, &d->dm, &d->deps, &d->n_deps);
+        if (r < 0)
+                return r;
+
+        r = udev_sysfs_read_dm_links(u, minor(devnum), &d->symlinks);
+        if (r < 0 && r != -ENODEV)
+                return r;
         if (asprintf(&d->kernel_name, "dm-%u", minor(devnum)) < 0) {
                 d->kernel_name = NULL;
                 return -ENOMEM;
         }
-        d->devnode = strdup("");
+        if (r == -ENODEV)
+                d->devnode = strdup("");
+        else if (asprintf(&d->devnode, "/dev/%s", d->kernel_name) < 0)
+                d->devnode = NULL;
         if (!d->devnode)
                 return -ENOMEM;
+
+        for (size_t i = 0; i < d->dm->n_table; i++)
+                d->size += d->dm->table[i].length * 512;
+        d->read_only = d->dm->info.read_only;
+        /* Seen suspended now; the refresh keeps an earlier sighting (refresh.c). */
+        if (d->dm->info.suspended)
+                d->dm->suspended_since = realtime_usec();
+
         *ret = TAKE_PTR(d);
         return 0;
 }
 
 int inventory_read_device(UdevSysfs *u, dev_t devnum, BlockDevice **ret) {
-        _cleanup_(block_device_freep) BlockDevice *d = NULL;
-        _cleanup_(freep) dev_t *slaves = NULL;
-        size_t n_slaves = 0;
-        bool is_dm = dm_kernel_is_dm_major(major(devnum));
-        int r;
-
         assert(u);
         assert(ret);
 
-        r = udev_sysfs_read_block(u, devnum, &d, &slaves, &n_slaves);
-        if (r == -ENODEV && is_dm)
-                r = unregistered_dm_device(devnum, &d);
-        if (r < 0)
-                return r;
-
-        if (is_dm) {
-                r = dm_kernel_query(devnum, &d->dm, &d->deps, &d->n_deps);
-                if (r < 0)
-                        return r;
-                /* Seen suspended now; the refresh keeps an earlier sighting (refresh.c). */
-                if (d->dm->info.suspended)
-                        d->dm->suspended_since = realtime_usec();
-                /* DEPS is what the live table maps onto; sysfs says the same once a table change
-                 * has settled, so a difference is worth a debug line, not more. */
-                if (!devnums_equal(d->deps, d->n_deps, slaves, n_slaves))
-                        log_debug("%s: sysfs slaves/ (%zu) disagree with DM_DEPS (%zu); using DM_DEPS.",
-                                   d->kernel_name, n_slaves, d->n_deps);
-        }
-
-        *ret = TAKE_PTR(d);
-        return 0;
+        if (dm_kernel_is_dm_major(major(devnum)))
+                return read_dm_device(u, devnum, ret);
+        /* A plain disk or loop device under a stack: sysfs has it all, and they are few. */
+        return udev_sysfs_read_block(u, devnum, ret);
 }
 
 static int add_device(Graph *g, UdevSysfs *u, dev_t devnum) {

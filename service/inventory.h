@@ -5,11 +5,12 @@
 #include "graph.h"
 #include "udev-sysfs.h"
 
-/* Fills the graph from the kernel: one DM_DEVICE_LIST, then every DM device (ioctls + udev) and
- * every block device under one (udev). Devices that vanish meanwhile are left out. Logs at debug
+/* Fills the graph from the kernel: one DM_DEVICE_LIST, then every DM device (ioctls, and udev's
+ * symlinks) and every block device under one (udev and sysfs). Devices that vanish meanwhile are left out. Logs at debug
  * level only: the caller says what failed. */
 int inventory_scan(Graph *g, DmKernel *k, UdevSysfs *u);
 
-/* Reads one block device afresh: a DM device from the ioctls and udev, another from udev alone.
+/* Reads one block device afresh: a DM device from the ioctls and udev's symlinks, another from
+ * udev and sysfs.
  * Returns -ENXIO/-ENODEV when it is gone. */
 int inventory_read_device(UdevSysfs *u, dev_t devnum, BlockDevice **ret);

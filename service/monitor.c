@@ -37,7 +37,7 @@ static void tick(Manager *m) {
         uint64_t now = realtime_usec();
         BlockDevice *d;
 
-        refresh_sweep_info(m->refresh);
+        refresh_request_sweep(m->refresh);
         for (size_t i = 0; graph_iterate(m->graph, &i, &d);) {
                 DmDevice *dm = d->dm;
 

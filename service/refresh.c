@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/param.h>
 #include <sys/sysmacros.h>
 
 #include "event-priority.h"
@@ -25,9 +26,24 @@ struct Refresh {
         sd_event_source *refresh_source;
         DevSet dirty;                   /* devices to read again this loop turn */
         bool rescan;                    /* events may have been lost: read everything */
-        bool info_sweep_pending;        /* a DM event came: compare every DM device's INFO */
         uint64_t batch_first_event_usec; /* CLOCK_MONOTONIC, when this turn's first change came in */
+
+        /* The INFO sweep (refresh_request_sweep()): the DM devices as they were when it began,
+         * compared a slice a loop turn. */
+        sd_event_source *sweep_source;
+        dev_t *sweep_devices;           /* NULL: no sweep under way */
+        size_t n_sweep_devices, sweep_next;
+        uint64_t sweep_spent_usec;      /* the time this sweep's slices took */
+        uint64_t sweep_not_before;      /* CLOCK_MONOTONIC: the next sweep's earliest start */
+        bool sweep_again;               /* asked for while one was under way */
 };
+
+/* A sweep costs O(N) (an ioctl per DM device, 20 µs under TCG): after a sweep that took T, the
+ * next waits SWEEP_REST_FACTOR × T, so sweeps take at most 1/(1 + factor) of the time whatever N
+ * and however many DM events come. While events keep coming they coalesce into one sweep. */
+#define SWEEP_REST_FACTOR 20
+/* Devices compared a loop turn: a few milliseconds, then replies and signals go first. */
+#define SWEEP_SLICE 128
 
 static bool has_holders(Refresh *rf, dev_t devnum) {
         const dev_t *holders;
@@ -108,20 +124,83 @@ static void mark_listed_changes(Refresh *rf) {
                         refresh_mark(rf, d->devnum);
 }
 
-/* A suspend or a table load into the inactive slot raises no event of its own (Linux 6.1), and
- * shows only in the device's INFO flags: after a DM event's own changes are out, one INFO per DM
- * device finds them. */
-void refresh_sweep_info(Refresh *rf) {
-        BlockDevice *d;
+static int sweep_arm(Refresh *rf, uint64_t at) {
+        int r;
 
-        for (size_t i = 0; graph_iterate(rf->graph, &i, &d);) {
+        r = sd_event_source_set_time(rf->sweep_source, at);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(rf->sweep_source, SD_EVENT_ONESHOT);
+}
+
+static int sweep_begin(Refresh *rf) {
+        BlockDevice *d;
+        size_t n = 0;
+
+        rf->sweep_devices = malloc((graph_dm_count(rf->graph) + 1) * sizeof(dev_t));
+        if (!rf->sweep_devices)
+                return -ENOMEM;
+        for (size_t i = 0; graph_iterate(rf->graph, &i, &d);)
+                if (d->dm)
+                        rf->sweep_devices[n++] = d->devnum;
+        rf->n_sweep_devices = n;
+        rf->sweep_next = 0;
+        rf->sweep_spent_usec = 0;
+        return 0;
+}
+
+/* A suspend or a table load into the inactive slot raises no event of its own (Linux 6.1), and
+ * shows only in the device's INFO flags: one INFO per DM device finds them, and the devices that
+ * differ are read again. */
+static int on_sweep(sd_event_source *s, uint64_t usec, void *userdata) {
+        Refresh *rf = userdata;
+        uint64_t start = now_usec(), end;
+
+        if (!rf->sweep_devices && sweep_begin(rf) < 0) {
+                log_oom();
+                rescan(rf);
+                return 0;
+        }
+
+        for (size_t k = 0; k < SWEEP_SLICE && rf->sweep_next < rf->n_sweep_devices; k++) {
+                dev_t devnum = rf->sweep_devices[rf->sweep_next++];
+                BlockDevice *d = graph_get(rf->graph, devnum);
                 DmInfo info;
 
-                if (!d->dm || devset_contains(&rf->dirty, d->devnum))
+                if (!d || !d->dm || devset_contains(&rf->dirty, devnum))
                         continue;
-                if (dm_kernel_info(d->devnum, &info) < 0 || dm_info_diff(&info, &d->dm->info) != 0)
-                        refresh_mark(rf, d->devnum);
+                if (dm_kernel_info(rf->dm, devnum, &info) < 0 || dm_info_diff(&info, &d->dm->info) != 0)
+                        refresh_mark(rf, devnum);
         }
+        end = now_usec();
+        rf->sweep_spent_usec += end - start;
+        if (rf->sweep_next < rf->n_sweep_devices)
+                return sweep_arm(rf, end);
+
+        rf->sweep_devices = mfree(rf->sweep_devices);
+        rf->sweep_not_before = end + SWEEP_REST_FACTOR * rf->sweep_spent_usec;
+        if (rf->sweep_again) {
+                rf->sweep_again = false;
+                return sweep_arm(rf, rf->sweep_not_before);
+        }
+        return 0;
+}
+
+void refresh_request_sweep(Refresh *rf) {
+        int enabled = SD_EVENT_OFF;
+
+        assert(rf);
+
+        /* Under way: the devices it compared already are compared again by the next one. */
+        if (rf->sweep_devices) {
+                rf->sweep_again = true;
+                return;
+        }
+        (void) sd_event_source_get_enabled(rf->sweep_source, &enabled);
+        if (enabled != SD_EVENT_OFF)
+                return;
+        if (sweep_arm(rf, MAX(now_usec(), rf->sweep_not_before)) < 0)
+                rescan(rf);
 }
 
 static int on_dm_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -135,8 +214,7 @@ static int on_dm_event(sd_event_source *s, int fd, uint32_t revents, void *userd
                 return sd_event_source_set_enabled(s, SD_EVENT_OFF);
         }
         mark_listed_changes(rf);
-        rf->info_sweep_pending = true;
-        (void) sd_event_source_set_enabled(rf->refresh_source, SD_EVENT_ONESHOT);
+        refresh_request_sweep(rf);
         return 0;
 }
 
@@ -307,12 +385,6 @@ static int on_refresh(sd_event_source *s, void *userdata) {
 
         /* Operations whose device was read now answer their callers: after the signals. */
         rf->callbacks.refreshed(&batch, rf->userdata);
-
-        /* What it finds is read in the next turn. */
-        if (rf->info_sweep_pending) {
-                rf->info_sweep_pending = false;
-                refresh_sweep_info(rf);
-        }
         return 0;
 }
 
@@ -351,6 +423,17 @@ int refresh_new(sd_event *event, Graph *graph, DmKernel *dm, UdevSysfs *udev,
         if (r < 0)
                 return r;
 
+        r = sd_event_add_time(event, &rf->sweep_source, CLOCK_MONOTONIC, 0, 0, on_sweep, rf);
+        if (r < 0)
+                return r;
+        /* Beside the callers' requests, which take turns with its slices; after the refresh. */
+        r = sd_event_source_set_priority(rf->sweep_source, EVENT_PRIORITY_BUS);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(rf->sweep_source, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+
         *ret = TAKE_PTR(rf);
         return 0;
 }
@@ -383,6 +466,8 @@ Refresh *refresh_free(Refresh *rf) {
         if (!rf)
                 return NULL;
         sd_event_source_disable_unref(rf->refresh_source);
+        sd_event_source_disable_unref(rf->sweep_source);
+        free(rf->sweep_devices);
         sd_event_source_disable_unref(rf->udev_source);
         sd_event_source_disable_unref(rf->dm_source);
         sd_event_unref(rf->event);

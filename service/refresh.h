@@ -18,8 +18,8 @@
  * block devices, and the DM control fd's event poll, which also sees what raises no uevent (a
  * target's event such as a thin-pool low-water mark; devices created, removed, renamed; tables
  * swapped). Each names devices to read again; all that a loop turn names is read once, after
- * every pending event was taken in, and the differences go out through the callbacks. After a DM
- * event, the INFO flags of every DM device are compared too, since a suspend or an inactive table
+ * every pending event was taken in, and the differences go out through the callbacks. After DM
+ * events, the INFO flags of every DM device are compared too, since a suspend or an inactive table
  * load raises no event of its own. */
 
 typedef struct Refresh Refresh;
@@ -54,5 +54,6 @@ int refresh_start(Refresh *r);
 /* Reads the device again later in this loop turn. */
 void refresh_mark(Refresh *r, dev_t devnum);
 /* Compares every DM device's INFO (one cheap ioctl each) and reads again those that changed: what
- * the kernel does not announce (a suspend, an inactive table) shows then. */
-void refresh_sweep_info(Refresh *r);
+ * the kernel does not announce (a suspend, an inactive table) shows then. The sweep runs soon, a
+ * slice a loop turn, and requests coalesce: its cost is bounded in time whatever N (refresh.c). */
+void refresh_request_sweep(Refresh *r);

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,7 +21,6 @@ struct UdevSysfs {
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref);
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 int udev_sysfs_new(UdevSysfs **ret) {
         UdevSysfs *u = calloc(1, sizeof(UdevSysfs));
@@ -161,58 +159,49 @@ static int compare_strings(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* "8:1\n" from a slave's dev attribute, read beside its directory entry. */
-static int read_slaves(const char *syspath, dev_t **ret, size_t *ret_n) {
-        _cleanup_(closedirp) DIR *dir = NULL;
-        char path[PATH_MAX];
-        dev_t *slaves = NULL;
-        size_t n = 0, allocated = 0;
-        struct dirent *de;
+/* udev's symlinks of the device, sorted. */
+static int read_links(struct udev_device *dev, char ***ret) {
+        _cleanup_(strv_freep) char **links = NULL;
+        struct udev_list_entry *link;
+        size_t n;
+        int r;
 
-        snprintf(path, sizeof(path), "%s/slaves", syspath);
-        dir = opendir(path);
-        if (!dir) {
-                *ret = NULL;
-                *ret_n = 0;
-                return errno == ENOENT ? 0 : -errno;
+        udev_list_entry_foreach(link, udev_device_get_devlinks_list_entry(dev)) {
+                r = strv_extend(&links, udev_list_entry_get_name(link));
+                if (r < 0)
+                        return r;
         }
-
-        while ((de = readdir(dir))) {
-                unsigned maj, min;
-                char buf[32];
-
-                if (de->d_name[0] == '.')
-                        continue;
-                snprintf(path, sizeof(path), "%s/slaves/%s/dev", syspath, de->d_name);
-                if (read_small_file(path, buf, sizeof(buf)) <= 0)
-                        continue;
-                if (sscanf(buf, "%u:%u", &maj, &min) != 2)
-                        continue;
-
-                if (GREEDY_REALLOC(slaves, allocated, n + 1) < 0) {
-                        free(slaves);
-                        return -ENOMEM;
-                }
-                slaves[n++] = makedev(maj, min);
-        }
-
-        *ret = slaves;
-        *ret_n = n;
+        n = strv_length(links);
+        if (n > 1)
+                qsort(links, n, sizeof(char *), compare_strings);
+        *ret = TAKE_PTR(links);
         return 0;
 }
 
-int udev_sysfs_read_block(UdevSysfs *u, dev_t devnum, BlockDevice **ret, dev_t **ret_slaves, size_t *ret_n_slaves) {
+int udev_sysfs_read_dm_links(UdevSysfs *u, unsigned minor, char ***ret) {
+        _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
+        char syspath[64];
+
+        assert(u);
+        assert(ret);
+
+        /* Where the kernel puts every DM disk (it has no parent): libudev resolves each component
+         * of the path it is given, and /sys/dev/block/MAJ:MIN would add a symlink and four more. */
+        snprintf(syspath, sizeof(syspath), "/sys/devices/virtual/block/dm-%u", minor);
+        dev = udev_device_new_from_syspath(u->udev, syspath);
+        if (!dev)
+                return -ENODEV;
+        return read_links(dev, ret);
+}
+
+int udev_sysfs_read_block(UdevSysfs *u, dev_t devnum, BlockDevice **ret) {
         _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
         _cleanup_(block_device_freep) BlockDevice *d = NULL;
-        struct udev_list_entry *link;
         const char *value;
-        size_t n_links;
         int r;
 
         assert(u);
         assert(ret);
-        assert(ret_slaves);
-        assert(ret_n_slaves);
 
         dev = udev_device_new_from_devnum(u->udev, 'b', devnum);
         if (!dev)
@@ -237,19 +226,9 @@ int udev_sysfs_read_block(UdevSysfs *u, dev_t devnum, BlockDevice **ret, dev_t *
         value = udev_device_get_sysattr_value(dev, "ro");
         d->read_only = value && value[0] == '1';
 
-        udev_list_entry_foreach(link, udev_device_get_devlinks_list_entry(dev)) {
-                r = strv_extend(&d->symlinks, udev_list_entry_get_name(link));
-                if (r < 0)
-                        return r;
-        }
-        n_links = strv_length(d->symlinks);
-        if (n_links > 1)
-                qsort(d->symlinks, n_links, sizeof(char *), compare_strings);
-
-        r = read_slaves(udev_device_get_syspath(dev), ret_slaves, ret_n_slaves);
+        r = read_links(dev, &d->symlinks);
         if (r < 0)
                 return r;
-
         *ret = TAKE_PTR(d);
         return 0;
 }

@@ -9,7 +9,7 @@
 #include "macro.h"
 
 /* The udev/sysfs layer: the only file that talks to libudev. It reads what udev and sysfs know
- * of a block device (names, size, read-only flag, the links udev made, slaves), never the
+ * of a block device (names, size, read-only flag, the links udev made), never the
  * device's data. Nothing here logs: every call returns -errno for its caller to judge. */
 
 typedef struct UdevSysfs UdevSysfs;
@@ -52,7 +52,10 @@ int block_device_read_stat(dev_t devnum, uint64_t ret[static BLOCK_STAT_MAX], si
 /* The size sysfs gives, in 512-byte sectors. */
 int block_device_read_size(dev_t devnum, uint64_t *ret_sectors);
 
+/* udev's symlinks of the DM device dm-MINOR, sorted: what exists nowhere but in udev's database.
+ * -ENODEV when it has no block device. */
+int udev_sysfs_read_dm_links(UdevSysfs *u, unsigned minor, char ***ret);
+
 /* A new BlockDevice for devnum with kernel name, node, size, read-only flag and udev's symlinks
- * filled in (dm and deps left empty), and the dev_t of its sysfs slaves/. Returns -ENODEV when
- * there is no such block device. */
-int udev_sysfs_read_block(UdevSysfs *u, dev_t devnum, BlockDevice **ret, dev_t **ret_slaves, size_t *ret_n_slaves);
+ * filled in (dm and deps left empty). Returns -ENODEV when there is no such block device. */
+int udev_sysfs_read_block(UdevSysfs *u, dev_t devnum, BlockDevice **ret);

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The inventory benchmark, run in the guest (tests/vm/run): N zero-target DM devices (flat, and
- * in chains of 10), then dmbusd's start-up, its big replies, its Resolve rate and its memory,
- * next to the floor: the same ioctls from one process with no bus. Prints figures; asserts
- * nothing about them. */
+ * in chains of 10), then dmbusd's start-up, its big replies, its Resolve rates and its memory,
+ * next to floors: the same ioctls from one process with no bus, and GetManagedObjects' bytes
+ * echoed by a minimal sd-bus service (bench-echo). Prints figures; asserts nothing about them. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+
 
 #include <libdevmapper.h>
 
@@ -80,72 +83,163 @@ static double floor_with_udev(void) {
         return bench_now() - start;
 }
 
-static double call_bytes(const char *path, const char *interface, const char *method, const char *type, gsize *ret_bytes) {
-        g_autoptr(GError) error = NULL;
-        double start = bench_now();
-        g_autoptr(GVariant) reply = vm_call(path, interface, method, NULL, type, &error);
-        double elapsed = bench_now() - start;
+#define RUNS 5
 
-        g_assert_no_error(error);
-        *ret_bytes = g_variant_get_size(reply);
-        return elapsed;
-}
+/* The median of RUNS round trips of one call, and the reply's size. */
+static double call_median(const char *path, const char *interface, const char *method, const char *type, gsize *ret_bytes) {
+        double t[RUNS];
 
-static double resolve_rate(const char *prefix, unsigned n) {
-        g_autoptr(GDBusConnection) bus = vm_system_bus();
-        unsigned calls = 0;
-        double start = bench_now(), elapsed;
-
-        do {
+        for (unsigned i = 0; i < RUNS; i++) {
                 g_autoptr(GError) error = NULL;
-                char name[32];
+                double start = bench_now();
+                g_autoptr(GVariant) reply = vm_call(path, interface, method, NULL, type, &error);
 
-                snprintf(name, sizeof(name), "%s-%05u", prefix, g_random_int_range(0, n));
-                g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-                                bus, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "ResolveName",
-                                g_variant_new("(s)", name), G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
+                t[i] = bench_now() - start;
                 g_assert_no_error(error);
-                calls++;
-                elapsed = bench_now() - start;
-        } while (elapsed < 2.0);
-        return calls / elapsed;
+                *ret_bytes = g_variant_get_size(reply);
+        }
+        return bench_median(t, RUNS);
 }
 
-static void measure(const char *label, const char *prefix, unsigned n, long baseline_rss) {
+typedef GVariant *(*ResolveArgs)(const DmListEntry *device);
+
+static GVariant *name_args(const DmListEntry *device) {
+        return g_variant_new("(s)", device->name);
+}
+
+static GVariant *uuid_args(const DmListEntry *device) {
+        g_autofree char *uuid = g_strdup_printf("BENCH-%s", device->name);
+        return g_variant_new("(s)", uuid);
+}
+
+static GVariant *devnum_args(const DmListEntry *device) {
+        return g_variant_new("(uu)", major(device->devnum), minor(device->devnum));
+}
+
+static GVariant *path_args(const DmListEntry *device) {
+        g_autofree char *path = g_strdup_printf("/dev/mapper/%s", device->name);
+        return g_variant_new("(s)", path);
+}
+
+static const struct {
+        const char *method;
+        ResolveArgs args;
+} resolvers[] = {
+        { "ResolveName", name_args },
+        { "ResolveUUID", uuid_args },
+        { "ResolveDevNum", devnum_args },
+        { "ResolvePath", path_args },
+};
+
+/* Synchronous round trips for random devices, 1 s a run: the median rate of RUNS runs. */
+static double resolve_rate(const char *method, ResolveArgs args, const DmListEntry *list, size_t n) {
+        g_autoptr(GDBusConnection) bus = vm_system_bus();
+        double rates[RUNS];
+
+        for (unsigned run = 0; run < RUNS; run++) {
+                unsigned calls = 0;
+                double start = bench_now(), elapsed;
+
+                do {
+                        g_autoptr(GError) error = NULL;
+                        g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+                                        bus, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, method,
+                                        args(&list[g_random_int_range(0, n)]), G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE,
+                                        10000, NULL, &error);
+                        g_assert_no_error(error);
+                        calls++;
+                        elapsed = bench_now() - start;
+                } while (elapsed < 1.0);
+                rates[run] = calls / elapsed;
+        }
+        return bench_median(rates, RUNS);
+}
+
+static const char *echo_binary;
+
+static void expect_line(FILE *in, const char *expected) {
+        char line[64];
+
+        g_assert_nonnull(fgets(line, sizeof(line), in));
+        line[strcspn(line, "\n")] = 0;
+        g_assert_cmpstr(line, ==, expected);
+}
+
+/* The echo floor (bench-echo): dmbusd's reply fetched once, then dmbusd stopped and every call
+ * answered with a copy of those bytes. Stops d. Returns the median round trip. */
+static double echo_floor(VmDaemon *d) {
+        g_autoptr(GError) error = NULL;
+        const char *argv[] = { echo_binary, NULL };
+        GPid pid;
+        int out;
+        gsize bytes;
+        double t;
+
+        g_assert_true(g_spawn_async_with_pipes(NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &pid, NULL, &out, NULL,
+                                               &error));
+        g_assert_no_error(error);
+        FILE *in = fdopen(out, "r");
+        g_assert_nonnull(in);
+        expect_line(in, "fetched");
+        g_assert_cmpint(vm_daemon_stop(d), ==, 0);
+        expect_line(in, "ready");
+
+        t = call_median(DMBUS_ROOT_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", "(a{oa{sa{sv}}})", &bytes);
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+        g_spawn_close_pid(pid);
+        fclose(in);
+        return t;
+}
+
+static void measure(const char *label, unsigned n, long baseline_rss) {
+        DmListEntry *list;
         size_t listed;
         double ioctls = floor_ioctls(&listed);
         double with_udev = floor_with_udev();
         gsize objects_bytes, tree_bytes;
-        double start, startup, objects, tree, rate;
+        double start, startup, objects, echo, tree, rates[ELEMENTSOF(resolvers)];
         VmDaemon *d;
-        long rss;
+        long rss_started, rss;
 
+        g_assert_cmpint(dm_kernel_list(kernel, &list, &listed), ==, 0);
         start = bench_now();
         d = vm_daemon_start();
         startup = bench_now() - start;
-        objects = call_bytes(DMBUS_ROOT_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", "(a{oa{sa{sv}}})", &objects_bytes);
-        tree = call_bytes(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "GetTree", "(a(oao))", &tree_bytes);
-        rate = resolve_rate(prefix, n);
+        rss_started = bench_rss_kib(d->pid);
+        objects = call_median(DMBUS_ROOT_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", "(a{oa{sa{sv}}})",
+                              &objects_bytes);
+        tree = call_median(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "GetTree", "(a(oao))", &tree_bytes);
+        for (size_t i = 0; i < ELEMENTSOF(resolvers); i++)
+                rates[i] = resolve_rate(resolvers[i].method, resolvers[i].args, list, listed);
         rss = bench_rss_kib(d->pid);
-        g_assert_cmpint(vm_daemon_stop(d), ==, 0);
+        echo = echo_floor(d);
         vm_daemon_free(d);
 
         printf("%-8s N=%-5u devices=%-5zu start %7.3f s | floor ioctls %7.3f s (x%.2f) | floor ioctls+udev %7.3f s (x%.2f)\n",
                label, n, listed, startup, ioctls, startup / ioctls, with_udev, startup / with_udev);
-        printf("%-8s N=%-5u GetManagedObjects %7.3f s %8zu KiB | GetTree %7.3f s %6zu KiB | ResolveName %6.0f/s | RSS %ld KiB, %.2f KiB/device\n",
-               label, n, objects, objects_bytes / 1024, tree, tree_bytes / 1024, rate, rss,
-               (double) (rss - baseline_rss) / n);
+        printf("%-8s N=%-5u GetManagedObjects %7.3f s, %zu KiB, %zu bytes/device | echo floor %7.3f s (x%.2f) | GetTree %7.3f s %6zu KiB\n",
+               label, n, objects, objects_bytes / 1024, objects_bytes / listed, echo, objects / echo, tree, tree_bytes / 1024);
+        printf("%-8s N=%-5u calls/s, median of %d runs:", label, n, RUNS);
+        for (size_t i = 0; i < ELEMENTSOF(resolvers); i++)
+                printf(" %s %.0f", resolvers[i].method, rates[i]);
+        printf(" | RSS started %ld KiB, %.2f KiB/device; after the calls %ld KiB, %.2f KiB/device\n", rss_started,
+               (double) (rss_started - baseline_rss) / n, rss, (double) (rss - baseline_rss) / n);
         fflush(stdout);
+        dm_list_free(list, listed);
 }
 
 int main(int argc, char *argv[]) {
-        unsigned sizes[] = { 100, 1000, 5000 };
+        unsigned sizes[8] = { 100, 1000, 5000, 10000 };
+        size_t n_sizes = 4;
+        const char *only = g_getenv("BENCH_SIZES");
         unsigned have = 0;
         long baseline_rss;
         VmDaemon *d;
 
         g_test_init(&argc, &argv, NULL);
         vm_require_guest();
+        echo_binary = g_build_filename(g_path_get_dirname(argv[0]), "bench-echo", NULL);
         g_assert_cmpint(dm_kernel_new(&kernel), ==, 0);
         g_setenv("DMBUSD_ARGS", "", TRUE);
 
@@ -156,21 +250,33 @@ int main(int argc, char *argv[]) {
         vm_daemon_free(d);
         printf("dmbusd with no devices: RSS %ld KiB\n", baseline_rss);
 
-        for (unsigned i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        /* BENCH_SIZES="1000 5000": other flat sizes, growing, and no chains. */
+        if (only) {
+                g_auto(GStrv) words = g_strsplit(only, " ", G_N_ELEMENTS(sizes));
+                n_sizes = 0;
+                for (char **w = words; *w && n_sizes < G_N_ELEMENTS(sizes); w++)
+                        if (**w)
+                                sizes[n_sizes++] = strtoul(*w, NULL, 10);
+        }
+        for (size_t i = 0; i < n_sizes; i++) {
                 double start = bench_now();
 
                 create_flat(have, sizes[i]);
                 have = sizes[i];
                 vm_do("udevadm settle --timeout=600");
                 printf("created %u flat devices (udev settled) in %.1f s total\n", sizes[i], bench_now() - start);
-                measure("flat", "bench", sizes[i], baseline_rss);
+                measure("flat", sizes[i], baseline_rss);
         }
         vm_do("dmsetup --noudevsync remove_all");
         vm_do("udevadm settle --timeout=600");
+        if (only) {
+                dm_kernel_free(kernel);
+                return 0;
+        }
 
         create_chains(1000);
         vm_do("udevadm settle --timeout=600");
-        measure("chains10", "chain", 1000, baseline_rss);
+        measure("chains10", 1000, baseline_rss);
         vm_do("dmsetup --noudevsync remove_all");
         dm_kernel_free(kernel);
         return 0;

@@ -48,16 +48,6 @@ static void refresh_before(VmDaemon *d, double received, double *ret_in, double 
         g_assert_true(found);
 }
 
-static int compare_doubles(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return x < y ? -1 : x > y;
-}
-
-static double median(double *v, size_t n) {
-        qsort(v, n, sizeof(double), compare_doubles);
-        return v[n / 2];
-}
-
 static void latency(unsigned n) {
         g_autoptr(GDBusConnection) bus = vm_system_bus();
         double to_daemon[ROUNDS], own[ROUNDS], to_client[ROUNDS], total[ROUNDS];
@@ -103,7 +93,7 @@ static void latency(unsigned n) {
 
         printf("N=%-5u table swap -> PropertiesChanged, median of %d: total %.2f ms = kernel/udev to dmbusd %.2f ms"
                " + dmbusd %.2f ms + bus to client %.2f ms\n",
-               n, ROUNDS, median(total, ROUNDS), median(to_daemon, ROUNDS), median(own, ROUNDS), median(to_client, ROUNDS));
+               n, ROUNDS, bench_median(total, ROUNDS), bench_median(to_daemon, ROUNDS), bench_median(own, ROUNDS), bench_median(to_client, ROUNDS));
 
         /* A storm on top of the N devices: CPU per device created and removed. */
         double cpu = bench_cpu_seconds(d->pid);
@@ -144,5 +134,6 @@ int main(int argc, char *argv[]) {
         vm_do("dmsetup --noudevsync remove_all");
         latency(100);
         latency(1000);
+        latency(5000);
         return 0;
 }

@@ -23,7 +23,7 @@ static double info_sweep(DmKernel *kernel, size_t *ret_n) {
         for (size_t i = 0; i < n; i++) {
                 DmInfo info;
 
-                g_assert_cmpint(dm_kernel_info(list[i].devnum, &info), ==, 0);
+                g_assert_cmpint(dm_kernel_info(kernel, list[i].devnum, &info), ==, 0);
         }
         dm_list_free(list, n);
         *ret_n = n;

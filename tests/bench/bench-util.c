@@ -23,6 +23,12 @@ static struct dm_info run_task(int type, const char *name, unsigned sectors, con
 
         g_assert_nonnull(dmt);
         g_assert_true(dm_task_set_name(dmt, name));
+        if (type == DM_DEVICE_CREATE) {
+                char uuid[160];
+
+                snprintf(uuid, sizeof(uuid), "BENCH-%s", name);
+                g_assert_true(dm_task_set_uuid(dmt, uuid));
+        }
         if (target)
                 g_assert_true(dm_task_add_target(dmt, 0, sectors, target, params));
         /* udev may still be probing a device just made: retry for a moment, as dmsetup --retry. */
@@ -78,4 +84,14 @@ long bench_rss_kib(pid_t pid) {
                         break;
         fclose(f);
         return rss;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return x < y ? -1 : x > y;
+}
+
+double bench_median(double *v, size_t n) {
+        qsort(v, n, sizeof(double), compare_doubles);
+        return v[n / 2];
 }

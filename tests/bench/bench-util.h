@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stddef.h>
 #include <sys/types.h>
 
 /* Shared by the benchmarks, which run in the guest. */
 
 double bench_now(void);                 /* CLOCK_MONOTONIC, seconds */
 /* Create, load and resume in one libdevmapper task, with no udev cookie (udev catches up on its
- * own); returns the new device's dev_t. */
+ * own), UUID "BENCH-NAME"; returns the new device's dev_t. */
 dev_t bench_create_device(const char *name, unsigned sectors, const char *type, const char *params);
 void bench_remove_device(const char *name);
 /* Load a table and resume, so the live table is swapped. */
@@ -15,3 +16,5 @@ void bench_reload_device(const char *name, unsigned sectors, const char *type, c
 /* The daemon's CPU time (user + system), seconds, and its RSS, KiB. */
 double bench_cpu_seconds(pid_t pid);
 long bench_rss_kib(pid_t pid);
+/* Sorts v. */
+double bench_median(double *v, size_t n);
