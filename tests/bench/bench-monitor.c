@@ -30,12 +30,6 @@ static double info_sweep(DmKernel *kernel, size_t *ret_n) {
         return bench_now() - start;
 }
 
-static int compare_doubles(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-
-        return (x > y) - (x < y);
-}
-
 int main(int argc, char *argv[]) {
         unsigned sizes[] = { 100, 1000, 5000 };
         unsigned have = 0;
@@ -67,7 +61,7 @@ int main(int argc, char *argv[]) {
                 vm_do("udevadm settle --timeout=1200");
                 for (unsigned k = 0; k < G_N_ELEMENTS(sweeps); k++)
                         sweeps[k] = info_sweep(kernel, &n);
-                qsort(sweeps, G_N_ELEMENTS(sweeps), sizeof(double), compare_doubles);
+                double sweep = bench_median(sweeps, G_N_ELEMENTS(sweeps));
 
                 d = vm_daemon_start();
                 sleep(2);
@@ -77,7 +71,7 @@ int main(int argc, char *argv[]) {
                 cpu_after = bench_cpu_seconds(d->pid);
                 printf("N=%-5zu INFO of every device: median %.1f ms (%.1f us each) | dmbusd CPU %.1f ms a tick over %.0f s "
                        "(%u thin-pools read again each tick)\n",
-                       n, sweeps[2] * 1000, sweeps[2] * 1e6 / n, (cpu_after - cpu_before) * 1000 / (bench_now() - start),
+                       n, sweep * 1000, sweep * 1e6 / n, (cpu_after - cpu_before) * 1000 / (bench_now() - start),
                        bench_now() - start, POOLS);
                 fflush(stdout);
                 g_assert_cmpint(vm_daemon_stop(d), ==, 0);
