@@ -38,7 +38,7 @@ struct Refresh {
         bool sweep_again;               /* asked for while one was under way */
 };
 
-/* A sweep costs O(N) (an ioctl per DM device, 20 µs under TCG): after a sweep that took T, the
+/* A sweep costs O(N) (an ioctl per DM device): after a sweep that took T, the
  * next waits SWEEP_REST_FACTOR × T, so sweeps take at most 1/(1 + factor) of the time whatever N
  * and however many DM events come. While events keep coming they coalesce into one sweep. */
 #define SWEEP_REST_FACTOR 20
