@@ -174,14 +174,21 @@ static int on_sweep(sd_event_source *s, uint64_t usec, void *userdata) {
         }
         end = now_usec();
         rf->sweep_spent_usec += end - start;
-        if (rf->sweep_next < rf->n_sweep_devices)
-                return sweep_arm(rf, end);
+        if (rf->sweep_next < rf->n_sweep_devices) {
+                if (sweep_arm(rf, end) < 0) {
+                        /* The rest cannot wait for a slice that never comes: read everything. */
+                        rf->sweep_devices = mfree(rf->sweep_devices);
+                        rescan(rf);
+                }
+                return 0;
+        }
 
         rf->sweep_devices = mfree(rf->sweep_devices);
         rf->sweep_not_before = end + SWEEP_REST_FACTOR * rf->sweep_spent_usec;
         if (rf->sweep_again) {
                 rf->sweep_again = false;
-                return sweep_arm(rf, rf->sweep_not_before);
+                if (sweep_arm(rf, rf->sweep_not_before) < 0)
+                        rescan(rf);
         }
         return 0;
 }
