@@ -28,6 +28,10 @@ struct Refresh {
         bool rescan;                    /* events may have been lost: read everything */
         uint64_t batch_first_event_usec; /* CLOCK_MONOTONIC, when this turn's first change came in */
 
+        /* The LIST pass after DM events (on_list()). */
+        sd_event_source *list_source;
+        uint64_t list_not_before;       /* CLOCK_MONOTONIC: the next pass's earliest start */
+
         /* The INFO sweep (refresh_request_sweep()): the DM devices as they were when it began,
          * compared a slice a loop turn. */
         sd_event_source *sweep_source;
@@ -38,10 +42,11 @@ struct Refresh {
         bool sweep_again;               /* asked for while one was under way */
 };
 
-/* A sweep costs O(N) (an ioctl per DM device): after a sweep that took T, the
- * next waits SWEEP_REST_FACTOR × T, so sweeps take at most 1/(1 + factor) of the time whatever N
- * and however many DM events come. While events keep coming they coalesce into one sweep. */
-#define SWEEP_REST_FACTOR 20
+/* What follows DM events goes over every DM device, O(N): the LIST pass, and the sweep (an ioctl
+ * per DM device). After a pass that took T, the next of its kind waits REST_FACTOR × T, so each
+ * takes at most 1/(1 + factor) of the time whatever N and however many DM events come; events
+ * that come meanwhile coalesce into the next pass. */
+#define REST_FACTOR 20
 /* Devices compared a loop turn: a few milliseconds, then replies and signals go first. */
 #define SWEEP_SLICE 128
 
@@ -124,13 +129,24 @@ static void mark_listed_changes(Refresh *rf) {
                         refresh_mark(rf, d->devnum);
 }
 
-static int sweep_arm(Refresh *rf, uint64_t at) {
+static int timer_arm(sd_event_source *s, uint64_t at) {
         int r;
 
-        r = sd_event_source_set_time(rf->sweep_source, at);
+        r = sd_event_source_set_time(s, at);
         if (r < 0)
                 return r;
-        return sd_event_source_set_enabled(rf->sweep_source, SD_EVENT_ONESHOT);
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+/* Arms a pass for as soon as its rest allows, unless one is armed already. */
+static void pass_request(Refresh *rf, sd_event_source *s, uint64_t not_before) {
+        int enabled = SD_EVENT_OFF;
+
+        (void) sd_event_source_get_enabled(s, &enabled);
+        if (enabled != SD_EVENT_OFF)
+                return;
+        if (timer_arm(s, MAX(now_usec(), not_before)) < 0)
+                rescan(rf);
 }
 
 static int sweep_begin(Refresh *rf) {
@@ -175,7 +191,7 @@ static int on_sweep(sd_event_source *s, uint64_t usec, void *userdata) {
         end = now_usec();
         rf->sweep_spent_usec += end - start;
         if (rf->sweep_next < rf->n_sweep_devices) {
-                if (sweep_arm(rf, end) < 0) {
+                if (timer_arm(rf->sweep_source, end) < 0) {
                         /* The rest cannot wait for a slice that never comes: read everything. */
                         rf->sweep_devices = mfree(rf->sweep_devices);
                         rescan(rf);
@@ -184,18 +200,15 @@ static int on_sweep(sd_event_source *s, uint64_t usec, void *userdata) {
         }
 
         rf->sweep_devices = mfree(rf->sweep_devices);
-        rf->sweep_not_before = end + SWEEP_REST_FACTOR * rf->sweep_spent_usec;
+        rf->sweep_not_before = end + REST_FACTOR * rf->sweep_spent_usec;
         if (rf->sweep_again) {
                 rf->sweep_again = false;
-                if (sweep_arm(rf, rf->sweep_not_before) < 0)
-                        rescan(rf);
+                pass_request(rf, rf->sweep_source, rf->sweep_not_before);
         }
         return 0;
 }
 
 void refresh_request_sweep(Refresh *rf) {
-        int enabled = SD_EVENT_OFF;
-
         assert(rf);
 
         /* Under way: the devices it compared already are compared again by the next one. */
@@ -203,11 +216,19 @@ void refresh_request_sweep(Refresh *rf) {
                 rf->sweep_again = true;
                 return;
         }
-        (void) sd_event_source_get_enabled(rf->sweep_source, &enabled);
-        if (enabled != SD_EVENT_OFF)
-                return;
-        if (sweep_arm(rf, MAX(now_usec(), rf->sweep_not_before)) < 0)
-                rescan(rf);
+        pass_request(rf, rf->sweep_source, rf->sweep_not_before);
+}
+
+/* After DM events: LIST finds the devices they touched, then the sweep what they did not name. */
+static int on_list(sd_event_source *s, uint64_t usec, void *userdata) {
+        Refresh *rf = userdata;
+        uint64_t start = now_usec(), end;
+
+        mark_listed_changes(rf);
+        end = now_usec();
+        rf->list_not_before = end + REST_FACTOR * (end - start);
+        refresh_request_sweep(rf);
+        return 0;
 }
 
 static int on_dm_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -220,8 +241,7 @@ static int on_dm_event(sd_event_source *s, int fd, uint32_t revents, void *userd
                 log_error_errno(r, "Cannot re-arm DM event polling, relying on udev alone: %m");
                 return sd_event_source_set_enabled(s, SD_EVENT_OFF);
         }
-        mark_listed_changes(rf);
-        refresh_request_sweep(rf);
+        pass_request(rf, rf->list_source, rf->list_not_before);
         return 0;
 }
 
@@ -430,6 +450,17 @@ int refresh_new(sd_event *event, Graph *graph, DmKernel *dm, UdevSysfs *udev,
         if (r < 0)
                 return r;
 
+        r = sd_event_add_time(event, &rf->list_source, CLOCK_MONOTONIC, 0, 0, on_list, rf);
+        if (r < 0)
+                return r;
+        /* Where the DM event itself was taken in: before the refresh that reads what it finds. */
+        r = sd_event_source_set_priority(rf->list_source, EVENT_PRIORITY_KERNEL);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(rf->list_source, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+
         r = sd_event_add_time(event, &rf->sweep_source, CLOCK_MONOTONIC, 0, 0, on_sweep, rf);
         if (r < 0)
                 return r;
@@ -473,6 +504,7 @@ Refresh *refresh_free(Refresh *rf) {
         if (!rf)
                 return NULL;
         sd_event_source_disable_unref(rf->refresh_source);
+        sd_event_source_disable_unref(rf->list_source);
         sd_event_source_disable_unref(rf->sweep_source);
         free(rf->sweep_devices);
         sd_event_source_disable_unref(rf->udev_source);

@@ -19,8 +19,8 @@
  * target's event such as a thin-pool low-water mark; devices created, removed, renamed; tables
  * swapped). Each names devices to read again; all that a loop turn names is read once, after
  * every pending event was taken in, and the differences go out through the callbacks. After DM
- * events, the INFO flags of every DM device are compared too, since a suspend or an inactive table
- * load raises no event of its own. */
+ * events, a LIST and then the INFO flags of every DM device are compared, since a suspend or an
+ * inactive table load raises no event of its own; both passes are bounded in time (refresh.c). */
 
 typedef struct Refresh Refresh;
 

@@ -155,7 +155,7 @@ static double resolve_rate(const char *method, ResolveArgs args, const DmListEnt
         return bench_median(rates, RUNS);
 }
 
-static const char *echo_binary;
+static char *echo_binary;
 
 static void expect_line(FILE *in, const char *expected) {
         char line[64];
@@ -239,7 +239,8 @@ int main(int argc, char *argv[]) {
 
         g_test_init(&argc, &argv, NULL);
         vm_require_guest();
-        echo_binary = g_build_filename(g_path_get_dirname(argv[0]), "bench-echo", NULL);
+        g_autofree char *dir = g_path_get_dirname(argv[0]);
+        echo_binary = g_build_filename(dir, "bench-echo", NULL);
         g_assert_cmpint(dm_kernel_new(&kernel), ==, 0);
         g_setenv("DMBUSD_ARGS", "", TRUE);
 
