@@ -9,8 +9,8 @@
 
 #include "macro.h"
 
-/* Raw device-mapper ioctls on /dev/mapper/control, without libdevmapper: what dm-kernel.c (LIST,
- * ARM_POLL) and dm-ops.c (the changes, on worker threads) share. No state, so any thread may
+/* Raw device-mapper ioctls on /dev/mapper/control, without libdevmapper: what dm-kernel.c (the
+ * reads) and dm-ops.c (the changes, on worker threads) share. No state, so any thread may
  * call it. */
 
 #define DM_ALIGN8(x) (((x) + 7) & ~(size_t) 7)

@@ -18,7 +18,6 @@
 #include "secret-mask.h"
 #include "utf8-escape.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct dm_task *, dm_task_destroy);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct dm_pool *, dm_pool_destroy);
 
 _printf_(5, 6)
@@ -43,7 +42,16 @@ struct DmKernel {
         int control_fd;
         struct dm_ioctl *list_buffer;   /* kept: LIST runs after every DM event */
         size_t list_buffer_size;
+        struct dm_ioctl *query_buffer;  /* kept for the TABLE, STATUS and DEPS of every reading */
+        size_t query_buffer_size;
+        size_t query_size;              /* what the last ioctl was given */
 };
+
+/* The buffer may hold a table's key. */
+static void query_buffer_wipe(DmKernel *k) {
+        if (k->query_buffer)
+                explicit_bzero(k->query_buffer, k->query_size);
+}
 
 int dm_kernel_new(DmKernel **ret) {
         _cleanup_(dm_kernel_freep) DmKernel *k = NULL;
@@ -71,6 +79,8 @@ DmKernel *dm_kernel_free(DmKernel *k) {
         if (k->control_fd >= 0)
                 close(k->control_fd);
         free(k->list_buffer);
+        query_buffer_wipe(k);
+        free(k->query_buffer);
         return mfree(k);
 }
 
@@ -117,37 +127,6 @@ int dm_kernel_arm_poll(DmKernel *k) {
         /* On our own fd: the event is per open file, and libdevmapper's fd is its own. */
         dm_ioctl_init(&io, sizeof(io), 0);
         return dm_ioctl_run(k->control_fd, DM_DEV_ARM_POLL, &io);
-}
-
-/* A task on one device, selected by dev_t (never by name: names change under us). */
-static int task_new(int type, dev_t devnum, struct dm_task **ret) {
-        struct dm_task *dmt = dm_task_create(type);
-
-        if (!dmt)
-                return -ENOMEM;
-        if (!dm_task_set_major_minor(dmt, major(devnum), minor(devnum), 0)) {
-                dm_task_destroy(dmt);
-                return -EINVAL;
-        }
-        *ret = dmt;
-        return 0;
-}
-
-/* Runs the task; a device that is gone comes back as -ENXIO whichever way libdevmapper says so. */
-static int task_run(struct dm_task *dmt, struct dm_info *ret_info) {
-        struct dm_info info;
-
-        if (!dm_task_run(dmt)) {
-                int e = dm_task_get_errno(dmt);
-                return e > 0 ? -e : -EIO;
-        }
-        if (!dm_task_get_info(dmt, &info))
-                return -EIO;
-        if (!info.exists)
-                return -ENXIO;
-        if (ret_info)
-                *ret_info = info;
-        return 0;
 }
 
 void dm_list_free(DmListEntry *list, size_t n) {
@@ -236,35 +215,38 @@ int dm_kernel_list(DmKernel *k, DmListEntry **ret, size_t *ret_n) {
         return 0;
 }
 
-/* Copies the targets of a TABLE or STATUS task, masking keys in tables. */
-static int copy_targets(struct dm_task *dmt, bool mask, DmTarget **ret, size_t *ret_n) {
+/* The targets of a TABLE_STATUS answer, masking keys in tables. The kernel fills target_type
+ * with strncpy, leaving its last byte as it found it. */
+static int read_targets(const struct dm_ioctl *io, bool mask, DmTarget **ret, size_t *ret_n) {
+        const char *payload = (const char *) io + io->data_start, *end = (const char *) io + io->data_size;
         DmTarget *targets = NULL;
-        size_t n = 0, allocated = 0;
-        void *next = NULL;
+        size_t offset = 0, n = 0;
 
-        do {
-                uint64_t start, length;
-                char *type = NULL, *params = NULL;
-
-                next = dm_get_next_target(dmt, next, &start, &length, &type, &params);
-                if (!type)
-                        break;
-
-                if (GREEDY_REALLOC(targets, allocated, n + 1) < 0) {
-                        dm_targets_free(targets, n);
+        if (io->target_count > 0) {
+                targets = calloc(io->target_count, sizeof(DmTarget));
+                if (!targets)
                         return -ENOMEM;
+        }
+        for (; n < io->target_count; n++) {
+                const struct dm_target_spec *spec = (const struct dm_target_spec *) (payload + offset);
+                const char *params = (const char *) (spec + 1);
+
+                if (offset % 8 != 0 || (const char *) (spec + 1) > end || strnlen(params, end - params) == (size_t) (end - params)) {
+                        dm_targets_free(targets, n);
+                        return -EBADMSG;
                 }
                 targets[n] = (DmTarget) {
-                        .start = start,
-                        .length = length,
-                        .type = strdup(type),
-                        .params = mask ? secret_mask_params(type, params ?: "") : strdup(params ?: ""),
+                        .start = spec->sector_start,
+                        .length = spec->length,
+                        .type = strndup(spec->target_type, sizeof(spec->target_type) - 1),
+                        .params = mask ? secret_mask_params(spec->target_type, params) : strdup(params),
                 };
-                if (!targets[n++].type || !targets[n - 1].params) {
-                        dm_targets_free(targets, n);
+                if (!targets[n].type || !targets[n].params) {
+                        dm_targets_free(targets, n + 1);
                         return -ENOMEM;
                 }
-        } while (next);
+                offset = spec->next;
+        }
 
         *ret = targets;
         *ret_n = n;
@@ -557,21 +539,20 @@ static int read_status(DmDevice *dm) {
         return dm->health_reason ? 0 : -ENOMEM;
 }
 
-static DmInfo dm_info_from(const struct dm_info *info) {
+static DmInfo info_from_ioctl(const struct dm_ioctl *io) {
         return (DmInfo) {
-                .suspended = info->suspended,
-                .live_table = info->live_table,
-                .inactive_table = info->inactive_table,
-                .read_only = info->read_only,
-                .deferred_remove = info->deferred_remove,
-                .open_count = info->open_count,
-                .event_nr = info->event_nr,
-                .target_count = info->target_count,
+                .suspended = io->flags & DM_SUSPEND_FLAG,
+                .live_table = io->flags & DM_ACTIVE_PRESENT_FLAG,
+                .inactive_table = io->flags & DM_INACTIVE_PRESENT_FLAG,
+                .read_only = io->flags & DM_READONLY_FLAG,
+                .deferred_remove = io->flags & DM_DEFERRED_REMOVE,
+                .open_count = io->open_count,
+                .event_nr = io->event_nr,
+                .target_count = io->target_count,
         };
 }
 
-/* DM_DEV_STATUS with no payload, on our own fd and a buffer on the stack: the sweep runs it for
- * every DM device, and a libdevmapper task would cost an allocation of its 16 KiB buffer each. */
+/* DM_DEV_STATUS with no payload, on a buffer on the stack: the sweep runs it for every DM device. */
 int dm_kernel_info(DmKernel *k, dev_t devnum, DmInfo *ret) {
         struct dm_ioctl io;
         int r;
@@ -583,52 +564,81 @@ int dm_kernel_info(DmKernel *k, dev_t devnum, DmInfo *ret) {
         r = dm_ioctl_run(k->control_fd, DM_DEV_STATUS, &io);
         if (r < 0)
                 return r == -ENXIO || r == -ENODEV ? -ENXIO : r;
-        *ret = (DmInfo) {
-                .suspended = io.flags & DM_SUSPEND_FLAG,
-                .live_table = io.flags & DM_ACTIVE_PRESENT_FLAG,
-                .inactive_table = io.flags & DM_INACTIVE_PRESENT_FLAG,
-                .read_only = io.flags & DM_READONLY_FLAG,
-                .deferred_remove = io.flags & DM_DEFERRED_REMOVE,
-                .open_count = io.open_count,
-                .event_nr = io.event_nr,
-                .target_count = io.target_count,
-        };
+        *ret = info_from_ioctl(&io);
         return 0;
 }
 
-/* TABLE, then STATUS (noflush: a thin-pool's status would otherwise commit metadata, which is
- * block I/O we never do). The table may carry a key: libdevmapper wipes its buffers for it. */
-static int run_table_and_status(dev_t devnum, struct dm_task **ret_table, struct dm_info *ret_table_info,
-                                struct dm_task **ret_status, struct dm_info *ret_status_info) {
-        _cleanup_(dm_task_destroyp) struct dm_task *table = NULL, *status = NULL;
+/* The kernel copies in all of the buffer it is given, and libdevmapper gives 16 KiB each time:
+ * most tables fit in a small one, and a bigger table costs a retry. */
+#define QUERY_BUFFER_FIRST 2048
+#define QUERY_BUFFER_MAX (256 * 1024 * 1024)
+
+/* One ioctl on devnum in k's query buffer, grown until the answer fits. -ENXIO when the device is
+ * gone. */
+static int query_ioctl(DmKernel *k, unsigned long request, uint32_t flags, dev_t devnum, struct dm_ioctl **ret) {
+        size_t size = QUERY_BUFFER_FIRST;
+
+        for (;;) {
+                int r;
+
+                if (size > k->query_buffer_size) {
+                        query_buffer_wipe(k);
+                        k->query_buffer = mfree(k->query_buffer);
+                        k->query_buffer_size = 0;
+                        k->query_buffer = malloc(size);
+                        if (!k->query_buffer)
+                                return -ENOMEM;
+                        k->query_buffer_size = size;
+                }
+                k->query_size = size;
+                dm_ioctl_init(k->query_buffer, size, devnum);
+                k->query_buffer->flags = flags;
+                r = dm_ioctl_run(k->control_fd, request, k->query_buffer);
+                if (r < 0)
+                        return r == -ENXIO || r == -ENODEV ? -ENXIO : r;
+                if (!(k->query_buffer->flags & DM_BUFFER_FULL_FLAG)) {
+                        *ret = k->query_buffer;
+                        return 0;
+                }
+                if (size >= QUERY_BUFFER_MAX)
+                        return -E2BIG;
+                size *= 4;
+        }
+}
+
+/* TABLE: name, UUID, the live table with its keys masked. */
+static int read_table(DmKernel *k, dev_t devnum, DmDevice *dm, DmInfo *ret_info) {
+        struct dm_ioctl *io;
         int r;
 
-        r = task_new(DM_DEVICE_TABLE, devnum, &table);
-        if (r < 0)
-                return r;
-        if (!dm_task_secure_data(table) || !dm_task_no_open_count(table))
-                return -ENOMEM;
-        r = task_run(table, ret_table_info);
-        if (r < 0)
-                return r;
+        r = query_ioctl(k, DM_TABLE_STATUS, DM_STATUS_TABLE_FLAG | DM_SECURE_DATA_FLAG | DM_SKIP_BDGET_FLAG, devnum, &io);
+        if (r >= 0) {
+                *ret_info = info_from_ioctl(io);
+                /* The kernel's bytes, made fit for the bus and the log. */
+                dm->name = utf8_escape_invalid(strndupa(io->name, sizeof(io->name) - 1));
+                dm->uuid = utf8_escape_invalid(strndupa(io->uuid, sizeof(io->uuid) - 1));
+                r = dm->name && dm->uuid ? read_targets(io, true, &dm->table, &dm->n_table) : -ENOMEM;
+        }
+        query_buffer_wipe(k);
+        return r;
+}
 
-        r = task_new(DM_DEVICE_STATUS, devnum, &status);
-        if (r < 0)
-                return r;
-        if (!dm_task_no_flush(status) || !dm_task_no_open_count(status))
-                return -ENOMEM;
-        r = task_run(status, ret_status_info);
-        if (r < 0)
-                return r;
+/* STATUS, noflush: a thin-pool's status would otherwise commit metadata, which is block I/O we
+ * never do. */
+static int read_status_rows(DmKernel *k, dev_t devnum, DmDevice *dm) {
+        struct dm_ioctl *io;
+        int r;
 
-        *ret_table = TAKE_PTR(table);
-        *ret_status = TAKE_PTR(status);
-        return 0;
+        r = query_ioctl(k, DM_TABLE_STATUS, DM_NOFLUSH_FLAG | DM_SKIP_BDGET_FLAG, devnum, &io);
+        if (r < 0)
+                return r;
+        dm->info = info_from_ioctl(io);
+        return read_targets(io, false, &dm->status, &dm->n_status);
 }
 
 /* Whether a reload came between the TABLE and the STATUS reading: then they describe two tables. */
-static bool table_and_status_disagree(const struct dm_info *table_info, const DmDevice *dm) {
-        if (table_info->event_nr != dm->info.event_nr || (bool) table_info->live_table != dm->info.live_table ||
+static bool table_and_status_disagree(const DmInfo *table_info, const DmDevice *dm) {
+        if (table_info->event_nr != dm->info.event_nr || table_info->live_table != dm->info.live_table ||
             dm->n_table != dm->n_status)
                 return true;
         for (size_t i = 0; i < dm->n_table; i++)
@@ -638,66 +648,59 @@ static bool table_and_status_disagree(const struct dm_info *table_info, const Dm
         return false;
 }
 
-static int read_deps(dev_t devnum, dev_t **ret, size_t *ret_n) {
-        _cleanup_(dm_task_destroyp) struct dm_task *dmt = NULL;
-        struct dm_deps *deps;
+static int read_deps(DmKernel *k, dev_t devnum, dev_t **ret, size_t *ret_n) {
+        const struct dm_target_deps *deps;
+        struct dm_ioctl *io;
         dev_t *devs = NULL;
         int r;
 
-        r = task_new(DM_DEVICE_DEPS, devnum, &dmt);
+        r = query_ioctl(k, DM_TABLE_DEPS, DM_SKIP_BDGET_FLAG, devnum, &io);
         if (r < 0)
                 return r;
-        r = task_run(dmt, NULL);
-        if (r < 0)
-                return r;
-        deps = dm_task_get_deps(dmt);
-        if (deps && deps->count > 0) {
+        /* With no table the kernel writes nothing, and says so with a data_size of the header alone. */
+        if (io->data_size <= io->data_start) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        deps = dm_ioctl_payload(io);
+        if (io->data_size < io->data_start + sizeof(*deps) ||
+            (io->data_size - io->data_start - sizeof(*deps)) / sizeof(deps->dev[0]) < deps->count)
+                return -EBADMSG;
+        if (deps->count > 0) {
                 devs = malloc(deps->count * sizeof(dev_t));
                 if (!devs)
                         return -ENOMEM;
                 for (uint32_t i = 0; i < deps->count; i++)
-                        devs[i] = makedev(major(deps->device[i]), minor(deps->device[i]));
+                        devs[i] = makedev(major(deps->dev[i]), minor(deps->dev[i]));
         }
         *ret = devs;
-        *ret_n = deps ? deps->count : 0;
+        *ret_n = deps->count;
         return 0;
 }
 
-static int query_once(dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t *ret_n_deps) {
-        _cleanup_(dm_task_destroyp) struct dm_task *table = NULL, *status = NULL;
+static int query_once(DmKernel *k, dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t *ret_n_deps) {
         _cleanup_(dm_device_freep) DmDevice *dm = NULL;
-        struct dm_info table_info, status_info;
+        DmInfo table_info;
         int r;
-
-        r = run_table_and_status(devnum, &table, &table_info, &status, &status_info);
-        if (r < 0)
-                return r;
 
         dm = calloc(1, sizeof(DmDevice));
         if (!dm)
                 return -ENOMEM;
-        /* The kernel's bytes, made fit for the bus and the log. */
-        dm->name = utf8_escape_invalid(dm_task_get_name(table) ?: "");
-        dm->uuid = utf8_escape_invalid(dm_task_get_uuid(table) ?: "");
-        if (!dm->name || !dm->uuid)
-                return -ENOMEM;
+        r = read_table(k, devnum, dm, &table_info);
+        if (r < 0)
+                return r;
         /* The STATUS reading is the later one: take the state from it. */
-        dm->info = dm_info_from(&status_info);
-        if (dm->info.live_table) {
-                r = copy_targets(table, true, &dm->table, &dm->n_table);
-                if (r < 0)
-                        return r;
-                r = copy_targets(status, false, &dm->status, &dm->n_status);
-                if (r < 0)
-                        return r;
-        }
+        r = read_status_rows(k, devnum, dm);
+        if (r < 0)
+                return r;
         if (table_and_status_disagree(&table_info, dm))
                 return -EAGAIN;
 
         r = read_status(dm);
         if (r < 0)
                 return r;
-        r = read_deps(devnum, ret_deps, ret_n_deps);
+        r = read_deps(k, devnum, ret_deps, ret_n_deps);
         if (r < 0)
                 return r;
 
@@ -705,15 +708,16 @@ static int query_once(dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t 
         return 0;
 }
 
-int dm_kernel_query(dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t *ret_n_deps) {
+int dm_kernel_query(DmKernel *k, dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t *ret_n_deps) {
         int r = -EAGAIN;
 
+        assert(k);
         assert(ret_dm);
         assert(ret_deps);
         assert(ret_n_deps);
 
         /* A table reloaded between the readings: read again. */
         for (unsigned attempt = 0; attempt < 5 && r == -EAGAIN; attempt++)
-                r = query_once(devnum, ret_dm, ret_deps, ret_n_deps);
+                r = query_once(k, devnum, ret_dm, ret_deps, ret_n_deps);
         return r;
 }

@@ -7,9 +7,11 @@
 
 #include "graph.h"
 
-/* The device-mapper ioctl layer: the only file that talks to libdevmapper. libdevmapper is not
- * thread-safe, so every call into this layer happens on the main loop's thread. No call here
- * does block I/O on a DM device: only control ioctls, and STATUS without a flush. */
+/* The device-mapper read layer: raw ioctls on its own control fd, with small buffers kept across
+ * calls, and the only file that talks to libdevmapper (its status parsers and versions).
+ * libdevmapper is not thread-safe, and the buffers are the DmKernel's, so every call into this
+ * layer happens on the main loop's thread. No call here does block I/O on a DM device: only
+ * control ioctls, and STATUS without a flush. */
 
 typedef struct DmKernel DmKernel;
 
@@ -36,9 +38,10 @@ void dm_list_free(DmListEntry *list, size_t n);
 /* One DM_LIST_DEVICES: every DM device with its event counter. */
 int dm_kernel_list(DmKernel *k, DmListEntry **ret, size_t *ret_n);
 
-/* INFO, TABLE, STATUS and DEPS of one device, as one consistent reading. Table parameters come
- * with their secrets masked. Returns -ENXIO when the device does not exist (any more). */
-int dm_kernel_query(dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t *ret_n_deps);
+/* TABLE, STATUS and DEPS of one device (raw ioctls on k's fd), as one consistent reading. Table
+ * parameters come with their secrets masked. Returns -ENXIO when the device does not exist (any
+ * more). */
+int dm_kernel_query(DmKernel *k, dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t *ret_n_deps);
 
 bool dm_kernel_is_dm_major(unsigned major);
 

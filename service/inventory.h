@@ -11,6 +11,7 @@
 int inventory_scan(Graph *g, DmKernel *k, UdevSysfs *u);
 
 /* Reads one block device afresh: a DM device from the ioctls and udev's symlinks, another from
- * udev and sysfs.
+ * udev and sysfs. event_links (may be NULL): a DM device's links as its latest udev event carried
+ * them, taken instead of reading udev's database.
  * Returns -ENXIO/-ENODEV when it is gone. */
-int inventory_read_device(UdevSysfs *u, dev_t devnum, BlockDevice **ret);
+int inventory_read_device(DmKernel *k, UdevSysfs *u, dev_t devnum, char ***event_links, BlockDevice **ret);

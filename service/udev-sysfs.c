@@ -67,8 +67,42 @@ int udev_sysfs_monitor_start(UdevSysfs *u, int *ret_fd) {
         return 0;
 }
 
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* udev's symlinks of the device, sorted; an empty list when it has none. */
+static int read_links(struct udev_device *dev, char ***ret) {
+        _cleanup_(strv_freep) char **links = NULL;
+        struct udev_list_entry *link;
+        size_t n;
+        int r;
+
+        udev_list_entry_foreach(link, udev_device_get_devlinks_list_entry(dev)) {
+                r = strv_extend(&links, udev_list_entry_get_name(link));
+                if (r < 0)
+                        return r;
+        }
+        if (!links) {
+                links = calloc(1, sizeof(char *));
+                if (!links)
+                        return -ENOMEM;
+        }
+        n = strv_length(links);
+        if (n > 1)
+                qsort(links, n, sizeof(char *), compare_strings);
+        *ret = TAKE_PTR(links);
+        return 0;
+}
+
+void udev_event_done(UdevEvent *e) {
+        e->links = strv_free(e->links);
+}
+
 int udev_sysfs_monitor_receive(UdevSysfs *u, UdevEvent *ret) {
         _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
+        char **links;
+        int r;
 
         assert(u);
         assert(ret);
@@ -83,12 +117,21 @@ int udev_sysfs_monitor_receive(UdevSysfs *u, UdevEvent *ret) {
                         break;
                 dev = udev_device_unref(dev);
         }
+        /* A device from the monitor has its properties from the message: no database read. */
+        if (strcmp(udev_device_get_action(dev) ?: "", "remove") == 0)
+                links = NULL;
+        else {
+                r = read_links(dev, &links);
+                if (r < 0)
+                        return r;
+        }
         *ret = (UdevEvent) {
                 .devnum = udev_device_get_devnum(dev),
                 .seqnum = udev_device_get_seqnum(dev),
                 /* A change of the read-only flag, or a synthesized event, has no DM_COOKIE. */
                 .kind = udev_device_get_property_value(dev, "DM_COOKIE") ? UEVENT_DM :
                         strcmp(udev_device_get_action(dev) ?: "", "add") == 0 ? UEVENT_ADD : UEVENT_OTHER,
+                .links = links,
         };
         return 1;
 }
@@ -153,29 +196,6 @@ bool block_device_exists(dev_t devnum) {
 
         snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(devnum), minor(devnum));
         return access(path, F_OK) == 0;
-}
-
-static int compare_strings(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-/* udev's symlinks of the device, sorted. */
-static int read_links(struct udev_device *dev, char ***ret) {
-        _cleanup_(strv_freep) char **links = NULL;
-        struct udev_list_entry *link;
-        size_t n;
-        int r;
-
-        udev_list_entry_foreach(link, udev_device_get_devlinks_list_entry(dev)) {
-                r = strv_extend(&links, udev_list_entry_get_name(link));
-                if (r < 0)
-                        return r;
-        }
-        n = strv_length(links);
-        if (n > 1)
-                qsort(links, n, sizeof(char *), compare_strings);
-        *ret = TAKE_PTR(links);
-        return 0;
 }
 
 int udev_sysfs_read_dm_links(UdevSysfs *u, unsigned minor, char ***ret) {

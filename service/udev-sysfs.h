@@ -33,10 +33,15 @@ typedef struct UdevEvent {
         dev_t devnum;
         uint64_t seqnum;        /* the kernel's sequence number of the uevent */
         UeventKind kind;
+        /* udev's symlinks as the event carries them (DEVLINKS), sorted: what its database holds
+         * for the device, with no read of it. NULL for a removal. */
+        char **links;
 } UdevEvent;
 
+void udev_event_done(UdevEvent *e);
+
 /* The next event: 1, or 0 when none is queued, or -ENOBUFS when the socket overflowed and
- * events were lost. */
+ * events were lost, or -ENOMEM (the event is lost). */
 int udev_sysfs_monitor_receive(UdevSysfs *u, UdevEvent *ret);
 
 /* Plain sysfs reads, without libudev, safe on any thread: */

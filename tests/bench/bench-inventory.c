@@ -62,7 +62,7 @@ static double floor_ioctls(size_t *ret_n) {
                 dev_t *deps;
                 size_t n_deps;
 
-                g_assert_cmpint(dm_kernel_query(list[i].devnum, &dm, &deps, &n_deps), ==, 0);
+                g_assert_cmpint(dm_kernel_query(kernel, list[i].devnum, &dm, &deps, &n_deps), ==, 0);
                 dm_device_free(dm);
                 free(deps);
         }
@@ -198,7 +198,7 @@ static void measure(const char *label, unsigned n, long baseline_rss) {
         double ioctls = floor_ioctls(&listed);
         double with_udev = floor_with_udev();
         gsize objects_bytes, tree_bytes;
-        double start, startup, objects, echo, tree, rates[ELEMENTSOF(resolvers)];
+        double start, startup, startup_cpu, objects, echo, tree, rates[ELEMENTSOF(resolvers)];
         VmDaemon *d;
         long rss_started, rss;
 
@@ -206,6 +206,7 @@ static void measure(const char *label, unsigned n, long baseline_rss) {
         start = bench_now();
         d = vm_daemon_start();
         startup = bench_now() - start;
+        startup_cpu = bench_cpu_seconds(d->pid);
         rss_started = bench_rss_kib(d->pid);
         objects = call_median(DMBUS_ROOT_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", "(a{oa{sa{sv}}})",
                               &objects_bytes);
@@ -216,8 +217,8 @@ static void measure(const char *label, unsigned n, long baseline_rss) {
         echo = echo_floor(d);
         vm_daemon_free(d);
 
-        printf("%-8s N=%-5u devices=%-5zu start %7.3f s | floor ioctls %7.3f s (x%.2f) | floor ioctls+udev %7.3f s (x%.2f)\n",
-               label, n, listed, startup, ioctls, startup / ioctls, with_udev, startup / with_udev);
+        printf("%-8s N=%-5u devices=%-5zu start %7.3f s, CPU %7.3f s | floor ioctls %7.3f s (x%.2f, CPU x%.2f) | floor ioctls+udev %7.3f s (x%.2f)\n",
+               label, n, listed, startup, startup_cpu, ioctls, startup / ioctls, startup_cpu / ioctls, with_udev, startup / with_udev);
         printf("%-8s N=%-5u GetManagedObjects %7.3f s, %zu KiB, %zu bytes/device | echo floor %7.3f s (x%.2f) | GetTree %7.3f s %6zu KiB\n",
                label, n, objects, objects_bytes / 1024, objects_bytes / listed, echo, objects / echo, tree, tree_bytes / 1024);
         printf("%-8s N=%-5u calls/s, median of %d runs:", label, n, RUNS);

@@ -29,19 +29,24 @@ static void on_properties_changed(GDBusConnection *c, const char *sender, const 
                 signal_at = bench_now();
 }
 
-/* The daemon's "Refreshed ... taken in at A us, signals sent at B us" debug line of the batch
- * that sent the signal: the last one whose B comes before the client got it. */
-static void refresh_before(VmDaemon *d, double received, double *ret_in, double *ret_out) {
+/* The daemon's "Refreshed ..." debug line of the batch that sent the signal (the last one whose
+ * signals went out before the client got one): when the first event was taken in, when the
+ * refresh began, when its signals were sent (CLOCK_MONOTONIC, s) and the refresh's CPU time (ms). */
+typedef struct RefreshTimes {
+        double in, begun, out, cpu_ms;
+} RefreshTimes;
+
+static void refresh_before(VmDaemon *d, double received, RefreshTimes *ret) {
         g_autofree char *log = vm_daemon_log(d);
         gboolean found = FALSE;
 
         for (const char *line = log; (line = strstr(line, "taken in at ")); line++) {
-                uint64_t in, out;
+                uint64_t in, begun, out, total, cpu;
 
-                if (sscanf(line, "taken in at %" SCNu64 " us, signals sent at %" SCNu64, &in, &out) == 2 &&
+                if (sscanf(line, "taken in at %" SCNu64 " us, refresh begun at %" SCNu64 " us, signals sent at %" SCNu64
+                           " us (%" SCNu64 " us in dmbusd, the refresh %" SCNu64, &in, &begun, &out, &total, &cpu) == 5 &&
                     out / 1e6 <= received) {
-                        *ret_in = in / 1e6;
-                        *ret_out = out / 1e6;
+                        *ret = (RefreshTimes) { in / 1e6, begun / 1e6, out / 1e6, cpu / 1e3 };
                         found = TRUE;
                 }
         }
@@ -50,7 +55,7 @@ static void refresh_before(VmDaemon *d, double received, double *ret_in, double 
 
 static void latency(unsigned n) {
         g_autoptr(GDBusConnection) bus = vm_system_bus();
-        double to_daemon[ROUNDS], own[ROUNDS], to_client[ROUNDS], total[ROUNDS];
+        double to_daemon[ROUNDS], waiting[ROUNDS], own[ROUNDS], own_cpu[ROUNDS], to_client[ROUNDS], total[ROUNDS];
         char target[32];
         VmDaemon *d;
         dev_t devnum;
@@ -71,7 +76,8 @@ static void latency(unsigned n) {
                                                       NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed, NULL, NULL);
 
         for (unsigned r = 0; r < ROUNDS; r++) {
-                double start, in = 0, out = 0;
+                RefreshTimes t = {};
+                double start;
 
                 signal_at = 0;
                 start = bench_now();
@@ -83,17 +89,21 @@ static void latency(unsigned n) {
                 g_usleep(200 * 1000);
                 while (g_main_context_iteration(NULL, FALSE))
                         ;
-                refresh_before(d, signal_at, &in, &out);
-                to_daemon[r] = (in - start) * 1e3;
-                own[r] = (out - in) * 1e3;
-                to_client[r] = (signal_at - out) * 1e3;
+                refresh_before(d, signal_at, &t);
+                to_daemon[r] = (t.in - start) * 1e3;
+                waiting[r] = (t.begun - t.in) * 1e3;
+                own[r] = (t.out - t.in) * 1e3;
+                own_cpu[r] = t.cpu_ms;
+                to_client[r] = (signal_at - t.out) * 1e3;
                 total[r] = (signal_at - start) * 1e3;
         }
         g_dbus_connection_signal_unsubscribe(bus, id);
 
         printf("N=%-5u table swap -> PropertiesChanged, median of %d: total %.2f ms = kernel/udev to dmbusd %.2f ms"
-               " + dmbusd %.2f ms + bus to client %.2f ms\n",
-               n, ROUNDS, bench_median(total, ROUNDS), bench_median(to_daemon, ROUNDS), bench_median(own, ROUNDS), bench_median(to_client, ROUNDS));
+               " + dmbusd %.2f ms (of which waiting for the refresh to begin %.2f ms; the refresh's CPU %.2f ms)"
+               " + bus to client %.2f ms\n",
+               n, ROUNDS, bench_median(total, ROUNDS), bench_median(to_daemon, ROUNDS), bench_median(own, ROUNDS),
+               bench_median(waiting, ROUNDS), bench_median(own_cpu, ROUNDS), bench_median(to_client, ROUNDS));
 
         /* A storm on top of the N devices: CPU per device created and removed. */
         double cpu = bench_cpu_seconds(d->pid);

@@ -657,6 +657,45 @@ static void test_crypt_key_never_shown(void) {
         g_assert_null(strstr(log, upper));
 }
 
+#define MANY 100
+
+/* Enough devices at start for the links to be read on worker threads (links-scan.c): each one's
+ * links are its own, none missing, none another's. */
+static void test_many_at_start(void) {
+        g_autoptr(GVariant) objects = NULL;
+        GVariantIter iter;
+        GVariant *interfaces;
+        unsigned seen = 0;
+
+        vm_do("dmsetup create --noudevsync --concise \"$(seq 0 %d | sed 's/.*/dmbus-i-many-&,DMBUS-MANY-&,,,0 8 zero/' | paste -sd';')\" "
+              "&& udevadm settle", MANY - 1);
+        g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
+        vm_daemon_free(daemon_under_test);
+        daemon_under_test = vm_daemon_start();
+
+        objects = vm_get_managed_objects();
+        g_variant_iter_init(&iter, objects);
+        while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", NULL, &interfaces)) {
+                g_autoptr(GVariant) device = g_variant_lookup_value(interfaces, DMBUS_DEVICE_INTERFACE, NULL);
+                g_autoptr(GVariant) block = g_variant_lookup_value(interfaces, DMBUS_BLOCK_INTERFACE, NULL);
+                g_autofree const char **links = NULL;
+                const char *name, *uuid;
+
+                g_variant_unref(interfaces);
+                if (!device || !g_variant_lookup(device, "Name", "&s", &name) || !g_str_has_prefix(name, "dmbus-i-many-"))
+                        continue;
+                g_assert_true(g_variant_lookup(device, "UUID", "&s", &uuid));
+                g_assert_true(g_variant_lookup(block, "Symlinks", "^a&s", &links));
+                g_autofree char *expected = g_strdup_printf("/dev/disk/by-id/dm-name-%s /dev/disk/by-id/dm-uuid-%s /dev/mapper/%s",
+                                                            name, uuid, name);
+                g_autofree char *got = g_strjoinv(" ", (char **) links);
+                g_assert_cmpstr(got, ==, expected);
+                seen++;
+        }
+        g_assert_cmpuint(seen, ==, MANY);
+        vm_do("dmsetup remove --noudevsync $(seq 0 %d | sed 's/^/dmbus-i-many-/') && udevadm settle", MANY - 1);
+}
+
 int main(int argc, char *argv[]) {
         int r;
 
@@ -677,6 +716,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/inventory/large-table", test_large_table);
         g_test_add_func("/inventory/tree-matches-dmsetup", test_tree_matches_dmsetup);
         g_test_add_func("/inventory/crypt-key-never-shown", test_crypt_key_never_shown);
+        g_test_add_func("/inventory/many-at-start", test_many_at_start);
 
         r = g_test_run();
         g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
