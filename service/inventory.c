@@ -141,7 +141,7 @@ static void block_devices_free(BlockDevice **devices, size_t n) {
         free(devices);
 }
 
-/* Every listed DM device: the ioctls here (libdevmapper's thread) while workers read the links. */
+/* Every listed DM device: the ioctls here (the DM layer's thread) while workers read the links. */
 static int add_dm_devices(Graph *g, DmKernel *k, UdevSysfs *u, const DmListEntry *list, size_t n) {
         _cleanup_(links_scan_freep) LinksScan *scan = NULL;
         _cleanup_(freep) unsigned *minors = NULL;

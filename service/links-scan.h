@@ -7,7 +7,7 @@
 #include "udev-sysfs.h"
 
 /* udev's symlinks of many DM devices, read by worker threads while the caller does the ioctls:
- * at start-up the links cost about twice the ioctls, and libdevmapper must stay on one thread
+ * at start-up the links cost about twice the ioctls, and the DM layer stays on the main thread
  * while libudev may run on any thread that has a context of its own. The workers take devices
  * one at a time from a shared counter, and the caller joins them when its own work is done, so
  * the work balances whatever the number of CPUs. */

@@ -66,6 +66,8 @@ static bool has_holders(Refresh *rf, dev_t devnum) {
 static void event_links_clear(Refresh *rf) {
         char **links;
 
+        if (!rf->event_links)
+                return;
         for (size_t i = 0; hashmap_iterate(rf->event_links, &i, (void **) &links);)
                 strv_free(links);
         hashmap_free(rf->event_links);

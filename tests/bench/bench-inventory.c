@@ -71,6 +71,38 @@ static double floor_ioctls(size_t *ret_n) {
         return bench_now() - start;
 }
 
+/* The same reads as dmsetup makes them, through libdevmapper's tasks (a 16 KiB buffer each):
+ * the floor before dmbusd read with raw ioctls, kept as a fixed reference. */
+static void libdevmapper_read(int type, dev_t devnum) {
+        struct dm_task *dmt = dm_task_create(type);
+        struct dm_info info;
+
+        g_assert_nonnull(dmt);
+        g_assert_true(dm_task_set_major_minor(dmt, major(devnum), minor(devnum), 0));
+        if (type == DM_DEVICE_TABLE)
+                g_assert_true(dm_task_secure_data(dmt));
+        if (type == DM_DEVICE_STATUS)
+                g_assert_true(dm_task_no_flush(dmt));
+        g_assert_true(dm_task_run(dmt));
+        g_assert_true(dm_task_get_info(dmt, &info));
+        dm_task_destroy(dmt);
+}
+
+static double floor_libdevmapper(void) {
+        double start = bench_now();
+        DmListEntry *list;
+        size_t n;
+
+        g_assert_cmpint(dm_kernel_list(kernel, &list, &n), ==, 0);
+        for (size_t i = 0; i < n; i++) {
+                libdevmapper_read(DM_DEVICE_TABLE, list[i].devnum);
+                libdevmapper_read(DM_DEVICE_STATUS, list[i].devnum);
+                libdevmapper_read(DM_DEVICE_DEPS, list[i].devnum);
+        }
+        dm_list_free(list, n);
+        return bench_now() - start;
+}
+
 static double floor_with_udev(void) {
         double start = bench_now();
         UdevSysfs *u;
@@ -196,6 +228,7 @@ static void measure(const char *label, unsigned n, long baseline_rss) {
         DmListEntry *list;
         size_t listed;
         double ioctls = floor_ioctls(&listed);
+        double libdevmapper = floor_libdevmapper();
         double with_udev = floor_with_udev();
         gsize objects_bytes, tree_bytes;
         double start, startup, startup_cpu, objects, echo, tree, rates[ELEMENTSOF(resolvers)];
@@ -217,8 +250,10 @@ static void measure(const char *label, unsigned n, long baseline_rss) {
         echo = echo_floor(d);
         vm_daemon_free(d);
 
-        printf("%-8s N=%-5u devices=%-5zu start %7.3f s, CPU %7.3f s | floor ioctls %7.3f s (x%.2f, CPU x%.2f) | floor ioctls+udev %7.3f s (x%.2f)\n",
-               label, n, listed, startup, startup_cpu, ioctls, startup / ioctls, startup_cpu / ioctls, with_udev, startup / with_udev);
+        printf("%-8s N=%-5u devices=%-5zu start %7.3f s, CPU %7.3f s | floor ioctls %7.3f s (x%.2f, CPU x%.2f) | "
+               "through libdevmapper %7.3f s (x%.2f) | floor ioctls+udev %7.3f s (x%.2f)\n",
+               label, n, listed, startup, startup_cpu, ioctls, startup / ioctls, startup_cpu / ioctls, libdevmapper,
+               startup / libdevmapper, with_udev, startup / with_udev);
         printf("%-8s N=%-5u GetManagedObjects %7.3f s, %zu KiB, %zu bytes/device | echo floor %7.3f s (x%.2f) | GetTree %7.3f s %6zu KiB\n",
                label, n, objects, objects_bytes / 1024, objects_bytes / listed, echo, objects / echo, tree, tree_bytes / 1024);
         printf("%-8s N=%-5u calls/s, median of %d runs:", label, n, RUNS);
