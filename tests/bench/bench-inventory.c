@@ -163,27 +163,38 @@ static const struct {
         { "ResolvePath", path_args },
 };
 
-/* Synchronous round trips for random devices, 1 s a run: the median rate of RUNS runs. */
-static double resolve_rate(const char *method, ResolveArgs args, const DmListEntry *list, size_t n) {
+static double timed_call(GDBusConnection *bus, const char *interface, const char *method, GVariant *args, const char *type) {
+        g_autoptr(GError) error = NULL;
+        double start = bench_now();
+        g_autoptr(GVariant) reply = g_dbus_connection_call_sync(bus, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, interface, method,
+                                                                args, G_VARIANT_TYPE(type), G_DBUS_CALL_FLAGS_NONE, 10000,
+                                                                NULL, &error);
+
+        g_assert_no_error(error);
+        return bench_now() - start;
+}
+
+/* Synchronous round trips for random devices, each followed by a Peer.Ping, which sd-bus answers
+ * in dmbusd's loop without looking at the graph: 1 s a run. The median of RUNS runs of the rate,
+ * and of the time a call takes against a Ping's (the guest's speed drifts over a run; the ratio
+ * does not). */
+static double resolve_rate(const char *method, ResolveArgs args, const DmListEntry *list, size_t n, double *ret_per_ping) {
         g_autoptr(GDBusConnection) bus = vm_system_bus();
-        double rates[RUNS];
+        double rates[RUNS], per_ping[RUNS];
 
         for (unsigned run = 0; run < RUNS; run++) {
+                double resolving = 0, pinging = 0;
                 unsigned calls = 0;
-                double start = bench_now(), elapsed;
 
                 do {
-                        g_autoptr(GError) error = NULL;
-                        g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-                                        bus, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, method,
-                                        args(&list[g_random_int_range(0, n)]), G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE,
-                                        10000, NULL, &error);
-                        g_assert_no_error(error);
+                        resolving += timed_call(bus, DMBUS_MANAGER_INTERFACE, method, args(&list[g_random_int_range(0, n)]), "(o)");
+                        pinging += timed_call(bus, "org.freedesktop.DBus.Peer", "Ping", NULL, "()");
                         calls++;
-                        elapsed = bench_now() - start;
-                } while (elapsed < 1.0);
-                rates[run] = calls / elapsed;
+                } while (resolving + pinging < 1.0);
+                rates[run] = calls / resolving;
+                per_ping[run] = resolving / pinging;
         }
+        *ret_per_ping = bench_median(per_ping, RUNS);
         return bench_median(rates, RUNS);
 }
 
@@ -224,29 +235,42 @@ static double echo_floor(VmDaemon *d) {
         return t;
 }
 
-static void measure(const char *label, unsigned n, long baseline_rss) {
+typedef struct Memory {
+        long rss, anon;         /* KiB */
+} Memory;
+
+static Memory memory_of(pid_t pid) {
+        return (Memory) { bench_rss_kib(pid), bench_anon_kib(pid) };
+}
+
+static void print_memory(const char *when, Memory m, Memory baseline, unsigned n) {
+        printf("%s %ld KiB (anonymous %ld), %.2f KiB/device (anonymous %.2f)", when, m.rss, m.anon,
+               (double) (m.rss - baseline.rss) / n, (double) (m.anon - baseline.anon) / n);
+}
+
+static void measure(const char *label, unsigned n, Memory baseline) {
         DmListEntry *list;
         size_t listed;
         double ioctls = floor_ioctls(&listed);
         double libdevmapper = floor_libdevmapper();
         double with_udev = floor_with_udev();
         gsize objects_bytes, tree_bytes;
-        double start, startup, startup_cpu, objects, echo, tree, rates[ELEMENTSOF(resolvers)];
+        double start, startup, startup_cpu, objects, echo, tree, rates[ELEMENTSOF(resolvers)], per_ping[ELEMENTSOF(resolvers)];
         VmDaemon *d;
-        long rss_started, rss;
+        Memory started, after_calls;
 
         g_assert_cmpint(dm_kernel_list(kernel, &list, &listed), ==, 0);
         start = bench_now();
         d = vm_daemon_start();
         startup = bench_now() - start;
         startup_cpu = bench_cpu_seconds(d->pid);
-        rss_started = bench_rss_kib(d->pid);
+        started = memory_of(d->pid);
         objects = call_median(DMBUS_ROOT_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", "(a{oa{sa{sv}}})",
                               &objects_bytes);
         tree = call_median(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "GetTree", "(a(oao))", &tree_bytes);
         for (size_t i = 0; i < ELEMENTSOF(resolvers); i++)
-                rates[i] = resolve_rate(resolvers[i].method, resolvers[i].args, list, listed);
-        rss = bench_rss_kib(d->pid);
+                rates[i] = resolve_rate(resolvers[i].method, resolvers[i].args, list, listed, &per_ping[i]);
+        after_calls = memory_of(d->pid);
         echo = echo_floor(d);
         vm_daemon_free(d);
 
@@ -258,9 +282,10 @@ static void measure(const char *label, unsigned n, long baseline_rss) {
                label, n, objects, objects_bytes / 1024, objects_bytes / listed, echo, objects / echo, tree, tree_bytes / 1024);
         printf("%-8s N=%-5u calls/s, median of %d runs:", label, n, RUNS);
         for (size_t i = 0; i < ELEMENTSOF(resolvers); i++)
-                printf(" %s %.0f", resolvers[i].method, rates[i]);
-        printf(" | RSS started %ld KiB, %.2f KiB/device; after the calls %ld KiB, %.2f KiB/device\n", rss_started,
-               (double) (rss_started - baseline_rss) / n, rss, (double) (rss - baseline_rss) / n);
+                printf(" %s %.0f (x%.3f of a Ping)", resolvers[i].method, rates[i], per_ping[i]);
+        print_memory(" | RSS started", started, baseline, n);
+        print_memory("; after the calls", after_calls, baseline, n);
+        printf("\n");
         fflush(stdout);
         dm_list_free(list, listed);
 }
@@ -270,7 +295,7 @@ int main(int argc, char *argv[]) {
         size_t n_sizes = 4;
         const char *only = g_getenv("BENCH_SIZES");
         unsigned have = 0;
-        long baseline_rss;
+        Memory baseline;
         VmDaemon *d;
 
         g_test_init(&argc, &argv, NULL);
@@ -282,10 +307,10 @@ int main(int argc, char *argv[]) {
 
         vm_do("dmsetup --noudevsync remove_all");
         d = vm_daemon_start();
-        baseline_rss = bench_rss_kib(d->pid);
+        baseline = memory_of(d->pid);
         vm_daemon_stop(d);
         vm_daemon_free(d);
-        printf("dmbusd with no devices: RSS %ld KiB\n", baseline_rss);
+        printf("dmbusd with no devices: RSS %ld KiB (anonymous %ld KiB)\n", baseline.rss, baseline.anon);
 
         /* BENCH_SIZES="1000 5000": other flat sizes, growing, and no chains. */
         if (only) {
@@ -302,7 +327,7 @@ int main(int argc, char *argv[]) {
                 have = sizes[i];
                 vm_do("udevadm settle --timeout=600");
                 printf("created %u flat devices (udev settled) in %.1f s total\n", sizes[i], bench_now() - start);
-                measure("flat", sizes[i], baseline_rss);
+                measure("flat", sizes[i], baseline);
         }
         vm_do("dmsetup --noudevsync remove_all");
         vm_do("udevadm settle --timeout=600");
@@ -313,7 +338,7 @@ int main(int argc, char *argv[]) {
 
         create_chains(1000);
         vm_do("udevadm settle --timeout=600");
-        measure("chains10", 1000, baseline_rss);
+        measure("chains10", 1000, baseline);
         vm_do("dmsetup --noudevsync remove_all");
         dm_kernel_free(kernel);
         return 0;

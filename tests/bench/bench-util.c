@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,19 +72,28 @@ double bench_cpu_seconds(pid_t pid) {
         return (double) (utime + stime) / sysconf(_SC_CLK_TCK);
 }
 
-long bench_rss_kib(pid_t pid) {
+static long status_kib(pid_t pid, const char *field) {
         char path[64], line[256];
-        long rss = -1;
+        size_t len = strlen(field);
+        long kib = -1;
         FILE *f;
 
         snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
         f = fopen(path, "re");
         g_assert_nonnull(f);
         while (fgets(line, sizeof(line), f))
-                if (sscanf(line, "VmRSS: %ld", &rss) == 1)
+                if (strncmp(line, field, len) == 0 && line[len] == ':' && sscanf(line + len + 1, "%ld", &kib) == 1)
                         break;
         fclose(f);
-        return rss;
+        return kib;
+}
+
+long bench_rss_kib(pid_t pid) {
+        return status_kib(pid, "VmRSS");
+}
+
+long bench_anon_kib(pid_t pid) {
+        return status_kib(pid, "RssAnon");
 }
 
 static int compare_doubles(const void *a, const void *b) {

@@ -13,8 +13,10 @@ dev_t bench_create_device(const char *name, unsigned sectors, const char *type, 
 void bench_remove_device(const char *name);
 /* Load a table and resume, so the live table is swapped. */
 void bench_reload_device(const char *name, unsigned sectors, const char *type, const char *params);
-/* The daemon's CPU time (user + system), seconds, and its RSS, KiB. */
+/* The daemon's CPU time (user + system), seconds, its RSS and the anonymous part of it (heap and
+ * stacks: what devices cost, without the libraries' pages that happen to be resident), KiB. */
 double bench_cpu_seconds(pid_t pid);
 long bench_rss_kib(pid_t pid);
+long bench_anon_kib(pid_t pid);
 /* Sorts v. */
 double bench_median(double *v, size_t n);
