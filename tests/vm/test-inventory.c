@@ -657,7 +657,7 @@ static void test_crypt_key_never_shown(void) {
         g_assert_null(strstr(log, upper));
 }
 
-#define MANY 100
+#define MANY 40
 
 /* Enough devices at start for the links to be read on worker threads (links-scan.c): each one's
  * links are its own, none missing, none another's. */

@@ -431,7 +431,8 @@ static void test_thin_pool_thresholds_and_health(void) {
         reason = string_property("h-pool", "HealthReason");
         g_assert_cmpstr(reason, ==, "thin-pool: out of data space");
         g_dbus_connection_signal_unsubscribe(bus, subscription);
-        vm_do("dmsetup remove h-thin && dmsetup remove h-pool");
+        /* The writes end with a close, on which udev probes the device again: wait for it. */
+        vm_do("dmsetup remove --retry h-thin && dmsetup remove --retry h-pool");
 }
 
 /* raid1 with metadata, over DM legs (as lvm2 makes it); one leg and its metadata swapped for the
@@ -455,7 +456,7 @@ static void test_raid_failed_leg(void) {
         wait_for_health("r-raid", "degraded", 30);
         reason = string_property("r-raid", "HealthReason");
         g_assert_cmpstr(reason, ==, "raid1: 1 of 2 members failed (AD)");
-        vm_do("dmsetup remove r-raid && dmsetup remove r-leg0 r-leg1 r-meta0 r-meta1");
+        vm_do("dmsetup remove --retry r-raid && dmsetup remove --retry r-leg0 r-leg1 r-meta0 r-meta1");
 }
 
 /* A snapshot whose exception store (32 KiB) fills up. */
@@ -470,7 +471,7 @@ static void test_snapshot_overflow(void) {
         wait_for_health("o-snap", "failed", 30);
         reason = string_property("o-snap", "HealthReason");
         g_assert_true(g_str_has_prefix(reason, "snapshot: "));
-        vm_do("dmsetup remove o-snap && dmsetup remove o-cow && dmsetup remove o-origin");
+        vm_do("dmsetup remove --retry o-snap && dmsetup remove --retry o-cow && dmsetup remove --retry o-origin");
 }
 
 /* Suspended by another tool: seen within a tick, "suspended" once past the bound (2 s here). */
