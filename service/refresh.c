@@ -99,17 +99,19 @@ void refresh_mark(Refresh *rf, dev_t devnum) {
 
 /* A DM device's only; other devices read their links with the rest of what udev has. After a
  * removal, or without room, the reading falls back to udev's database. */
-static void event_links_keep(Refresh *rf, UdevEvent *event) {
+static void event_links_keep(Refresh *rf, const UdevEvent *event) {
+        _cleanup_(strv_freep) char **links = NULL;
+
         if (!dm_kernel_is_dm_major(major(event->devnum)))
                 return;
         if (rf->event_links)
                 strv_free(hashmap_remove_u64(rf->event_links, event->devnum));
-        if (!event->links)
+        if (udev_event_read_links(event, &links) < 0 || !links)
                 return;
         if (!rf->event_links && !(rf->event_links = hashmap_new(HASHMAP_KEY_U64)))
                 return;
-        if (hashmap_put_u64(rf->event_links, event->devnum, event->links) >= 0)
-                event->links = NULL;
+        if (hashmap_put_u64(rf->event_links, event->devnum, links) >= 0)
+                links = NULL;
 }
 
 static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -122,11 +124,6 @@ static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *use
 
                 if (r == -ENOBUFS) {
                         log_warning("The udev monitor overflowed: reading every device again.");
-                        rescan(rf);
-                        continue;
-                }
-                if (r < 0) {
-                        log_oom();
                         rescan(rf);
                         continue;
                 }
@@ -460,6 +457,19 @@ static int on_refresh(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+/* A pass's timer, disarmed until pass_request(). */
+static int pass_timer_new(Refresh *rf, sd_event_source **ret, sd_event_time_handler_t handler, int64_t priority) {
+        int r;
+
+        r = sd_event_add_time(rf->event, ret, CLOCK_MONOTONIC, 0, 0, handler, rf);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_priority(*ret, priority);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(*ret, SD_EVENT_OFF);
+}
+
 int refresh_new(sd_event *event, Graph *graph, DmKernel *dm, UdevSysfs *udev,
                 const RefreshCallbacks *callbacks, void *userdata, Refresh **ret) {
         _cleanup_(refresh_freep) Refresh *rf = NULL;
@@ -495,25 +505,12 @@ int refresh_new(sd_event *event, Graph *graph, DmKernel *dm, UdevSysfs *udev,
         if (r < 0)
                 return r;
 
-        r = sd_event_add_time(event, &rf->list_source, CLOCK_MONOTONIC, 0, 0, on_list, rf);
+        /* LIST where the DM event itself was taken in: before the refresh that reads what it
+         * finds. The sweep beside the callers' requests, which take turns with its slices. */
+        r = pass_timer_new(rf, &rf->list_source, on_list, EVENT_PRIORITY_KERNEL);
         if (r < 0)
                 return r;
-        /* Where the DM event itself was taken in: before the refresh that reads what it finds. */
-        r = sd_event_source_set_priority(rf->list_source, EVENT_PRIORITY_KERNEL);
-        if (r < 0)
-                return r;
-        r = sd_event_source_set_enabled(rf->list_source, SD_EVENT_OFF);
-        if (r < 0)
-                return r;
-
-        r = sd_event_add_time(event, &rf->sweep_source, CLOCK_MONOTONIC, 0, 0, on_sweep, rf);
-        if (r < 0)
-                return r;
-        /* Beside the callers' requests, which take turns with its slices; after the refresh. */
-        r = sd_event_source_set_priority(rf->sweep_source, EVENT_PRIORITY_BUS);
-        if (r < 0)
-                return r;
-        r = sd_event_source_set_enabled(rf->sweep_source, SD_EVENT_OFF);
+        r = pass_timer_new(rf, &rf->sweep_source, on_sweep, EVENT_PRIORITY_BUS);
         if (r < 0)
                 return r;
 

@@ -96,13 +96,23 @@ static int read_links(struct udev_device *dev, char ***ret) {
 }
 
 void udev_event_done(UdevEvent *e) {
-        e->links = strv_free(e->links);
+        e->device = udev_device_unref(e->device);
+}
+
+int udev_event_read_links(const UdevEvent *e, char ***ret) {
+        assert(e);
+        assert(ret);
+
+        /* A device from the monitor has its properties from the message: no database read. */
+        if (strcmp(udev_device_get_action(e->device) ?: "", "remove") == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        return read_links(e->device, ret);
 }
 
 int udev_sysfs_monitor_receive(UdevSysfs *u, UdevEvent *ret) {
-        _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
-        char **links;
-        int r;
+        struct udev_device *dev;
 
         assert(u);
         assert(ret);
@@ -115,15 +125,7 @@ int udev_sysfs_monitor_receive(UdevSysfs *u, UdevEvent *ret) {
                 /* Partitions and disks alike carry their dev_t; anything without one is noise. */
                 if (major(udev_device_get_devnum(dev)) != 0)
                         break;
-                dev = udev_device_unref(dev);
-        }
-        /* A device from the monitor has its properties from the message: no database read. */
-        if (strcmp(udev_device_get_action(dev) ?: "", "remove") == 0)
-                links = NULL;
-        else {
-                r = read_links(dev, &links);
-                if (r < 0)
-                        return r;
+                udev_device_unref(dev);
         }
         *ret = (UdevEvent) {
                 .devnum = udev_device_get_devnum(dev),
@@ -131,7 +133,7 @@ int udev_sysfs_monitor_receive(UdevSysfs *u, UdevEvent *ret) {
                 /* A change of the read-only flag, or a synthesized event, has no DM_COOKIE. */
                 .kind = udev_device_get_property_value(dev, "DM_COOKIE") ? UEVENT_DM :
                         strcmp(udev_device_get_action(dev) ?: "", "add") == 0 ? UEVENT_ADD : UEVENT_OTHER,
-                .links = links,
+                .device = dev,
         };
         return 1;
 }

@@ -13,6 +13,7 @@
  * device's data. Nothing here logs: every call returns -errno for its caller to judge. */
 
 typedef struct UdevSysfs UdevSysfs;
+struct udev_device;
 
 int udev_sysfs_new(UdevSysfs **ret);
 UdevSysfs *udev_sysfs_free(UdevSysfs *u);
@@ -33,15 +34,17 @@ typedef struct UdevEvent {
         dev_t devnum;
         uint64_t seqnum;        /* the kernel's sequence number of the uevent */
         UeventKind kind;
-        /* udev's symlinks as the event carries them (DEVLINKS), sorted: what its database holds
-         * for the device, with no read of it. NULL for a removal. */
-        char **links;
+        struct udev_device *device;     /* libudev's, for udev_event_read_links() */
 } UdevEvent;
 
 void udev_event_done(UdevEvent *e);
 
-/* The next event: 1, or 0 when none is queued, or -ENOBUFS when the socket overflowed and
- * events were lost, or -ENOMEM (the event is lost). */
+/* udev's symlinks as the event carries them (DEVLINKS), sorted: what its database holds for the
+ * device, with no read of it. NULL for a removal. */
+int udev_event_read_links(const UdevEvent *e, char ***ret);
+
+/* The next event (udev_event_done() when done with it): 1, or 0 when none is queued, or -ENOBUFS
+ * when the socket overflowed and events were lost. */
 int udev_sysfs_monitor_receive(UdevSysfs *u, UdevEvent *ret);
 
 /* Plain sysfs reads, without libudev, safe on any thread: */
