@@ -221,12 +221,18 @@ static int holder_add(Graph *g, dev_t target, dev_t holder) {
                         return -ENOMEM;
                 }
         }
-        for (size_t i = 0; i < h->n; i++)
-                if (h->items[i] == holder)
-                        return 0;
+        /* Kept sorted: the order must not change while the set does not (a holder read again is
+         * taken out and put back), or Holders would change without a PropertiesChanged. */
+        size_t at = 0;
+        while (at < h->n && h->items[at] < holder)
+                at++;
+        if (at < h->n && h->items[at] == holder)
+                return 0;
         if (GREEDY_REALLOC(h->items, h->allocated, h->n + 1) < 0)
                 return -ENOMEM;
-        h->items[h->n++] = holder;
+        memmove(h->items + at + 1, h->items + at, (h->n - at) * sizeof(dev_t));
+        h->items[at] = holder;
+        h->n++;
         return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "dev-path.h"
 #include "device-bus.h"
 #include "dmbus-names.h"
+#include "log-control-bus.h"
 #include "log.h"
 #include "manager-bus.h"
 #include "object-path.h"
@@ -268,6 +269,10 @@ int manager_bus_register(Manager *m) {
         r = sd_bus_add_object_vtable(m->bus, NULL, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the Manager object: %m");
+
+        r = log_control_bus_register(m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the LogControl1 object: %m");
 
         return device_bus_register(m);
 }

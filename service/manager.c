@@ -10,6 +10,7 @@
 #include "device-bus.h"
 #include "dmbus-names.h"
 #include "event-priority.h"
+#include "health.h"
 #include "inventory.h"
 #include "log.h"
 #include "manager-bus.h"
@@ -37,6 +38,8 @@ static void on_device_changed(dev_t devnum, unsigned block_changes, unsigned dev
         Manager *m = userdata;
 
         (void) device_bus_emit_changed(m->bus, devnum, block_changes, device_changes);
+        if (device_changes & DEVICE_CHANGE(HEALTH))
+                service_status_changed(m->status);
 }
 
 static void on_device_event(dev_t devnum, uint32_t event_nr, void *userdata) {
@@ -49,6 +52,7 @@ static void on_dm_count_changed(void *userdata) {
         Manager *m = userdata;
 
         (void) manager_bus_emit_device_count(m->bus);
+        service_status_changed(m->status);
 }
 
 static void on_udev_event(const UdevEvent *event, void *userdata) {
@@ -61,6 +65,25 @@ static void on_refreshed(const DevSet *devices, void *userdata) {
         Manager *m = userdata;
 
         operation_queue_refreshed(m->operations, devices);
+}
+
+static void on_operations_active_changed(void *userdata) {
+        Manager *m = userdata;
+
+        service_status_changed(m->status);
+}
+
+static void count_for_status(ServiceStatusCounts *ret, void *userdata) {
+        Manager *m = userdata;
+        BlockDevice *d;
+
+        *ret = (ServiceStatusCounts) {
+                .dm_devices = graph_dm_count(m->graph),
+                .operations = operation_queue_active(m->operations),
+        };
+        for (size_t i = 0; graph_iterate(m->graph, &i, &d); )
+                if (d->dm && dm_device_health(d->dm) != HEALTH_OK)
+                        ret->not_ok++;
 }
 
 /* An operation wants its device read again. */
@@ -84,6 +107,7 @@ static int manager_wire(Manager *m) {
         static const OperationQueueCallbacks operation_callbacks = {
                 .mark = on_operation_mark,
                 .finished = operation_bus_finished,
+                .active_changed = on_operations_active_changed,
         };
         int r;
 
@@ -93,6 +117,9 @@ static int manager_wire(Manager *m) {
         r = operation_queue_new(m->event, dm_kernel_control_fd(m->dm), OP_RECORD_DIR, &operation_callbacks, m, &m->operations);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the operation queue: %m");
+        r = service_status_new(m->event, count_for_status, m, &m->status);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the status line: %m");
         return 0;
 }
 
@@ -120,7 +147,7 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         operation_bus_drop_authorizing(m);
         operation_queue_cancel_queued(m->operations);
         stack_stop_waiting(m);
-        if (operation_queue_idle(m->operations) && !m->stacks)
+        if (operation_queue_active(m->operations) == 0 && !m->stacks)
                 return sd_event_exit(m->event, 0);
         log_info("Stopping once the operations under way are done.");
         r = sd_event_add_time_relative(m->event, &m->stop_timeout_source, CLOCK_MONOTONIC, STOP_TIMEOUT_USEC, 0,
@@ -156,6 +183,11 @@ int manager_new(Manager **ret) {
         r = sd_event_default(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate the event loop: %m");
+        /* WATCHDOG=1 from the loop itself, when systemd asks for it (WatchdogSec=): a hung loop
+         * is restarted. */
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the watchdog: %m");
 
         /* Blocked before the signal sources exist, so no signal kills us in between. */
         sigset_t mask;
@@ -205,6 +237,7 @@ Manager *manager_free(Manager *m) {
         stack_drop_all(m);
         sd_event_source_disable_unref(m->stop_timeout_source);
         operation_queue_free(m->operations);
+        service_status_free(m->status);
         users_scan_free(m->users);
         sd_event_source_disable_unref(m->monitor_source);
         refresh_free(m->refresh);
@@ -285,7 +318,7 @@ int manager_startup(Manager *m) {
 
         log_info("dmbusd %s ready: device-mapper driver %s, libdevmapper %s, %zu DM devices, %zu block devices.",
                  PACKAGE_VERSION, m->driver_version, m->library_version, graph_dm_count(m->graph), graph_size(m->graph));
-        (void) sd_notify(false, "READY=1\nSTATUS=Serving device-mapper inventory.");
+        (void) sd_notify(false, "READY=1");
         return 0;
 }
 

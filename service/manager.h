@@ -14,6 +14,7 @@
 #include "read-queue.h"
 #include "refresh.h"
 #include "sender-uid.h"
+#include "service-status.h"
 #include "udev-sysfs.h"
 #include "users-scan.h"
 
@@ -34,6 +35,7 @@ typedef struct Manager {
         Refresh *refresh;
         ReadQueue *reads;
         OperationQueue *operations;
+        ServiceStatus *status;
         Operation *authorizing;         /* waiting for polkit (operation-bus.c) */
         Operation *stacks;              /* RemoveStack and CreateStack under way (stack.c) */
         SenderUids *sender_uids;

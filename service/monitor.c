@@ -50,6 +50,7 @@ static void tick(Manager *m) {
                         log_warning("\"%s\" (%u:%u) has been suspended for more than %" PRIu64 " s.", dm->name, major(d->devnum),
                                     minor(d->devnum), m->config.suspended_alert_usec / 1000000);
                         (void) device_bus_emit_changed(m->bus, d->devnum, 0, DEVICE_CHANGE(HEALTH) | DEVICE_CHANGE(HEALTH_REASON));
+                        service_status_changed(m->status);
                 }
         }
 }

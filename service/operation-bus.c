@@ -304,7 +304,7 @@ void operation_bus_finished(Operation *op, void *userdata) {
                 operation_free(op);
         }
         /* A stop waits for the last one. */
-        if (m->stopping && operation_queue_idle(m->operations) && !m->stacks)
+        if (m->stopping && operation_queue_active(m->operations) == 0 && !m->stacks)
                 (void) sd_event_exit(m->event, 0);
 }
 

@@ -178,8 +178,10 @@ static int check_references(Operation *op) {
                 r = dev_path_resolve(*ref, &devnum);
                 if (r == -EINVAL)
                         return record_failure(op, r, "The table refers to %s, which leads out of /dev.", *ref);
-                if (r < 0)
+                if (r == -ENOTBLK || r == -ENOENT)
                         return record_failure(op, -ENODEV, "The table refers to %s, which is not a block device.", *ref);
+                if (r < 0)
+                        return record_failure(op, r, "The table refers to %s, which cannot be looked up: %s.", *ref, strerror(-r));
         }
         return 0;
 }

@@ -97,6 +97,7 @@ static void operation_finish(Operation *op) {
         /* Nothing waits for a udev event any more: forget the ones seen. */
         if (--q->n_active == 0)
                 q->udev_seen = hashmap_free(q->udev_seen);
+        q->callbacks.active_changed(q->userdata);
         q->callbacks.finished(op, q->userdata);
 }
 
@@ -166,6 +167,7 @@ void operation_submit(Operation *op) {
 
         q = op->queue;
         q->n_active++;
+        q->callbacks.active_changed(q->userdata);
         op->record_dir = q->record_dir;
         snprintf(op->record_id, sizeof(op->record_id), "op-%d-%" PRIu64, (int) getpid(), ++q->n_submitted);
         if (q->n_active > OPERATIONS_ACTIVE_MAX)
@@ -345,10 +347,10 @@ void operation_queue_cancel_queued(OperationQueue *q) {
                 }
 }
 
-bool operation_queue_idle(OperationQueue *q) {
+size_t operation_queue_active(OperationQueue *q) {
         assert(q);
 
-        return q->n_active == 0;
+        return q->n_active;
 }
 
 int operation_queue_new(sd_event *event, int control_fd, const char *record_dir, const OperationQueueCallbacks *callbacks,

@@ -148,6 +148,8 @@ typedef struct OperationQueueCallbacks {
         void (*mark)(dev_t devnum, void *userdata);
         /* The operation is over (op->result says how): answer its caller, then operation_free(). */
         void (*finished)(Operation *op, void *userdata);
+        /* The count of operations under way changed (operation_queue_active()). */
+        void (*active_changed)(void *userdata);
 } OperationQueueCallbacks;
 
 /* control_fd is the DM control fd the workers' ioctls go through: the queue keeps a duplicate.
@@ -156,8 +158,8 @@ int operation_queue_new(sd_event *event, int control_fd, const char *record_dir,
                         void *userdata, OperationQueue **ret);
 /* For a stop: operations that wait behind another on their device end now, with -ESHUTDOWN. */
 void operation_queue_cancel_queued(OperationQueue *q);
-/* Whether no operation is under way. */
-bool operation_queue_idle(OperationQueue *q);
+/* How many operations are under way: submitted and not yet finished. */
+size_t operation_queue_active(OperationQueue *q) _pure_;
 /* Frees what waits; a worker still in the kernel (a suspend waiting for its I/O) keeps what it
  * needs until the process exits. */
 OperationQueue *operation_queue_free(OperationQueue *q);

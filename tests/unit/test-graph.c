@@ -65,6 +65,26 @@ static void test_lookups_and_holders(void) {
         graph_free(g);
 }
 
+/* A holder read again (put back into the graph) keeps its place: Holders is sorted by dev_t. */
+static void test_holders_order_stable(void) {
+        Graph *g = graph_new();
+        dev_t base = makedev(254, 0), low = makedev(254, 1), high = makedev(254, 2);
+        const dev_t *holders;
+        size_t n;
+
+        g_assert_cmpint(graph_put(g, make(254, 2, "dm-2", "high", NULL, &base, 1)), ==, 0);
+        g_assert_cmpint(graph_put(g, make(254, 1, "dm-1", "low", NULL, &base, 1)), ==, 0);
+        g_assert_cmpint(graph_put(g, make(254, 0, "dm-0", "base", NULL, NULL, 0)), ==, 0);
+        for (unsigned again = 0; again < 2; again++) {
+                graph_get_holders(g, base, &holders, &n);
+                g_assert_cmpuint(n, ==, 2);
+                g_assert_true(holders[0] == low && holders[1] == high);
+                /* The lower one read again: it must not move behind the other. */
+                g_assert_cmpint(graph_put(g, make(254, 1, "dm-1", "low", NULL, &base, 1)), ==, 0);
+        }
+        graph_free(g);
+}
+
 static void test_rename_and_restack(void) {
         Graph *g = graph_new();
         dev_t loop0 = makedev(7, 0), loop1 = makedev(7, 1), base = makedev(254, 0);
@@ -142,6 +162,7 @@ static void test_diff(void) {
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/graph/lookups-and-holders", test_lookups_and_holders);
+        g_test_add_func("/graph/holders-order-stable", test_holders_order_stable);
         g_test_add_func("/graph/rename-and-restack", test_rename_and_restack);
         g_test_add_func("/graph/name-taken-over", test_name_taken_over);
         g_test_add_func("/graph/preferred-device", test_preferred_device);

@@ -337,10 +337,7 @@ static void start_polkitd(void) {
               "        if (action.id == 'org.dmbus.devicemapper1.manage' && subject.isInGroup('" TEST_GROUP "'))\n"
               "                return polkit.Result.YES;\n"
               "});\nEOF");
-        vm_do("pgrep -x polkitd >/dev/null || (/usr/lib/polkit-1/polkitd --no-debug >/dev/null 2>&1 &)");
-        for (unsigned i = 0; i < 600 && !vm_name_has_owner("org.freedesktop.PolicyKit1"); i++)
-                g_usleep(100 * 1000);
-        g_assert_true(vm_name_has_owner("org.freedesktop.PolicyKit1"));
+        vm_polkit_start();
 }
 
 /* About the largest table the daemon takes: 256 rows of 4087 bytes (1 MiB in all, with the
@@ -520,10 +517,9 @@ static void test_polkit_not_answering(void) {
 
         /* The sender left: its checks are withdrawn, nothing was made. */
         vm_do("pkill -CONT -x polkitd");
-        g_usleep(G_USEC_PER_SEC);
-        g_assert_cmpint(system("dmsetup ls | grep -q dmbus-h-burst"), !=, 0);
-        g_autofree char *log = vm_daemon_log(daemon_under_test);
+        g_autofree char *log = vm_daemon_log_wait(daemon_under_test, "the caller left before polkit answered; withdrawn");
         g_assert_nonnull(strstr(log, "the caller left before polkit answered; withdrawn"));
+        g_assert_cmpint(system("dmsetup ls | grep -q dmbus-h-burst"), !=, 0);
         vm_do("dmsetup remove dmbus-h-root");
 }
 
@@ -668,14 +664,15 @@ static int remove_gone(GDBusConnection *bus, const char *path) {
 /* A Remove of path by the test user, held while polkit is stopped; interfere runs meanwhile,
  * then polkit answers and the operation runs on whatever the kernel holds then. */
 static void remove_held_at_polkit(const char *path, const char *helper, void (*interfere)(void)) {
-        const char *count = "grep -c 'Remove from [^ ]*: read and checked in' %s || true";
-        g_autofree char *before = vm_sh(count, daemon_under_test->log_path);
-        g_autofree char *waiting = g_strdup_printf("[ $(%s) -gt %s ]", count, before);
+        g_autofree char *count = g_strdup_printf("journalctl -q -o cat _SYSTEMD_INVOCATION_ID=%s | "
+                                                 "grep -c 'Remove from [^ ]*: read and checked in' || true",
+                                                 daemon_under_test->invocation);
+        g_autofree char *before = vm_sh("%s", count);
         GPid caller;
 
         vm_do("pkill -STOP -x polkitd");
         caller = spawn_as(TEST_USER, helper, path);
-        g_assert_true(vm_wait(60, waiting, daemon_under_test->log_path));
+        g_assert_true(vm_wait(60, "[ $(%s) -gt %s ]", count, before));
         interfere();
         vm_do("pkill -CONT -x polkitd");
         g_assert_cmpint(wait_child(caller), ==, 0);
@@ -714,9 +711,9 @@ static GVariant *options_of(const char *text) {
         return g_variant_new_parsed(text);
 }
 
-/* udevd dies while a Create waits for it: the Create answers Timeout, and once udevd is back and
- * the kernel's events are replayed (as systemd-udev-trigger does at boot), the links and the
- * inventory converge. */
+/* udevd hangs while a Create waits for it, then dies: the Create answers Timeout, and once systemd
+ * has started udevd again and the kernel's events are replayed (as systemd-udev-trigger does at
+ * boot), the links and the inventory converge. */
 static gpointer create_unseen_thread(gpointer data) {
         GError **error = data;
 
@@ -733,15 +730,16 @@ static void test_udevd_killed(void) {
         g_autofree char *path = NULL, *links_text = NULL;
         GThread *thread;
 
-        /* Stopped, it takes the kernel's event in but never handles it; killed, it loses it. */
+        /* Stopped, it never handles the kernel's event; then killed while the Create waits. */
         vm_do("pkill -STOP -x systemd-udevd");
         thread = g_thread_new("create", create_unseen_thread, &error);
         g_assert_true(vm_wait(60, "dmsetup info dmbus-h-unseen | grep -q 'State: *ACTIVE'"));
-        vm_do("pkill -KILL -x systemd-udevd; while pgrep -x systemd-udevd >/dev/null; do sleep 0.1; done");
         g_thread_join(thread);
         assert_error(error, DMBUS_ERROR_TIMEOUT);
         g_assert_nonnull(strstr(error->message, "udev"));
-        vm_do("\"$(command -v systemd-udevd || echo /lib/systemd/systemd-udevd)\" --daemon");
+        vm_do("pid=$(pgrep -x systemd-udevd); kill -KILL $pid; while kill -0 $pid 2>/dev/null; do sleep 0.1; done");
+        /* systemd starts it again (Restart=always); the events its socket still held come then. */
+        g_assert_true(vm_wait(60, "systemctl is-active --quiet systemd-udevd"));
         vm_do("udevadm trigger --action=change --subsystem-match=block --sysname-match='dm-*' && udevadm settle --timeout=60");
 
         path = vm_sh("busctl --system call " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH " " DMBUS_MANAGER_INTERFACE
@@ -846,19 +844,14 @@ static void slow_stack_remove(void) {
               "dmsetup remove dmbus-h-top; dmsetup remove dmbus-h-slow");
 }
 
-static void daemon_kill(void) {
-        int status;
-
-        kill(daemon_under_test->pid, SIGKILL);
+/* Kills the daemon and follows the run systemd starts after it (Restart=on-failure), which
+ * settles what the killed one left. */
+static void daemon_kill_and_wait_restarted(int signal) {
+        vm_daemon_signal(daemon_under_test, signal);
         /* It dies once its ioctl in the kernel is done: a table load waiting for a held write. */
         if (system("dmsetup info dmbus-h-slow >/dev/null 2>&1") == 0)
                 slow_release();
-        g_assert_cmpint(waitpid(daemon_under_test->pid, &status, 0), ==, daemon_under_test->pid);
-        g_assert_true(WIFSIGNALED(status));
-        g_spawn_close_pid(daemon_under_test->pid);
-        daemon_under_test->pid = 0;
-        vm_daemon_free(daemon_under_test);
-        daemon_under_test = NULL;
+        vm_daemon_wait_restarted(daemon_under_test);
 }
 
 /* Sends the call and returns the caller's connection: the caller must stay on the bus until the
@@ -883,13 +876,12 @@ static void test_kill_between_create_and_load(void) {
                                                                      no_options()));
         /* Created; its table's load waits for the snapshot header's write. */
         g_assert_true(vm_wait(60, "dmsetup info dmbus-h-half"));
-        daemon_kill();
         g_assert_cmpuint(records_left(), ==, 1);
+        daemon_kill_and_wait_restarted(SIGKILL);
 
-        daemon_under_test = vm_daemon_start();
         g_assert_cmpint(system("dmsetup info dmbus-h-half >/dev/null 2>&1"), !=, 0);
         g_assert_cmpuint(records_left(), ==, 0);
-        log = vm_daemon_log(daemon_under_test);
+        log = vm_daemon_log_wait(daemon_under_test, "A Create of \"dmbus-h-half\"");
         g_assert_nonnull(strstr(log, "A Create of \"dmbus-h-half\""));
         g_assert_nonnull(strstr(log, "removed it"));
         assert_settled();
@@ -897,7 +889,10 @@ static void test_kill_between_create_and_load(void) {
         vm_loop_free(origin);
 }
 
-static void test_kill_during_reload_suspend(void) {
+/* A Reload whose suspend waits for a held write, cut short: the run systemd starts after it finds
+ * the device running its old table with the new one in the inactive slot (the kernel's suspend
+ * waits interruptibly), and drops that table. */
+static void reload_cut_short(int signal) {
         g_autofree char *path = NULL;
         g_autofree char *log = NULL;
         g_autofree char *table = NULL;
@@ -912,15 +907,9 @@ static void test_kill_during_reload_suspend(void) {
          * write in flight. A daemon under the sanitizers may take a while to get there. */
         slow_wait_for_inactive();
         g_usleep(G_USEC_PER_SEC / 2);
-        daemon_kill();
-        /* The kill ends the suspend's wait (the kernel waits for I/O interruptibly): the device is
-         * left running its old table, with the new one in the inactive slot. */
-        g_autofree char *before = vm_sh("dmsetup info dmbus-h-top");
-        g_test_message("after the kill: %s", before);
-        g_assert_nonnull(strstr(before, "LIVE & INACTIVE"));
         g_assert_cmpuint(records_left(), ==, 1);
+        daemon_kill_and_wait_restarted(signal);
 
-        daemon_under_test = vm_daemon_start();
         g_autofree char *info = vm_sh("dmsetup info dmbus-h-top");
         g_test_message("after the restart: %s", info);
         g_assert_nonnull(strstr(info, "ACTIVE"));
@@ -929,11 +918,28 @@ static void test_kill_during_reload_suspend(void) {
         table = vm_sh("dmsetup table dmbus-h-top");
         g_assert_nonnull(strstr(table, "linear"));
         g_assert_cmpuint(records_left(), ==, 0);
-        log = vm_daemon_log(daemon_under_test);
+        log = vm_daemon_log_wait(daemon_under_test, "dropped the inactive table it had loaded");
         g_assert_nonnull(strstr(log, "A Reload of \"dmbus-h-top\""));
-        g_assert_nonnull(strstr(log, "dropped the inactive table it had loaded"));
         assert_settled();
         slow_stack_remove();
+}
+
+static void test_kill_during_reload_suspend(void) {
+        reload_cut_short(SIGKILL);
+}
+
+/* A main loop that stops answering (SIGSTOP here) misses its watchdog pings: systemd aborts it
+ * (WatchdogSec=, then TimeoutAbortSec=) and starts it again, and that start settles the Reload. */
+static void test_watchdog_restarts_hung_loop(void) {
+        g_autofree char *before = vm_sh("systemctl show -P NRestarts " VM_UNIT);
+        g_autofree char *after = NULL, *journal = NULL;
+
+        reload_cut_short(SIGSTOP);
+        after = vm_sh("systemctl show -P NRestarts " VM_UNIT);
+        g_assert_cmpint(atoi(after), ==, atoi(before) + 1);
+        journal = vm_sh("journalctl -q -o cat -b -u " VM_UNIT " --no-pager | grep -i watchdog");
+        g_test_message("%s", journal);
+        g_assert_nonnull(strstr(journal, "Watchdog timeout"));
 }
 
 typedef struct ReloadResult {
@@ -962,8 +968,8 @@ static void test_sigterm_mid_reload(void) {
         slow_wait_for_inactive();
 
         /* The stop waits for the Reload: it ends with the new table, resumed, answered. */
-        kill(daemon_under_test->pid, SIGTERM);
-        g_assert_true(vm_wait(60, "grep -q 'Stopping once the operations under way are done' %s", daemon_under_test->log_path));
+        vm_do("systemctl stop --no-block " VM_UNIT);
+        g_free(vm_daemon_log_wait(daemon_under_test, "Stopping once the operations under way are done"));
         slow_release();
         g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
         g_thread_join(thread);
@@ -1039,9 +1045,13 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/hardening/flakey-under-reload", test_flakey_under_reload);
         g_test_add_func("/hardening/kill-between-create-and-load", test_kill_between_create_and_load);
         g_test_add_func("/hardening/kill-during-reload-suspend", test_kill_during_reload_suspend);
+        g_test_add_func("/hardening/watchdog-restarts-hung-loop", test_watchdog_restarts_hung_loop);
         g_test_add_func("/hardening/sigterm-mid-reload", test_sigterm_mid_reload);
         r = g_test_run();
 
+        /* What the unit's MemoryMax= must stay above: the most the daemon's cgroup held. */
+        g_autofree char *peak = vm_sh("cat /sys/fs/cgroup/system.slice/" VM_UNIT "/memory.peak");
+        printf("# FIGURE the most dmbusd's cgroup held over these cases: %.1f MiB\n", g_ascii_strtod(peak, NULL) / 1048576);
         g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
         vm_daemon_free(daemon_under_test);
         vm_loop_free(loop);

@@ -80,7 +80,57 @@ gboolean vm_wait(unsigned seconds, const char *format, ...) {
         }
 }
 
-VmDaemon *vm_daemon_start(void) {
+/* Whether systemd is PID 1 here (sd_booted()): then the daemon under test is the installed unit. */
+static gboolean under_systemd(void) {
+        return access("/run/systemd/system", F_OK) == 0;
+}
+
+static void unit_refresh(VmDaemon *d) {
+        g_autofree char *pid = vm_sh("systemctl show -P MainPID " VM_UNIT);
+
+        g_free(d->invocation);
+        d->invocation = vm_sh("systemctl show -P InvocationID " VM_UNIT);
+        d->pid = atoi(pid);
+}
+
+/* Started (or restarted) by systemd: active, with a main process; debug messages on, as the
+ * suites read them (what `dmbusd -v` gave a daemon started by hand). */
+static void unit_ready(VmDaemon *d) {
+        unit_refresh(d);
+        g_assert_cmpint(d->pid, >, 0);
+        vm_do("systemctl service-log-level " VM_UNIT " debug");
+}
+
+/* The unit as installed, started by systemd. Start limits are reset first: the suites start it
+ * far more often than anything else would. */
+static VmDaemon *unit_start(void) {
+        VmDaemon *d = g_new0(VmDaemon, 1);
+
+        vm_do("systemctl stop " VM_UNIT "; systemctl reset-failed " VM_UNIT " 2>/dev/null; systemctl start " VM_UNIT);
+        unit_ready(d);
+        return d;
+}
+
+static int unit_stop(VmDaemon *d) {
+        g_autofree char *code = NULL, *status = NULL, *result = NULL;
+        int wait_status;
+
+        vm_do("systemctl stop " VM_UNIT);
+        code = vm_sh("systemctl show -P ExecMainCode " VM_UNIT);
+        status = vm_sh("systemctl show -P ExecMainStatus " VM_UNIT);
+        result = vm_sh("systemctl show -P Result " VM_UNIT);
+        d->pid = 0;
+        /* As waitpid() would have said: CLD_EXITED (1) with its status, else the signal. */
+        wait_status = atoi(code) == CLD_EXITED ? W_EXITCODE(atoi(status), 0) : atoi(status);
+        if (wait_status != 0 || strcmp(result, "success") != 0) {
+                g_autofree char *log = vm_daemon_log(d);
+                g_printerr("dmbusd ended with wait status %d (Result=%s); its journal:\n%s\n", wait_status, result, log);
+        }
+        return wait_status;
+}
+
+/* The daemon started by hand (the benchmarks' guests have no systemd). */
+static VmDaemon *binary_start(void) {
         const char *binary = g_getenv("DMBUSD");
         g_autofree char *socket_path = NULL;
         g_autofree char *command = NULL;
@@ -128,7 +178,7 @@ VmDaemon *vm_daemon_start(void) {
         return d;
 }
 
-int vm_daemon_stop(VmDaemon *d) {
+static int binary_stop(VmDaemon *d) {
         int status = -1;
 
         g_assert_cmpint(kill(d->pid, SIGTERM), ==, 0);
@@ -142,12 +192,59 @@ int vm_daemon_stop(VmDaemon *d) {
         return status;
 }
 
+VmDaemon *vm_daemon_start(void) {
+        return under_systemd() ? unit_start() : binary_start();
+}
+
+int vm_daemon_stop(VmDaemon *d) {
+        return d->log_path ? binary_stop(d) : unit_stop(d);
+}
+
+void vm_daemon_signal(VmDaemon *d, int signal) {
+        g_assert_cmpint(d->pid, >, 0);
+        g_assert_cmpint(kill(d->pid, signal), ==, 0);
+}
+
+void vm_daemon_wait_restarted(VmDaemon *d) {
+        g_autofree char *was = g_strdup(d->invocation);
+
+        g_assert_null(d->log_path);
+        /* systemd restarts it after RestartSec=; a start that failed would stay "failed". */
+        if (!vm_wait(120, "[ \"$(systemctl show -P InvocationID " VM_UNIT ")\" != %s ] && systemctl is-active --quiet " VM_UNIT,
+                     was)) {
+                g_autofree char *log = vm_daemon_log(d);
+                g_error("systemd did not start dmbusd again; its journal:\n%s", log);
+        }
+        unit_ready(d);
+}
+
 char *vm_daemon_log(VmDaemon *d) {
         char *contents = NULL;
 
+        if (!d->log_path)
+                return vm_sh("journalctl --no-pager -q -o cat _SYSTEMD_INVOCATION_ID=%s", d->invocation);
         if (!g_file_get_contents(d->log_path, &contents, NULL, NULL))
                 return g_strdup("");
         return contents;
+}
+
+char *vm_daemon_log_wait(VmDaemon *d, const char *needle) {
+        gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+
+        /* journald reads the daemon's output stream on its own time: a line written before our
+         * question may reach the journal a moment after it. */
+        for (;;) {
+                char *log = vm_daemon_log(d);
+
+                if (strstr(log, needle))
+                        return log;
+                if (g_get_monotonic_time() > deadline) {
+                        g_printerr("waited 60 s for \"%s\" in dmbusd's log in vain; it said:\n%s\n", needle, log);
+                        return log;
+                }
+                g_free(log);
+                g_usleep(G_USEC_PER_SEC / 10);
+        }
 }
 
 void vm_daemon_free(VmDaemon *d) {
@@ -156,6 +253,7 @@ void vm_daemon_free(VmDaemon *d) {
         if (d->pid > 0)
                 vm_daemon_stop(d);
         g_free(d->log_path);
+        g_free(d->invocation);
         g_free(d);
 }
 
@@ -351,4 +449,37 @@ char *vm_bus_targets(GVariant *targets) {
                 g_string_append_printf(s, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %s %s|", start, length, type, trimmed);
         }
         return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+#define POLKIT_ACTIVATION "/usr/share/dbus-1/system-services/org.freedesktop.PolicyKit1.service"
+
+static void wait_polkit_owner(gboolean owned) {
+        for (unsigned i = 0; i < 600 && vm_name_has_owner("org.freedesktop.PolicyKit1") != owned; i++)
+                g_usleep(100 * 1000);
+        g_assert_true(vm_name_has_owner("org.freedesktop.PolicyKit1") == owned);
+}
+
+void vm_polkit_start(void) {
+        if (under_systemd())
+                vm_do("systemctl start polkit.service");
+        else
+                vm_do("pgrep -x polkitd >/dev/null || (/usr/lib/polkit-1/polkitd --no-debug >/dev/null 2>&1 &)");
+        /* A minute: a slow guest takes its time to start polkitd. */
+        wait_polkit_owner(TRUE);
+}
+
+void vm_polkit_remove(void) {
+        if (under_systemd())
+                vm_do("systemctl stop polkit.service");
+        else
+                vm_do("pkill -x polkitd || true");
+        vm_do("mv " POLKIT_ACTIVATION " " POLKIT_ACTIVATION ".hidden && "
+              "dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.ReloadConfig >/dev/null");
+        wait_polkit_owner(FALSE);
+}
+
+void vm_polkit_restore(void) {
+        vm_do("mv " POLKIT_ACTIVATION ".hidden " POLKIT_ACTIVATION " && "
+              "dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.ReloadConfig >/dev/null");
+        vm_polkit_start();
 }

@@ -21,18 +21,36 @@ void vm_do(const char *format, ...) G_GNUC_PRINTF(1, 2);
  * not broken. */
 gboolean vm_wait(unsigned seconds, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
+/* The daemon under test. Where systemd is PID 1 (every suite's guest), it is the installed unit,
+ * started and stopped with systemctl, its log read from the journal; elsewhere (the benchmarks'
+ * guests) $DMBUSD started by hand, its log in log_path. */
+#define VM_UNIT "dmbusd.service"
+
 typedef struct VmDaemon {
-        GPid pid;
-        char *log_path;
+        GPid pid;               /* the main process */
+        char *invocation;       /* the unit's InvocationID: whose journal lines are this run's */
+        char *log_path;         /* by hand only */
 } VmDaemon;
 
-/* Starts $DMBUSD on the system bus and waits for its READY=1 (sd_notify) within 60 s. */
+/* Starts dmbusd afresh and waits until it serves (its name taken, READY=1 sent). */
 VmDaemon *vm_daemon_start(void);
-/* Sends SIGTERM and returns the exit status (as waitpid's) once it is gone. */
+/* Stops it (SIGTERM) and returns its exit as a wait status, once it is gone. */
 int vm_daemon_stop(VmDaemon *d);
-/* What the daemon logged so far. */
+/* Sends a signal to its main process. */
+void vm_daemon_signal(VmDaemon *d, int signal);
+/* Waits until systemd has started it again after a crash (Restart=), and follows the new run. */
+void vm_daemon_wait_restarted(VmDaemon *d);
+/* What this run of the daemon logged so far. */
 char *vm_daemon_log(VmDaemon *d);
+/* The same, once it holds needle (waited for up to 60 s: the journal may lag a moment). */
+char *vm_daemon_log_wait(VmDaemon *d, const char *needle);
 void vm_daemon_free(VmDaemon *d);
+
+/* polkitd: started (systemd's polkit.service in a systemd guest) and owning its name; or stopped
+ * with no way to activate it (its activation file hidden) until restored. */
+void vm_polkit_start(void);
+void vm_polkit_remove(void);
+void vm_polkit_restore(void);
 
 GDBusConnection *vm_system_bus(void);
 /* Reads one property of a dmbus object; asserts it exists and has the type. */
