@@ -235,11 +235,18 @@ static int read_targets(const struct dm_ioctl *io, bool mask, DmTarget **ret, si
                         dm_targets_free(targets, n);
                         return -EBADMSG;
                 }
+                /* Parameters are whatever bytes a table was loaded with (dmsetup passes them on):
+                 * escaped, as names are, so that every reply stays valid on the bus. */
+                _cleanup_(freep) char *masked = mask ? secret_mask_params(spec->target_type, params) : NULL;
+                char type[sizeof(spec->target_type)];
+
+                memcpy(type, spec->target_type, sizeof(type) - 1);
+                type[sizeof(type) - 1] = 0;
                 targets[n] = (DmTarget) {
                         .start = spec->sector_start,
                         .length = spec->length,
-                        .type = strndup(spec->target_type, sizeof(spec->target_type) - 1),
-                        .params = mask ? secret_mask_params(spec->target_type, params) : strdup(params),
+                        .type = utf8_escape_invalid(type),
+                        .params = mask && !masked ? NULL : utf8_escape_invalid(masked ?: params),
                 };
                 if (!targets[n].type || !targets[n].params) {
                         dm_targets_free(targets, n + 1);
@@ -268,7 +275,7 @@ static void field_add(FieldList *l, const char *key, StatusFieldType type, uint6
                 return;
         }
         l->fields[l->n] = (StatusField) { .key = key, .type = type, .u64 = u64, .b = b };
-        if (type == STATUS_FIELD_STRING && !(l->fields[l->n].s = strdup(s ?: ""))) {
+        if (type == STATUS_FIELD_STRING && !(l->fields[l->n].s = utf8_escape_invalid(s ?: ""))) {
                 l->oom = true;
                 return;
         }
@@ -535,7 +542,8 @@ static int read_status(DmDevice *dm) {
         dm->parsed_status = l.fields;
         dm->n_parsed_status = l.n;
         dm->target_health = j.health;
-        dm->health_reason = strdup(j.reason);
+        /* It may quote the status line's words. */
+        dm->health_reason = utf8_escape_invalid(j.reason);
         return dm->health_reason ? 0 : -ENOMEM;
 }
 

@@ -227,3 +227,33 @@ int dm_ops_target_type_check(int fd, const char *type) {
                 return 0;
         return r;
 }
+
+int dm_ops_live_table_is_error(int fd, dev_t devnum) {
+        /* The error table a forced remove loads is one row, of no parameters: a small buffer holds
+         * it, and a table that does not fit is not it. The buffer may hold a key: it is wiped. */
+        _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = dm_ioctl_new(4096, devnum);
+        const char *payload, *end;
+        size_t offset = 0;
+        int r;
+
+        if (!io)
+                return -ENOMEM;
+        io->flags = DM_STATUS_TABLE_FLAG;
+        r = dm_ioctl_run(fd, DM_TABLE_STATUS, io);
+        if (r < 0)
+                return r;
+        if ((io->flags & DM_BUFFER_FULL_FLAG) || !(io->flags & DM_ACTIVE_PRESENT_FLAG) || io->target_count == 0)
+                return 0;
+        payload = (const char *) io + io->data_start;
+        end = (const char *) io + io->data_size;
+        for (uint32_t i = 0; i < io->target_count; i++) {
+                const struct dm_target_spec *spec = (const struct dm_target_spec *) (payload + offset);
+
+                if (offset % 8 != 0 || (const char *) (spec + 1) > end)
+                        return -EBADMSG;
+                if (strncmp(spec->target_type, "error", sizeof(spec->target_type)) != 0)
+                        return 0;
+                offset = spec->next;
+        }
+        return 1;
+}

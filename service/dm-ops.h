@@ -50,6 +50,9 @@ int dm_ops_status(int fd, dev_t devnum, DmOpsStatus *ret);
 /* 1 when status has the name and UUID given as the bus shows them (utf8-escape.h), 0 if not;
  * -ENOMEM. */
 int dm_ops_status_is(const DmOpsStatus *status, const char *name, const char *uuid);
+/* 1 when the live table is the error target alone (what a forced remove loads), 0 when it is
+ * anything else or there is none; -errno. */
+int dm_ops_live_table_is_error(int fd, dev_t devnum);
 /* Asks the kernel for the target type, which loads its module if there is one: -ENOENT when the
  * kernel has no such target type. */
 int dm_ops_target_type_check(int fd, const char *type);

@@ -114,12 +114,13 @@ static int manager_wire(Manager *m) {
         r = refresh_new(m->event, m->graph, m->dm, m->udev, &refresh_callbacks, m, &m->refresh);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the refresh: %m");
-        r = operation_queue_new(m->event, dm_kernel_control_fd(m->dm), OP_RECORD_DIR, &operation_callbacks, m, &m->operations);
-        if (r < 0)
-                return log_error_errno(r, "Cannot set up the operation queue: %m");
+        /* Before the queue, which reports to it. */
         r = service_status_new(m->event, count_for_status, m, &m->status);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the status line: %m");
+        r = operation_queue_new(m->event, dm_kernel_control_fd(m->dm), OP_RECORD_DIR, &operation_callbacks, m, &m->operations);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the operation queue: %m");
         return 0;
 }
 

@@ -386,15 +386,19 @@ static int run_remove(Operation *op, int fd) {
         }
         note_uevent_floor(op);
         r = dm_ops_remove_retrying(fd, op->devnum, op->deferred, op->retry ? 25 : 1, &result);
+        /* Whatever came of it, the caller is told: a record kept now could remove, at a later
+         * start, a device restored in between. */
+        note_settled(op);
         if (r == -EBUSY) {
                 _cleanup_(freep) char *user = first_user(op->devnum);
 
-                return record_failure(op, r, "%s is in use: %s%s.", op->label, user ?: "opened by something",
-                                      op->retry ? ", and stayed so for 5 s" : "; the option retry waits for brief users, deferred removes it once closed");
+                return record_failure(op, r, "%s is in use: %s%s%s.", op->label, user ?: "opened by something",
+                                      op->retry ? ", and stayed so for 5 s" : "; the option retry waits for brief users, deferred removes it once closed",
+                                      op->force ? "; its table is the error target now (force)" : "");
         }
         if (r < 0)
-                return record_failure(op, r, "Removing %s failed: %s.", op->label, strerror(-r));
-        note_settled(op);
+                return record_failure(op, r, "Removing %s failed: %s%s.", op->label, strerror(-r),
+                                      op->force ? "; its table is the error target now (force)" : "");
         if (result.deferred)
                 return record_success(op, "%s is open: it will be removed once it is closed", op->label);
         await_dm_uevent(op, &result);

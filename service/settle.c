@@ -19,6 +19,17 @@ static int undo(int fd, const OpRecord *record, const DmOpsStatus *status, char 
         int r;
 
         buf[0] = 0;
+        /* A forced Remove's record: only the error table it loaded may go. A device restored since
+         * (a table loaded again, by lvm2 or by hand) is somebody else's now. */
+        if ((record->undo & OP_RECORD_REMOVE) && strcmp(record->operation, "Remove") == 0) {
+                r = dm_ops_live_table_is_error(fd, record->devnum);
+                if (r < 0)
+                        return r;
+                if (r == 0) {
+                        snprintf(buf, size, "left it alone: its table is no longer the error table it loaded");
+                        return 0;
+                }
+        }
         if (record->undo & OP_RECORD_REMOVE) {
                 /* udev may still be probing a device it just saw: 5 s, as libdevmapper's retry; then
                  * the kernel removes it once it is closed. */

@@ -942,6 +942,41 @@ static void test_watchdog_restarts_hung_loop(void) {
         g_assert_nonnull(strstr(journal, "Watchdog timeout"));
 }
 
+/* A forced Remove that ended Busy, then the device restored by hand (as `lvchange --refresh`
+ * would): a restart of the service must leave it. Neither the record the Remove could have kept,
+ * nor one left by a run killed between the error table and the removal, may remove it. */
+static void test_forced_remove_then_restored(void) {
+        g_autofree char *table = g_strdup_printf("0 16384 linear %s 0", fault_loop);
+        g_autofree char *path = create_ok("dmbus-h-restored", table);
+        g_autofree char *holder = vm_sh("sleep 600 3</dev/mapper/dmbus-h-restored >/dev/null 2>&1 & echo $!");
+        g_autofree char *devnum = vm_sh("dmsetup info -c --noheadings -o major,minor --separator : dmbus-h-restored");
+        g_autofree char *log = NULL, *after = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+
+        reply = call_device(path, "Remove", g_variant_new_parsed("({'force': <true>},)"), NULL, &error);
+        assert_error(error, DMBUS_ERROR_BUSY);
+        g_assert_nonnull(strstr(error->message, "error target"));
+        g_assert_cmpuint(records_left(), ==, 0);
+        vm_do("dmsetup reload dmbus-h-restored --table '%s' && dmsetup resume dmbus-h-restored", table);
+        vm_do("kill %s; while kill -0 %s 2>/dev/null; do sleep 0.1; done", holder, holder);
+
+        /* What a run killed after its error table went in would have left, found after the restore. */
+        vm_do("printf 'devnum=%s\\nname=dmbus-h-restored\\nuuid=\\noperation=Remove\\nundo=1\\n' > /run/dmbus/op-1-1",
+              devnum);
+        g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
+        vm_daemon_free(daemon_under_test);
+        daemon_under_test = vm_daemon_start();
+
+        after = vm_sh("dmsetup table dmbus-h-restored");
+        g_assert_cmpstr(after, ==, table);
+        g_assert_cmpuint(records_left(), ==, 0);
+        log = vm_daemon_log_wait(daemon_under_test, "its table is no longer the error table it loaded");
+        g_assert_nonnull(strstr(log, "A Remove of \"dmbus-h-restored\""));
+        vm_do("udevadm settle && dmsetup remove dmbus-h-restored");
+        assert_settled();
+}
+
 typedef struct ReloadResult {
         char *path;
         GError *error;
@@ -1046,6 +1081,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/hardening/kill-between-create-and-load", test_kill_between_create_and_load);
         g_test_add_func("/hardening/kill-during-reload-suspend", test_kill_during_reload_suspend);
         g_test_add_func("/hardening/watchdog-restarts-hung-loop", test_watchdog_restarts_hung_loop);
+        g_test_add_func("/hardening/forced-remove-then-restored", test_forced_remove_then_restored);
         g_test_add_func("/hardening/sigterm-mid-reload", test_sigterm_mid_reload);
         r = g_test_run();
 
