@@ -258,8 +258,10 @@ int verb_operation(int argc, char *argv[]) {
         if (r != 0)
                 return r;
         polkit_agent_open_if_enabled();
-        /* Waits as long as the service does (udev, a suspend over slow I/O). */
-        r = sd_bus_call(bus, call, UINT64_MAX, &error, &reply);
+        /* Waits as long as the service may take, and no longer: polkit's question to a person (5
+         * minutes at most), udev (udev-timeout-ms, 10 minutes at most), and a minute for the
+         * kernel. A service that never answers is an error, not a hang. */
+        r = sd_bus_call(bus, call, CTL_OPERATION_TIMEOUT_USEC, &error, &reply);
         if (r < 0)
                 return bus_error_exit(&error, r);
 

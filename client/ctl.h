@@ -31,6 +31,9 @@ enum {
         EXIT_NO_SERVICE = 10,           /* dmbusd is not reachable */
 };
 
+/* How long a mutation may take before dmbusctl gives up waiting (ctl-ops.c says what adds up to it). */
+#define CTL_OPERATION_TIMEOUT_USEC (16 * 60 * UINT64_C(1000000))
+
 /* Options every command may take. */
 extern bool arg_json;
 extern bool arg_ask_password;

@@ -24,5 +24,11 @@
 #define DMBUS_ERROR_NOT_SUPPORTED DMBUS_ERROR_PREFIX "NotSupported"
 #define DMBUS_ERROR_FAILED DMBUS_ERROR_PREFIX "Failed"
 
-/* The polkit action every mutating method is checked against (data/org.dmbus.devicemapper1.policy). */
-#define DMBUS_POLKIT_ACTION_MANAGE "org.dmbus.devicemapper1.manage"
+/* The polkit actions the mutating methods are checked against (data/org.dmbus.devicemapper1.policy),
+ * as udisks2 splits its own: a rule can grant one without the others. Every check carries the
+ * details "operation" (the method), "name", "uuid" and "subsystem" (the UUID's prefix) of the
+ * device; CreateStack's name is its devices' names, bottom first, separated by spaces. */
+#define DMBUS_POLKIT_ACTION_CREATE "org.dmbus.devicemapper1.create"             /* Create, CreateStack */
+#define DMBUS_POLKIT_ACTION_MODIFY "org.dmbus.devicemapper1.modify"             /* Load, Reload, Suspend, Resume, Rename, SetUUID, ClearInactive */
+#define DMBUS_POLKIT_ACTION_REMOVE "org.dmbus.devicemapper1.remove"             /* Remove, RemoveStack */
+#define DMBUS_POLKIT_ACTION_SEND_MESSAGE "org.dmbus.devicemapper1.send-message" /* SendMessage */

@@ -187,13 +187,10 @@ static const sd_bus_vtable block_vtable[] = {
 static int property_get_subsystem(sd_bus *bus, const char *path, const char *interface, const char *property,
                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         DmDevice *dm = userdata;
-        const char *dash = strchr(dm->uuid, '-');
+        _cleanup_(freep) char *prefix = strndup(dm->uuid, dm_uuid_subsystem_length(dm->uuid));
 
-        if (!dash)
-                return sd_bus_message_append(reply, "s", "");
-        char prefix[dash - dm->uuid + 1];
-        memcpy(prefix, dm->uuid, dash - dm->uuid);
-        prefix[dash - dm->uuid] = 0;
+        if (!prefix)
+                return -ENOMEM;
         return sd_bus_message_append(reply, "s", prefix);
 }
 

@@ -393,3 +393,12 @@ ssize_t graph_list(const Graph *g, bool dm_only, BlockDevice ***ret) {
         *ret = list;
         return n;
 }
+
+size_t dm_uuid_subsystem_length(const char *uuid) {
+        const char *dash;
+
+        assert(uuid);
+
+        dash = strchr(uuid, '-');
+        return dash ? (size_t) (dash - uuid) : 0;
+}

@@ -143,6 +143,10 @@ bool devnums_equal(const dev_t *a, size_t n_a, const dev_t *b, size_t n_b);
 /* "/dev/mapper/NAME" if udev made that link, else the device node. */
 const char *block_device_preferred_device(const BlockDevice *d);
 
+/* The subsystem a DM UUID names, its prefix before the first '-' ("CRYPT", "LVM"): its length, 0
+ * when there is none. */
+size_t dm_uuid_subsystem_length(const char *uuid) _pure_;
+
 typedef struct Graph Graph;
 
 Graph *graph_new(void);

@@ -16,6 +16,7 @@
 #include "polkit.h"
 #include "sender-uid.h"
 #include "stack.h"
+#include "strv.h"
 #include "time-util.h"
 #include "udev-sysfs.h"
 #include "validate.h"
@@ -264,18 +265,22 @@ void operation_bus_reply_error(Operation *op, const char *error_name, const char
 
 static void reply_success(Operation *op) {
         char buf[BLOCK_OBJECT_PATH_MAX];
+        int r;
 
         operation_bus_log_outcome(op, LOG_INFO, op->outcome ?: "done");
         switch (op->kind) {
         case OPERATION_CREATE:
-                (void) sd_bus_reply_method_return(op->request, "o", block_object_path(op->devnum, buf));
+                r = sd_bus_reply_method_return(op->request, "o", block_object_path(op->devnum, buf));
                 break;
         case OPERATION_MESSAGE:
-                (void) sd_bus_reply_method_return(op->request, "s", op->reply_text);
+                r = sd_bus_reply_method_return(op->request, "s", op->reply_text);
                 break;
         default:
-                (void) sd_bus_reply_method_return(op->request, NULL);
+                r = sd_bus_reply_method_return(op->request, NULL);
         }
+        /* Every call gets an answer: one that cannot be built becomes an error that can. */
+        if (r < 0 && r != -ENOTCONN && r != -ECONNRESET)
+                operation_bus_reply_error(op, DMBUS_ERROR_FAILED, "It was done, but its answer could not be sent.");
 }
 
 static void reply(Operation *op) {
@@ -438,7 +443,61 @@ static int hold(Manager *m, Operation *op, sd_bus_error *error) {
         return 0;
 }
 
+static const char *polkit_action(OperationKind kind) {
+        switch (kind) {
+        case OPERATION_CREATE:
+        case OPERATION_CREATE_STACK:
+                return DMBUS_POLKIT_ACTION_CREATE;
+        case OPERATION_REMOVE:
+        case OPERATION_REMOVE_STACK:
+                return DMBUS_POLKIT_ACTION_REMOVE;
+        case OPERATION_MESSAGE:
+                return DMBUS_POLKIT_ACTION_SEND_MESSAGE;
+        default:
+                return DMBUS_POLKIT_ACTION_MODIFY;
+        }
+}
+
+/* What a polkit rule can match (dmbus-names.h): the operation and the device it is about, as the
+ * bus shows them. */
+static int polkit_details(const Operation *op, char ***ret) {
+        _cleanup_(strv_freep) char **details = NULL;
+        _cleanup_(freep) char *names = NULL, *subsystem = NULL;
+        const char *name, *uuid;
+
+        if (op->kind == OPERATION_CREATE_STACK) {
+                size_t length = 0;
+
+                for (size_t i = 0; i < op->n_members; i++)
+                        length += strlen(op->members[i].name) + 1;
+                names = malloc(length + 1);
+                if (!names)
+                        return -ENOMEM;
+                names[0] = 0;
+                for (size_t i = 0; i < op->n_members; i++)
+                        strcat(strcat(names, i > 0 ? " " : ""), op->members[i].name);
+                name = names;
+                uuid = "";
+        } else if (op->kind == OPERATION_CREATE) {
+                name = op->name;
+                uuid = op->uuid ?: "";
+        } else {
+                name = op->expected_name;
+                uuid = op->expected_uuid;
+        }
+        subsystem = strndup(uuid, dm_uuid_subsystem_length(uuid));
+        if (!subsystem)
+                return -ENOMEM;
+        const char *pairs[] = { "operation", operation_kind_to_string(op->kind), "name", name, "uuid", uuid, "subsystem", subsystem };
+        for (size_t i = 0; i < ELEMENTSOF(pairs); i++)
+                if (strv_extend(&details, pairs[i]) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(details);
+        return 0;
+}
+
 static int authorize(Manager *m, Operation *op, bool interactive, sd_bus_error *error) {
+        _cleanup_(strv_freep) char **details = NULL;
         int r;
 
         r = hold(m, op, error);
@@ -446,7 +505,9 @@ static int authorize(Manager *m, Operation *op, bool interactive, sd_bus_error *
                 return r;
         log_debug("%s from %s: read and checked in %" PRIu64 " us of the main loop's CPU time, at most %" PRIu64 " us a turn; asking polkit.",
                   operation_kind_to_string(op->kind), sender_of(op), op->preauth_usec, op->preauth_turn_max_usec);
-        r = polkit_check(op->request, DMBUS_POLKIT_ACTION_MANAGE, interactive, on_authorized, op, &op->authorization);
+        r = polkit_details(op, &details);
+        if (r >= 0)
+                r = polkit_check(op->request, polkit_action(op->kind), details, interactive, on_authorized, op, &op->authorization);
         if (r < 0) {
                 authorizing_remove(op);
                 return sd_bus_error_setf(error, DMBUS_ERROR_NOT_AUTHORIZED, "Cannot ask polkit whether you may (%s): not authorized.",

@@ -437,6 +437,18 @@ static int run_message(Operation *op, int fd) {
         if (r < 0)
                 return record_failure(op, r, "The target of %s at sector %" PRIu64 " refused the message: %s.",
                                       op->label, op->sector, strerror(-r));
+        /* The target's words (dm-stats gives back a region's aux_data as it was set): escaped as
+         * names are, or the reply could not go on the bus. */
+        if (op->reply_text) {
+                char *escaped = utf8_escape_invalid(op->reply_text);
+
+                explicit_bzero(op->reply_text, strlen(op->reply_text));
+                free(op->reply_text);
+                op->reply_text = escaped;
+                if (!escaped)
+                        return record_failure(op, -ENOMEM, "The target of %s acted on the message; its reply was lost for want of memory.",
+                                              op->label);
+        }
         return record_success(op, "Sent a message to %s", op->label);
 }
 

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "macro.h"
 #include "polkit.h"
+#include "ratelimit.h"
 
 #define POLKIT_ALLOW_USER_INTERACTION 1u
 /* A person may take a while to type a password; without an agent polkit answers at once. */
@@ -52,7 +53,11 @@ static const char *answer_read(sd_bus_message *reply) {
         int authorized, challenge, r;
 
         if (e) {
-                log_info("Cannot ask polkit (%s: %s): refusing the non-root caller.", e->name, e->message);
+                /* Any caller can bring this about while polkitd is away: debug, and not every time. */
+                static RateLimit rate = { .interval_usec = 10 * 1000000ULL, .burst = 5 };
+
+                if (ratelimit_below(&rate))
+                        log_debug("Cannot ask polkit (%s: %s): refusing the non-root caller.", e->name, e->message);
                 return "Only root may manage device-mapper devices here: polkit, which could allow others, is not available.";
         }
         r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
@@ -76,8 +81,8 @@ static int on_check_authorization_reply(sd_bus_message *reply, void *userdata, s
         return 0;
 }
 
-int polkit_check(sd_bus_message *request, const char *action, bool interactive, PolkitCallback callback,
-                 void *userdata, PolkitQuery **ret_query) {
+int polkit_check(sd_bus_message *request, const char *action, char *const *details, bool interactive,
+                 PolkitCallback callback, void *userdata, PolkitQuery **ret_query) {
         static uint64_t counter;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         _cleanup_(polkit_query_freep) PolkitQuery *q = NULL;
@@ -99,9 +104,16 @@ int polkit_check(sd_bus_message *request, const char *action, bool interactive, 
         r = sd_bus_message_new_method_call(bus, &call, POLKIT_SERVICE, POLKIT_PATH, POLKIT_INTERFACE, "CheckAuthorization");
         if (r < 0)
                 return r;
-        r = sd_bus_message_append(call, "(sa{sv})sa{ss}us",
-                                  "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(request),
-                                  action, 0, interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, q->cancellation_id);
+        r = sd_bus_message_append(call, "(sa{sv})s", "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(request), action);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(call, 'a', "{ss}");
+        for (char *const *d = details; r >= 0 && d && d[0] && d[1]; d += 2)
+                r = sd_bus_message_append(call, "{ss}", d[0], d[1]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(call);
+        if (r >= 0)
+                r = sd_bus_message_append(call, "us", interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, q->cancellation_id);
         if (r < 0)
                 return r;
         r = sd_bus_call_async(bus, &q->slot, call, on_check_authorization_reply, q,

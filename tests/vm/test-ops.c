@@ -416,6 +416,25 @@ static void test_more_table_kinds(void) {
         vm_loop_free(leg1);
 }
 
+/* A target's reply carries whatever bytes it was given: dm-stats hands a region's aux_data back
+ * as it was set. The reply comes, escaped as names are. */
+static void test_message_reply_not_utf8(void) {
+        g_autofree char *path = create_ok("dmbus-stats", "", "0 2048 zero");
+        g_autofree char *reply_text = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(GError) error = NULL;
+
+        vm_do("dmsetup message dmbus-stats 0 \"@stats_create - /1 dmbus $(printf 'aux\\377')\"");
+        reply = device_call("dmbus-stats", "SendMessage", g_variant_new("(ts@a{sv})", (guint64) 0, "@stats_list", no_options()),
+                            "(s)", &error);
+        g_assert_no_error(error);
+        g_variant_get(reply, "(s)", &reply_text);
+        g_test_message("@stats_list: %s", reply_text);
+        g_assert_true(g_utf8_validate(reply_text, -1, NULL));
+        g_assert_nonnull(strstr(reply_text, "dmbus aux\\xff"));
+        remove_ok("dmbus-stats", NULL);
+}
+
 static void test_set_uuid(void) {
         g_autofree char *path = create_ok("dmbus-nouuid", "", "0 2048 zero");
         g_autofree char *other = create_ok("dmbus-hasuuid", "DMBUS-OPS-taken", "0 2048 zero");
@@ -642,6 +661,14 @@ static void test_non_root_refused(void) {
                 assert_refused(o);
         }
         assert_kernel_state(before);
+        /* Ten refusals without polkit: none at info level or above, at most five a 10 s at debug. */
+        g_free(vm_daemon_log_wait(daemon_under_test, "Cannot ask polkit"));
+        g_autofree char *journal = g_strdup_printf("journalctl -q -o cat _SYSTEMD_INVOCATION_ID=%s", daemon_under_test->invocation);
+        g_autofree char *loud = vm_sh("%s -p info | grep -c 'Cannot ask polkit' || true", journal);
+        g_autofree char *quiet = vm_sh("%s | grep -c 'Cannot ask polkit' || true", journal);
+        g_assert_cmpstr(loud, ==, "0");
+        g_assert_cmpint(atoi(quiet), >=, 1);
+        g_assert_cmpint(atoi(quiet), <=, 5);
 
         /* Reading stays open. */
         g_free(out);
@@ -657,7 +684,8 @@ static void test_polkit_grants_group(void) {
         vm_do("getent passwd " TEST_USER " || useradd --no-create-home --gid nogroup --groups " TEST_GROUP " " TEST_USER);
         vm_do("mkdir -p /etc/polkit-1/rules.d && cat > /etc/polkit-1/rules.d/50-dmbus-test.rules <<'EOF'\n"
               "polkit.addRule(function(action, subject) {\n"
-              "        if (action.id == 'org.dmbus.devicemapper1.manage' && subject.isInGroup('" TEST_GROUP "'))\n"
+              "        if (subject.isInGroup('" TEST_GROUP "') && action.lookup('name').indexOf('dmbus-granted') == 0 &&\n"
+              "            (action.id == 'org.dmbus.devicemapper1.create' || action.id == 'org.dmbus.devicemapper1.remove'))\n"
               "                return polkit.Result.YES;\n"
               "});\nEOF");
         vm_polkit_restore();
@@ -666,6 +694,21 @@ static void test_polkit_grants_group(void) {
         g_assert_nonnull(strstr(out, "status=0"));
         g_assert_true(exists("/dev/mapper/dmbus-granted"));
         g_autofree char *path = path_of("dmbus-granted");
+
+        /* The rule grants creating and removing devices of those names, nothing else: no other
+         * name, no change to the device (org.dmbus.devicemapper1.modify), no message. */
+        g_free(out);
+        out = call_as(TEST_USER, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE ".Create",
+                      "dmbus-elsewhere '' \"[(0, 8, 'zero', '')]\" \"{'auth.no_user_interaction': <true>}\"");
+        assert_refused(out);
+        g_assert_false(exists("/dev/mapper/dmbus-elsewhere"));
+        g_free(out);
+        out = call_as(TEST_USER, path, DMBUS_DEVICE_INTERFACE ".Suspend", "\"{'auth.no_user_interaction': <true>}\"");
+        assert_refused(out);
+        g_free(out);
+        out = call_as(TEST_USER, path, DMBUS_DEVICE_INTERFACE ".SendMessage", "0 hello \"{'auth.no_user_interaction': <true>}\"");
+        assert_refused(out);
+        g_assert_false(bool_property("dmbus-granted", "Suspended"));
 
         /* Not in the group: polkit says no, as the action's defaults say for a process outside
          * any active session. */
@@ -788,6 +831,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/ops/inactive-create", test_inactive_create);
         g_test_add_func("/ops/table-kinds", test_table_kinds);
         g_test_add_func("/ops/more-table-kinds", test_more_table_kinds);
+        g_test_add_func("/ops/message-reply-not-utf8", test_message_reply_not_utf8);
         g_test_add_func("/ops/set-uuid", test_set_uuid);
         g_test_add_func("/ops/invalid-input", test_invalid_input);
         g_test_add_func("/ops/rollback", test_rollback);

@@ -605,7 +605,7 @@ static void test_pkttyagent(void) {
         vm_do("echo '" AGENT_USER ":" AGENT_PASSWORD "' | chpasswd");
         vm_do("mkdir -p /etc/polkit-1/rules.d && cat > /etc/polkit-1/rules.d/50-dmbus-agent.rules <<'EOF'\n"
               "polkit.addRule(function(action, subject) {\n"
-              "        if (action.id == 'org.dmbus.devicemapper1.manage' && subject.user == '" AGENT_USER "')\n"
+              "        if (action.id == 'org.dmbus.devicemapper1.remove' && subject.user == '" AGENT_USER "')\n"
               "                return polkit.Result.AUTH_SELF;\n"
               "});\nEOF");
         vm_polkit_start();
