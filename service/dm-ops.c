@@ -230,7 +230,8 @@ int dm_ops_target_type_check(int fd, const char *type) {
 
 int dm_ops_live_table_is_error(int fd, dev_t devnum) {
         /* The error table a forced remove loads is one row, of no parameters: a small buffer holds
-         * it, and a table that does not fit is not it. The buffer may hold a key: it is wiped. */
+         * it, and a table that does not fit is not it. The table may hold a key: the kernel wipes
+         * its copy (DM_SECURE_DATA_FLAG), dm_ioctl_freep() ours. */
         _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = dm_ioctl_new(4096, devnum);
         const char *payload, *end;
         size_t offset = 0;
@@ -238,7 +239,7 @@ int dm_ops_live_table_is_error(int fd, dev_t devnum) {
 
         if (!io)
                 return -ENOMEM;
-        io->flags = DM_STATUS_TABLE_FLAG;
+        io->flags = DM_STATUS_TABLE_FLAG | DM_SECURE_DATA_FLAG;
         r = dm_ioctl_run(fd, DM_TABLE_STATUS, io);
         if (r < 0)
                 return r;
