@@ -187,10 +187,11 @@ static const sd_bus_vtable block_vtable[] = {
 static int property_get_subsystem(sd_bus *bus, const char *path, const char *interface, const char *property,
                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         DmDevice *dm = userdata;
-        _cleanup_(freep) char *prefix = strndup(dm->uuid, dm_uuid_subsystem_length(dm->uuid));
+        size_t n = dm_uuid_subsystem_length(dm->uuid);
+        char prefix[n + 1];
 
-        if (!prefix)
-                return -ENOMEM;
+        memcpy(prefix, dm->uuid, n);
+        prefix[n] = 0;
         return sd_bus_message_append(reply, "s", prefix);
 }
 

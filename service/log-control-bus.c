@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -46,16 +47,6 @@ static int property_set_log_level(sd_bus *bus, const char *path, const char *int
                                 "Unknown log level; one of emerg, alert, crit, err, warning, notice, info, debug.");
 }
 
-static int property_get_log_target(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "s", LOG_TARGET);
-}
-
-static int property_get_syslog_identifier(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "s", program_invocation_short_name);
-}
-
 static int property_set_log_target(sd_bus *bus, const char *path, const char *interface, const char *property,
                                    sd_bus_message *value, void *userdata, sd_bus_error *error) {
         const char *target;
@@ -70,16 +61,25 @@ static int property_set_log_target(sd_bus *bus, const char *path, const char *in
         return 0;
 }
 
+/* The strings that never change, read by sd-bus's own getter. */
+typedef struct LogControl {
+        const char *target;
+        const char *identifier;
+} LogControl;
+
 static const sd_bus_vtable log_control_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_WRITABLE_PROPERTY("LogLevel", "s", property_get_log_level, property_set_log_level, 0, 0),
-        SD_BUS_WRITABLE_PROPERTY("LogTarget", "s", property_get_log_target, property_set_log_target, 0, 0),
-        SD_BUS_PROPERTY("SyslogIdentifier", "s", property_get_syslog_identifier, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_WRITABLE_PROPERTY("LogTarget", "s", NULL, property_set_log_target, offsetof(LogControl, target), 0),
+        SD_BUS_PROPERTY("SyslogIdentifier", "s", NULL, offsetof(LogControl, identifier), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_VTABLE_END
 };
 
 int log_control_bus_register(sd_bus *bus) {
+        static LogControl log_control = { .target = LOG_TARGET };
+
         assert(bus);
 
-        return sd_bus_add_object_vtable(bus, NULL, LOG_CONTROL_PATH, LOG_CONTROL_INTERFACE, log_control_vtable, NULL);
+        log_control.identifier = program_invocation_short_name;
+        return sd_bus_add_object_vtable(bus, NULL, LOG_CONTROL_PATH, LOG_CONTROL_INTERFACE, log_control_vtable, &log_control);
 }
