@@ -43,6 +43,7 @@ static const struct {
         { DMBUS_ERROR_NOT_AUTHORIZED, EXIT_NOT_AUTHORIZED },
         { DMBUS_ERROR_TIMEOUT, EXIT_TIMEOUT },
         { DMBUS_ERROR_NOT_SUPPORTED, EXIT_NOT_SUPPORTED },
+        { DMBUS_ERROR_PERMISSION_DENIED, EXIT_PERMISSION_DENIED },
         { DMBUS_ERROR_FAILED, EXIT_FAILED },
         { "org.freedesktop.DBus.Error.ServiceUnknown", EXIT_NO_SERVICE },
         { "org.freedesktop.DBus.Error.NameHasNoOwner", EXIT_NO_SERVICE },

@@ -29,6 +29,7 @@ enum {
         EXIT_TIMEOUT = 8,
         EXIT_NOT_SUPPORTED = 9,
         EXIT_NO_SERVICE = 10,           /* dmbusd is not reachable */
+        EXIT_PERMISSION_DENIED = 11,
 };
 
 /* How long a mutation may take before dmbusctl gives up waiting (ctl-ops.c says what adds up to it). */

@@ -22,6 +22,7 @@
 #define DMBUS_ERROR_NOT_AUTHORIZED DMBUS_ERROR_PREFIX "NotAuthorized"
 #define DMBUS_ERROR_TIMEOUT DMBUS_ERROR_PREFIX "Timeout"
 #define DMBUS_ERROR_NOT_SUPPORTED DMBUS_ERROR_PREFIX "NotSupported"
+#define DMBUS_ERROR_PERMISSION_DENIED DMBUS_ERROR_PREFIX "PermissionDenied"
 #define DMBUS_ERROR_FAILED DMBUS_ERROR_PREFIX "Failed"
 
 /* The polkit actions the mutating methods are checked against (data/org.dmbus.devicemapper1.policy),
@@ -32,3 +33,4 @@
 #define DMBUS_POLKIT_ACTION_MODIFY "org.dmbus.devicemapper1.modify"             /* Load, Reload, Suspend, Resume, Rename, SetUUID, ClearInactive */
 #define DMBUS_POLKIT_ACTION_REMOVE "org.dmbus.devicemapper1.remove"             /* Remove, RemoveStack */
 #define DMBUS_POLKIT_ACTION_SEND_MESSAGE "org.dmbus.devicemapper1.send-message" /* SendMessage */
+#define DMBUS_POLKIT_ACTION_VIEW_PROCESSES "org.dmbus.devicemapper1.view-processes" /* GetUsers: other users' processes */

@@ -265,7 +265,13 @@ const char *block_user_kind_to_string(BlockUserKind kind) {
         return names[kind];
 }
 
-char *block_user_describe(const BlockUser *user) {
+bool block_user_visible_to(const BlockUser *user, uid_t viewer) {
+        assert(user);
+
+        return user->kind != BLOCK_USER_PROCESS || viewer == 0 || user->uid == viewer;
+}
+
+char *block_user_describe(const BlockUser *user, uid_t viewer) {
         char *s = NULL;
         int r = -1;
 
@@ -283,7 +289,8 @@ char *block_user_describe(const BlockUser *user) {
                 r = asprintf(&s, "used as swap");
                 break;
         case BLOCK_USER_PROCESS:
-                r = asprintf(&s, "held open by pid %d (%s)", (int) user->pid, user->name);
+                r = block_user_visible_to(user, viewer) ? asprintf(&s, "held open by pid %d (%s)", (int) user->pid, user->name)
+                                                        : asprintf(&s, "held open by a process of another user");
                 break;
         default:
                 break;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "macro.h"
@@ -41,6 +42,10 @@ int block_users_scan(const dev_t *devnums, size_t n_devnums, BlockUser **ret, si
 
 /* "holder", "mount", "swap", "process". */
 const char *block_user_kind_to_string(BlockUserKind kind) _pure_;
-/* The user in words, for an error message: "held by \"top\" (dm-4)", "mounted on /mnt", "used as
- * swap", "held open by pid 1234 (dd)". NULL when out of memory. */
-char *block_user_describe(const BlockUser *user);
+/* Whether viewer may learn who the user is: a process of another uid is root's to know (the scan
+ * reads it with CAP_SYS_PTRACE, past hidepid= and ptrace rules), and its owner's. */
+bool block_user_visible_to(const BlockUser *user, uid_t viewer) _pure_;
+/* The user in words, for an error message to viewer: "held by \"top\" (dm-4)", "mounted on /mnt",
+ * "used as swap", "held open by pid 1234 (dd)", or "held open by a process of another user" when
+ * viewer may not know it. NULL when out of memory. */
+char *block_user_describe(const BlockUser *user, uid_t viewer);

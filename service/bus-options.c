@@ -22,8 +22,9 @@ static int unknown_option(sd_bus_message *message, const char *key, const BusOpt
                                  key, sd_bus_message_get_member(message) ?: "the method", known);
 }
 
-/* One {sv} entry, entered already. */
-static int read_option(sd_bus_message *message, const BusOption *options, size_t n_options, sd_bus_error *error) {
+/* One {sv} entry, entered already; seen has a bit for each option read before. */
+static int read_option(sd_bus_message *message, const BusOption *options, size_t n_options, uint32_t *seen,
+                       sd_bus_error *error) {
         const BusOption *option = NULL;
         const char *key, *contents;
         char type;
@@ -37,6 +38,9 @@ static int read_option(sd_bus_message *message, const BusOption *options, size_t
                         option = &options[i];
         if (!option)
                 return unknown_option(message, key, options, n_options, error);
+        if (*seen & (1u << (option - options)))
+                return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT, "The option \"%s\" is given twice.", key);
+        *seen |= 1u << (option - options);
         r = sd_bus_message_peek_type(message, &type, &contents);
         if (r < 0)
                 return r;
@@ -52,16 +56,18 @@ static int read_option(sd_bus_message *message, const BusOption *options, size_t
 }
 
 int bus_message_read_options(sd_bus_message *message, const BusOption *options, size_t n_options, sd_bus_error *error) {
+        uint32_t seen = 0;
         int r;
 
         assert(message);
         assert(options || n_options == 0);
+        assert(n_options <= 32);
 
         r = sd_bus_message_enter_container(message, 'a', "{sv}");
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
-                r = read_option(message, options, n_options, error);
+                r = read_option(message, options, n_options, &seen, error);
                 if (r < 0)
                         return r;
                 r = sd_bus_message_exit_container(message);

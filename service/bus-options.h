@@ -14,7 +14,8 @@ typedef struct BusOption {
         void *value;
 } BusOption;
 
-/* Reads an a{sv} whose keys must each be one of options, with its type, into their values. A key
- * that is not known, or has another type, is org.dmbus.DeviceMapper1.Error.InvalidArgument with a
- * sentence that names what the method takes. */
+/* Reads an a{sv} whose keys must each be one of options (at most 32), with its type, into their
+ * values. A key that is not known, has another type or comes twice is
+ * org.dmbus.DeviceMapper1.Error.InvalidArgument with a sentence that names what the method takes:
+ * so the reading stops after n_options entries at most, however long the dict. */
 int bus_message_read_options(sd_bus_message *message, const BusOption *options, size_t n_options, sd_bus_error *error);

@@ -16,7 +16,7 @@
 #include "operation-bus.h"
 #include "strv.h"
 #include "udev-sysfs.h"
-#include "users-scan.h"
+#include "users-bus.h"
 
 /* DeviceNumber is served straight from the field as a "t". */
 _Static_assert(sizeof(dev_t) == sizeof(uint64_t), "dev_t is not 64 bits");
@@ -400,102 +400,8 @@ static int method_send_message(sd_bus_message *message, void *userdata, sd_bus_e
         return operation_bus_submit(manager_of(sd_bus_message_get_bus(message)), op, false, NULL, 0, error);
 }
 
-/* GetUsers: answered once the users scan (users-scan.h) has looked, off the main loop. */
-typedef struct UsersQuery {
-        Manager *manager;
-        sd_bus_message *request;
-} UsersQuery;
-
-static int append_user(sd_bus_message *reply, const Graph *g, const BlockUser *u) {
-        char buf[BLOCK_OBJECT_PATH_MAX];
-        int r;
-
-        r = sd_bus_message_open_container(reply, 'r', "sa{sv}");
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "s", block_user_kind_to_string(u->kind));
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        switch (u->kind) {
-        case BLOCK_USER_HOLDER:
-                r = sd_bus_message_append(reply, "{sv}", "kernel-name", "s", u->name);
-                if (r >= 0 && u->dm_name)
-                        r = sd_bus_message_append(reply, "{sv}", "name", "s", u->dm_name);
-                if (r >= 0 && graph_get(g, u->holder))
-                        r = sd_bus_message_append(reply, "{sv}", "object", "o", block_object_path(u->holder, buf));
-                break;
-        case BLOCK_USER_MOUNT:
-                r = sd_bus_message_append(reply, "{sv}", "mount-point", "s", u->name);
-                break;
-        case BLOCK_USER_SWAP:
-                r = sd_bus_message_append(reply, "{sv}", "path", "s", u->name);
-                break;
-        case BLOCK_USER_PROCESS:
-                r = sd_bus_message_append(reply, "{sv}{sv}{sv}", "pid", "u", (uint32_t) u->pid, "comm", "s", u->name,
-                                          "uid", "u", (uint32_t) u->uid);
-                break;
-        default:
-                break;
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        return r;
-}
-
-static int append_users(sd_bus_message *reply, const Graph *g, const BlockUser *users, size_t n) {
-        int r;
-
-        r = sd_bus_message_open_container(reply, 'a', "(sa{sv})");
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                r = append_user(reply, g, &users[i]);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        return r;
-}
-
-static void on_users_found(const BlockUser *users, size_t n, int error, void *userdata) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        UsersQuery *query = userdata;
-        int r = error;
-
-        if (r >= 0)
-                r = sd_bus_message_new_method_return(query->request, &reply);
-        if (r >= 0)
-                r = append_users(reply, query->manager->graph, users, n);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
-        if (r < 0)
-                (void) sd_bus_reply_method_errorf(query->request, DMBUS_ERROR_FAILED, "Cannot look for the device's users: %s.",
-                                                  strerror(-r));
-        sd_bus_message_unref(query->request);
-        free(query);
-}
-
 static int method_get_users(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = manager_of(sd_bus_message_get_bus(message));
-        UsersQuery *query;
-        dev_t devnum;
-        int r;
-
-        r = block_object_path_parse(sd_bus_message_get_path(message), &devnum);
-        if (r < 0)
-                return r;
-        query = malloc(sizeof(UsersQuery));
-        if (!query)
-                return -ENOMEM;
-        *query = (UsersQuery) { .manager = m, .request = sd_bus_message_ref(message) };
-        r = users_scan_request(m->users, &devnum, 1, on_users_found, query, NULL);
-        if (r < 0) {
-                sd_bus_message_unref(query->request);
-                free(query);
-                if (r == -EBUSY)
-                        return sd_bus_error_set(error, DMBUS_ERROR_BUSY, "Too many requests for users are waiting; try again later.");
-                return r;
-        }
-        return 1;
+        return users_bus_get_users(manager_of(sd_bus_message_get_bus(message)), message, error);
 }
 
 /* Appends d, after every DM device above it: the order a teardown goes in, top first. */

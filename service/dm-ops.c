@@ -20,9 +20,26 @@
  * links, and nobody waits on a semaphore. */
 #define UDEV_COOKIE_FLAGS ((DM_UDEV_DISABLE_LIBRARY_FALLBACK | DM_UDEV_PRIMARY_SOURCE_FLAG) << DM_UDEV_FLAGS_SHIFT)
 
-int dm_ops_create(int fd, const char *name, const char *uuid, dev_t *ret_devnum) {
+/* An ioctl buffer of size bytes on dev, by its UUID, or by its name when it has none. */
+static struct dm_ioctl *device_ioctl_new(size_t size, const DmOpsDevice *dev) {
+        struct dm_ioctl *io = dm_ioctl_new(size, 0);
+
+        assert(dev);
+
+        if (!io)
+                return NULL;
+        if (dev->uuid[0])
+                memcpy(io->uuid, dev->uuid, sizeof(io->uuid) - 1);
+        else
+                memcpy(io->name, dev->name, sizeof(io->name) - 1);
+        return io;
+}
+
+int dm_ops_create(int fd, const char *name, const char *uuid, DmOpsDevice *ret) {
         _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = dm_ioctl_new(0, 0);
         int r;
+
+        assert(ret);
 
         if (!io)
                 return -ENOMEM;
@@ -32,18 +49,26 @@ int dm_ops_create(int fd, const char *name, const char *uuid, dev_t *ret_devnum)
         r = dm_ioctl_run(fd, DM_DEV_CREATE, io);
         if (r < 0)
                 return r;
-        *ret_devnum = makedev(major(io->dev), minor(io->dev));
+        *ret = (DmOpsDevice) { .devnum = makedev(major(io->dev), minor(io->dev)) };
+        memcpy(ret->name, io->name, sizeof(ret->name) - 1);
+        memcpy(ret->uuid, io->uuid, sizeof(ret->uuid) - 1);
         return 0;
 }
 
-int dm_ops_load(int fd, dev_t devnum, const DmTableRow *rows, size_t n_rows, bool read_only) {
+void dm_ops_device_from_status(DmOpsDevice *ret, dev_t devnum, const DmOpsStatus *status) {
+        *ret = (DmOpsDevice) { .devnum = devnum };
+        memcpy(ret->name, status->name, sizeof(ret->name));
+        memcpy(ret->uuid, status->uuid, sizeof(ret->uuid));
+}
+
+int dm_ops_load(int fd, const DmOpsDevice *dev, const DmTableRow *rows, size_t n_rows, bool read_only) {
         _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = NULL;
         size_t size = DM_ALIGN8(sizeof(struct dm_ioctl));
         char *p;
 
         for (size_t i = 0; i < n_rows; i++)
                 size += DM_ALIGN8(sizeof(struct dm_target_spec) + strlen(rows[i].params) + 1);
-        io = dm_ioctl_new(size, devnum);
+        io = device_ioctl_new(size, dev);
         if (!io)
                 return -ENOMEM;
         io->target_count = n_rows;
@@ -67,8 +92,9 @@ int dm_ops_load(int fd, dev_t devnum, const DmTableRow *rows, size_t n_rows, boo
 }
 
 /* An ioctl on one device that carries nothing but flags and event_nr. */
-static int device_flags_ioctl(int fd, unsigned long request, dev_t devnum, uint32_t flags, uint32_t event_nr, DmOpsResult *ret) {
-        _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = dm_ioctl_new(0, devnum);
+static int device_flags_ioctl(int fd, unsigned long request, const DmOpsDevice *dev, uint32_t flags, uint32_t event_nr,
+                              DmOpsResult *ret) {
+        _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = device_ioctl_new(0, dev);
         int r;
 
         if (!io)
@@ -86,21 +112,21 @@ static int device_flags_ioctl(int fd, unsigned long request, dev_t devnum, uint3
         return 0;
 }
 
-int dm_ops_clear(int fd, dev_t devnum) {
-        return device_flags_ioctl(fd, DM_TABLE_CLEAR, devnum, 0, 0, NULL);
+int dm_ops_clear(int fd, const DmOpsDevice *dev) {
+        return device_flags_ioctl(fd, DM_TABLE_CLEAR, dev, 0, 0, NULL);
 }
 
-int dm_ops_suspend(int fd, dev_t devnum, bool noflush, bool nolockfs) {
-        return device_flags_ioctl(fd, DM_DEV_SUSPEND, devnum,
+int dm_ops_suspend(int fd, const DmOpsDevice *dev, bool noflush, bool nolockfs) {
+        return device_flags_ioctl(fd, DM_DEV_SUSPEND, dev,
                       DM_SUSPEND_FLAG | (noflush ? DM_NOFLUSH_FLAG : 0) | (nolockfs ? DM_SKIP_LOCKFS_FLAG : 0), 0, NULL);
 }
 
-int dm_ops_resume(int fd, dev_t devnum, bool noflush, DmOpsResult *ret) {
-        return device_flags_ioctl(fd, DM_DEV_SUSPEND, devnum, noflush ? DM_NOFLUSH_FLAG : 0, UDEV_COOKIE_FLAGS, ret);
+int dm_ops_resume(int fd, const DmOpsDevice *dev, bool noflush, DmOpsResult *ret) {
+        return device_flags_ioctl(fd, DM_DEV_SUSPEND, dev, noflush ? DM_NOFLUSH_FLAG : 0, UDEV_COOKIE_FLAGS, ret);
 }
 
-int dm_ops_remove(int fd, dev_t devnum, bool deferred, DmOpsResult *ret) {
-        return device_flags_ioctl(fd, DM_DEV_REMOVE, devnum, deferred ? DM_DEFERRED_REMOVE : 0, UDEV_COOKIE_FLAGS, ret);
+int dm_ops_remove(int fd, const DmOpsDevice *dev, bool deferred, DmOpsResult *ret) {
+        return device_flags_ioctl(fd, DM_DEV_REMOVE, dev, deferred ? DM_DEFERRED_REMOVE : 0, UDEV_COOKIE_FLAGS, ret);
 }
 
 static void sleep_msec(unsigned msec) {
@@ -110,11 +136,11 @@ static void sleep_msec(unsigned msec) {
                 ;
 }
 
-int dm_ops_remove_retrying(int fd, dev_t devnum, bool deferred, unsigned attempts, DmOpsResult *ret) {
+int dm_ops_remove_retrying(int fd, const DmOpsDevice *dev, bool deferred, unsigned attempts, DmOpsResult *ret) {
         int r;
 
         for (unsigned i = 1;; i++) {
-                r = dm_ops_remove(fd, devnum, deferred, ret);
+                r = dm_ops_remove(fd, dev, deferred, ret);
                 if (r != -EBUSY || i >= attempts)
                         return r;
                 sleep_msec(200);
@@ -134,6 +160,7 @@ int dm_ops_status(int fd, dev_t devnum, DmOpsStatus *ret) {
                 return r;
         *ret = (DmOpsStatus) {
                 .suspended = io->flags & DM_SUSPEND_FLAG,
+                .live_table = io->flags & DM_ACTIVE_PRESENT_FLAG,
                 .inactive_table = io->flags & DM_INACTIVE_PRESENT_FLAG,
                 .open_count = io->open_count,
         };
@@ -156,18 +183,14 @@ int dm_ops_status_is(const DmOpsStatus *status, const char *name, const char *uu
 
 /* DM_DEV_RENAME finds the device by its current name and takes the new name, or with
  * DM_UUID_FLAG the new UUID, as a string in the data area. */
-static int rename_to(int fd, dev_t devnum, const char *value, bool is_uuid, DmOpsResult *ret) {
+static int rename_to(int fd, const DmOpsDevice *dev, const char *value, bool is_uuid, DmOpsResult *ret) {
         _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = NULL;
-        DmOpsStatus status;
         int r;
 
-        r = dm_ops_status(fd, devnum, &status);
-        if (r < 0)
-                return r;
         io = dm_ioctl_new(DM_ALIGN8(sizeof(struct dm_ioctl)) + strlen(value) + 1, 0);
         if (!io)
                 return -ENOMEM;
-        memcpy(io->name, status.name, sizeof(io->name));
+        memcpy(io->name, dev->name, sizeof(io->name) - 1);
         strcpy(dm_ioctl_payload(io), value);
         io->flags = is_uuid ? DM_UUID_FLAG : 0;
         io->event_nr = UDEV_COOKIE_FLAGS;
@@ -178,25 +201,25 @@ static int rename_to(int fd, dev_t devnum, const char *value, bool is_uuid, DmOp
         return 0;
 }
 
-int dm_ops_rename(int fd, dev_t devnum, const char *new_name, DmOpsResult *ret) {
-        return rename_to(fd, devnum, new_name, false, ret);
+int dm_ops_rename(int fd, const DmOpsDevice *dev, const char *new_name, DmOpsResult *ret) {
+        return rename_to(fd, dev, new_name, false, ret);
 }
 
-int dm_ops_set_uuid(int fd, dev_t devnum, const char *uuid, DmOpsResult *ret) {
-        return rename_to(fd, devnum, uuid, true, ret);
+int dm_ops_set_uuid(int fd, const DmOpsDevice *dev, const char *uuid, DmOpsResult *ret) {
+        return rename_to(fd, dev, uuid, true, ret);
 }
 
 /* Big enough for any reply we know of (stats lists included): a message cannot be sent twice to
  * fetch a longer one, as its effect (create_thin) would happen twice. */
 #define MESSAGE_REPLY_MAX (256 * 1024)
 
-int dm_ops_message(int fd, dev_t devnum, uint64_t sector, const char *message, char **ret_reply) {
+int dm_ops_message(int fd, const DmOpsDevice *dev, uint64_t sector, const char *message, char **ret_reply) {
         _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = NULL;
         struct dm_target_msg *msg;
         size_t size = DM_ALIGN8(sizeof(struct dm_ioctl)) + sizeof(*msg) + strlen(message) + 1;
         int r;
 
-        io = dm_ioctl_new(MAX(size, (size_t) MESSAGE_REPLY_MAX), devnum);
+        io = device_ioctl_new(MAX(size, (size_t) MESSAGE_REPLY_MAX), dev);
         if (!io)
                 return -ENOMEM;
         io->flags = DM_SECURE_DATA_FLAG;
@@ -228,11 +251,11 @@ int dm_ops_target_type_check(int fd, const char *type) {
         return r;
 }
 
-int dm_ops_live_table_is_error(int fd, dev_t devnum) {
+int dm_ops_live_table_is_error(int fd, const DmOpsDevice *dev) {
         /* The error table a forced remove loads is one row, of no parameters: a small buffer holds
          * it, and a table that does not fit is not it. The table may hold a key: the kernel wipes
          * its copy (DM_SECURE_DATA_FLAG), dm_ioctl_freep() ours. */
-        _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = dm_ioctl_new(4096, devnum);
+        _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = device_ioctl_new(4096, dev);
         const char *payload, *end;
         size_t offset = 0;
         int r;

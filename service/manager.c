@@ -20,6 +20,7 @@
 #include "operation-bus.h"
 #include "settle.h"
 #include "stack.h"
+#include "users-bus.h"
 
 /* The refresh's news, out as signals and to the operations waiting for them. */
 static void on_device_added(dev_t devnum, void *userdata) {
@@ -146,6 +147,7 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         m->stopping = true;
         (void) sd_notify(false, "STOPPING=1");
         operation_bus_drop_authorizing(m);
+        users_bus_drop_queries(m);
         operation_queue_cancel_queued(m->operations);
         stack_stop_waiting(m);
         if (operation_queue_active(m->operations) == 0 && !m->stacks)

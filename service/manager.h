@@ -40,6 +40,7 @@ typedef struct Manager {
         Operation *stacks;              /* RemoveStack and CreateStack under way (stack.c) */
         SenderUids *sender_uids;
         UsersScan *users;
+        struct UsersQuery *users_queries;       /* GetUsers waiting (users-bus.c) */
         Config config;
         sd_event_source *monitor_source;        /* monitor.h */
         bool stopping;                  /* SIGTERM came: no new operation, the running ones finish */

@@ -35,8 +35,8 @@ int op_record_format(const OpRecord *r, char **ret) {
         if (string_has_control_characters(r->name) || string_has_control_characters(r->uuid) ||
             string_has_control_characters(r->operation))
                 return -EINVAL;
-        if (asprintf(ret, "devnum=%u:%u\nname=%s\nuuid=%s\noperation=%s\nundo=%u\n", major(r->devnum), minor(r->devnum),
-                     r->name, r->uuid, r->operation, r->undo) < 0)
+        if (asprintf(ret, "devnum=%u:%u\ndiskseq=%" PRIu64 "\nname=%s\nuuid=%s\noperation=%s\nundo=%u\n",
+                     major(r->devnum), minor(r->devnum), r->diskseq, r->name, r->uuid, r->operation, r->undo) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -60,6 +60,11 @@ static int parse_line(OpRecord *r, const char *key, const char *value, bool *hav
                         return -EINVAL;
                 r->devnum = makedev(maj, min);
                 *have_devnum = true;
+                return 0;
+        }
+        if (strcmp(key, "diskseq") == 0) {
+                if (sscanf(value, "%" SCNu64 "%n", &r->diskseq, &n) != 1 || value[n] || value[0] == '-')
+                        return -EINVAL;
                 return 0;
         }
         if (strcmp(key, "undo") == 0) {

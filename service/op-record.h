@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "macro.h"
@@ -24,9 +25,13 @@ typedef enum OpRecordUndo {
 
 typedef struct OpRecord {
         dev_t devnum;
+        /* The kernel's number for this disk (sysfs "diskseq", Linux 5.15 and later), never the
+         * same for a device made again under the same number and name; 0 when not known (no
+         * table loaded yet, or an older kernel). */
+        uint64_t diskseq;
         char *name;
         char *uuid;
-        char *operation;                /* "Create", "Reload", "Remove" */
+        char *operation;                /* "Create", "CreateStack" (a device of one), "Reload", "Remove" */
         unsigned undo;                  /* OpRecordUndo bits */
 } OpRecord;
 

@@ -29,6 +29,10 @@
  * reads (UTF-8), about 2 ms a MiB natively, ten times that under TCG. */
 #define TABLE_SLICE_BYTES (64u * 1024)
 
+/* The encoding of a row that the message holds beside its text: two numbers, two lengths, two
+ * NULs, padding. */
+#define ROW_WIRE_BYTES 32
+
 /* Reads rows of the a(ttss) entered already into op->rows (the strings stay in the request), up to
  * about max_text bytes of types and parameters, and checks each as it comes (table.h). 1 once the
  * array is read and left, 0 when rows are left for the next slice. Stops at the first row past the
@@ -63,7 +67,7 @@ static int read_table_rows(sd_bus_message *message, Operation *op, size_t max_te
                 if (GREEDY_REALLOC(op->rows, op->n_rows_allocated, op->n_rows + 1) < 0)
                         return -ENOMEM;
                 op->rows[op->n_rows++] = row;
-                op->request_bytes += sizeof(row) + text;
+                op->request_bytes += sizeof(row) + ROW_WIRE_BYTES + text;
                 slice += text;
         }
         return 0;
@@ -226,20 +230,28 @@ int operation_bus_check_new_uuid(const Graph *g, const char *uuid, sd_bus_error 
                                     "A device with the UUID \"%s\" exists already.", error);
 }
 
+/* The name a caller can act on; dmbusd(8) lists this mapping. */
 const char *operation_bus_error_name(int error) {
         switch (-error) {
         case ENXIO:
         case ENODEV:
+        case ENOENT:    /* a device of the table, gone before the load */
                 return DMBUS_ERROR_NOT_FOUND;
         case EBUSY:
                 return DMBUS_ERROR_BUSY;
         case EEXIST:
                 return DMBUS_ERROR_ALREADY_EXISTS;
         case EINVAL:
+        case E2BIG:
+        case ERANGE:
                 return DMBUS_ERROR_INVALID_ARGUMENT;
-        case ENOENT:
+        case EPERM:     /* the service's own sandbox (the unit's device policy), or the kernel's rules */
+        case EACCES:
+        case EROFS:     /* a table that writes to a read-only device */
+                return DMBUS_ERROR_PERMISSION_DENIED;
         case ENOTTY:
         case EOPNOTSUPP:
+        case ENOSYS:
                 return DMBUS_ERROR_NOT_SUPPORTED;
         case ETIMEDOUT:
                 return DMBUS_ERROR_TIMEOUT;
@@ -313,28 +325,38 @@ void operation_bus_finished(Operation *op, void *userdata) {
                 (void) sd_event_exit(m->event, 0);
 }
 
-/* What callers may make us hold while polkit decides: each request stays in memory until then. */
-#define AUTHORIZING_PER_SENDER_MAX 16
+/* What callers may make us hold while polkit decides: each request stays in memory until then.
+ * Counted per uid, as one user may open many connections. */
+#define AUTHORIZING_PER_UID_MAX 16
 #define AUTHORIZING_MAX 256
 #define AUTHORIZING_BYTES_MAX (64u * 1024 * 1024)
+/* Tables being read a slice a turn: each request holds its whole message meanwhile, of which only
+ * what was read is counted, up to the bus's limit (32 MiB on the system bus) each. */
+#define TABLES_READING_PER_UID_MAX 2
+#define TABLES_READING_MAX 8
 
 static const char *sender_of(const Operation *op) {
         return sd_bus_message_get_sender(op->request) ?: "";
 }
 
 /* At most AUTHORIZING_MAX entries: counted afresh, nothing to keep in step. */
-static int check_authorizing_room(Manager *m, const Operation *op, sd_bus_error *error) {
-        size_t n = 0, n_sender = 0, bytes = op->request_bytes;
+static int check_authorizing_room(Manager *m, const Operation *op, bool reading_table, sd_bus_error *error) {
+        size_t n = 0, n_uid = 0, reading = 0, reading_uid = 0, bytes = op->request_bytes;
 
         for (const Operation *o = m->authorizing; o; o = o->authorizing_next) {
                 n++;
-                n_sender += strcmp(sender_of(o), sender_of(op)) == 0;
+                n_uid += o->caller_uid == op->caller_uid;
+                reading += !!o->table_slices;
+                reading_uid += o->table_slices && o->caller_uid == op->caller_uid;
                 bytes += o->request_bytes;
         }
-        if (n_sender >= AUTHORIZING_PER_SENDER_MAX)
+        if (n_uid >= AUTHORIZING_PER_UID_MAX)
                 return sd_bus_error_setf(error, DMBUS_ERROR_BUSY,
-                                         "%zu of your requests are waiting for authorization already; wait for their answers.", n_sender);
-        if (n >= AUTHORIZING_MAX || bytes > AUTHORIZING_BYTES_MAX)
+                                         "%zu of your requests are waiting for authorization already; wait for their answers.", n_uid);
+        if (reading_table && reading_uid >= TABLES_READING_PER_UID_MAX)
+                return sd_bus_error_setf(error, DMBUS_ERROR_BUSY, "%zu of your tables are being read already; wait for their answers.",
+                                         reading_uid);
+        if (n >= AUTHORIZING_MAX || bytes > AUTHORIZING_BYTES_MAX || (reading_table && reading >= TABLES_READING_MAX))
                 return sd_bus_error_set(error, DMBUS_ERROR_BUSY, "Too many requests are waiting for authorization; try again later.");
         return 0;
 }
@@ -426,10 +448,10 @@ static int read_all_options(sd_bus_message *message, const BusOption *own, size_
 
 /* Holds op within the bounds above while it waits (for its table's slices, then for polkit), and
  * follows its caller meanwhile. */
-static int hold(Manager *m, Operation *op, sd_bus_error *error) {
+static int hold(Manager *m, Operation *op, bool reading_table, sd_bus_error *error) {
         int r;
 
-        r = check_authorizing_room(m, op, error);
+        r = check_authorizing_room(m, op, reading_table, error);
         if (r < 0)
                 return r;
         r = sd_bus_track_new(sd_bus_message_get_bus(op->request), &op->caller, on_caller_gone, op);
@@ -500,7 +522,7 @@ static int authorize(Manager *m, Operation *op, bool interactive, sd_bus_error *
         _cleanup_(strv_freep) char **details = NULL;
         int r;
 
-        r = hold(m, op, error);
+        r = hold(m, op, false, error);
         if (r < 0)
                 return r;
         log_debug("%s from %s: read and checked in %" PRIu64 " us of the main loop's CPU time, at most %" PRIu64 " us a turn; asking polkit.",
@@ -594,7 +616,7 @@ static int on_table_slice(sd_event_source *s, void *userdata) {
 static int read_table_in_slices(Manager *m, Operation *op, sd_bus_error *error) {
         int r;
 
-        r = hold(m, op, error);
+        r = hold(m, op, true, error);
         if (r < 0)
                 return r;
         r = sd_event_add_defer(m->event, &op->table_slices, on_table_slice, op);
@@ -609,14 +631,10 @@ static int read_table_in_slices(Manager *m, Operation *op, sd_bus_error *error) 
         return r;
 }
 
-int operation_bus_submit(Manager *m, Operation *op_owned, bool takes_table, const BusOption *own, size_t n_own,
-                         sd_bus_error *error) {
+static int submit_request(Manager *m, Operation *op_owned, bool takes_table, const BusOption *own, size_t n_own,
+                          sd_bus_error *error) {
         _cleanup_(operation_freep) Operation *op = op_owned;
         int r;
-
-        assert(m);
-        assert(op);
-        assert(n_own <= OPERATION_OWN_OPTIONS_MAX);
 
         if (m->stopping)
                 return sd_bus_error_set(error, DMBUS_ERROR_FAILED, "The service is stopping; nothing was done. Try again once it is back.");
@@ -625,7 +643,7 @@ int operation_bus_submit(Manager *m, Operation *op_owned, bool takes_table, cons
                 op->own_options[i] = own[i];
         op->n_own_options = n_own;
 
-        r = sender_uids_is_root(m->sender_uids, op->request);
+        r = sender_uids_get(m->sender_uids, op->request, &op->caller_uid);
         if (r == -ESRCH) {
                 log_debug("%s from %s: the caller left before it could be told apart from root; dropped.",
                           operation_kind_to_string(op->kind), sender_of(op));
@@ -634,7 +652,7 @@ int operation_bus_submit(Manager *m, Operation *op_owned, bool takes_table, cons
         if (r < 0)
                 return sd_bus_error_setf(error, DMBUS_ERROR_NOT_AUTHORIZED, "Cannot tell who is calling (%s): not authorized.",
                                          strerror(-r));
-        op->from_root = r > 0;
+        op->from_root = op->caller_uid == 0;
 
         if (takes_table) {
                 r = op->kind == OPERATION_CREATE_STACK ? sd_bus_message_enter_container(op->request, 'a', "(ssa(ttss)a{sv})")
@@ -660,4 +678,26 @@ int operation_bus_submit(Manager *m, Operation *op_owned, bool takes_table, cons
                 return r;
         TAKE_PTR(op);
         return 1;
+}
+
+int operation_bus_submit(Manager *m, Operation *op, bool takes_table, const BusOption *own, size_t n_own, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = NULL;
+        OperationKind kind;
+        uint64_t started;
+        int r;
+
+        assert(m);
+        assert(op);
+        assert(n_own <= OPERATION_OWN_OPTIONS_MAX);
+
+        request = sd_bus_message_ref(op->request);
+        kind = op->kind;
+        started = op->started_cpu_usec;
+        r = submit_request(m, op, takes_table, own, n_own, error);
+        /* What a refusal cost the loop, at debug level: any caller can bring one about. */
+        if (r < 0)
+                log_debug("%s from %s: refused after %" PRIu64 " us of the main loop's CPU time: %s", operation_kind_to_string(kind),
+                          sd_bus_message_get_sender(request) ?: "?", thread_cpu_usec() - started,
+                          sd_bus_error_is_set(error) ? error->message : strerror(-r));
+        return r;
 }

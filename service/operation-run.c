@@ -93,16 +93,21 @@ static int record_success(Operation *op, const char *format, ...) {
 }
 
 /* Before a step that leaves the device in a transient state: what the next start of the service
- * undoes if this one is killed before the operation ends (op-record.h). */
+ * undoes if this one is killed before the operation ends (op-record.h). A device of a stack is
+ * noted as such: its table live, it is still half of what was asked. */
 static void note_transient(Operation *op, const char *name, const char *uuid, unsigned undo) {
-        const OpRecord record = {
+        OpRecord record = {
                 .devnum = op->devnum,
                 .name = (char *) name,
                 .uuid = (char *) uuid,
-                .operation = (char *) operation_kind_to_string(op->kind),
+                .operation = (char *) (op->keep_record ? "CreateStack" : operation_kind_to_string(op->kind)),
                 .undo = undo,
         };
-        int r = op_record_write(op->record_dir, op->record_id, &record);
+        int r;
+
+        if (block_device_read_diskseq(op->devnum, &record.diskseq) < 0)
+                record.diskseq = 0;
+        r = op_record_write(op->record_dir, op->record_id, &record);
 
         if (r < 0)
                 log_warning_errno(r, "Cannot keep a record of %s in %s; were the service killed now, nothing would settle it: %m",
@@ -143,8 +148,10 @@ static int check_identity(Operation *op, int fd) {
         if (r < 0)
                 return record_failure(op, r, "Cannot read the state of %s: %s.", op->label, strerror(-r));
         r = dm_ops_status_is(&status, op->expected_name, op->expected_uuid);
-        if (r > 0)
+        if (r > 0) {
+                dm_ops_device_from_status(&op->target, op->devnum, &status);
                 return 0;
+        }
         name = utf8_escape_invalid(status.name);
         uuid = utf8_escape_invalid(status.uuid);
         if (r < 0 || !name || !uuid)
@@ -155,10 +162,13 @@ static int check_identity(Operation *op, int fd) {
 }
 
 /* The devices the table names, each once (at most TABLE_REFERENCES_MAX): well-formed, and there
- * (a path, beneath /dev). Here and not before authorization: a token each, then a syscall each. */
+ * (a path, beneath /dev), a path then replaced by the number it led to. Here and not before
+ * authorization: a token each, then a syscall each. */
 static int check_references(Operation *op) {
         _cleanup_(strv_freep) char **references = NULL;
+        _cleanup_(freep) dev_t *devnums = NULL;
         char reason[256];
+        size_t i = 0;
         int r;
 
         r = table_collect_references(op->rows, op->n_rows, &references, reason, sizeof(reason));
@@ -166,16 +176,18 @@ static int check_references(Operation *op) {
                 return record_failure(op, -EINVAL, "%s", reason);
         if (r < 0)
                 return record_failure(op, r, "Cannot read the table's devices: %s.", strerror(-r));
-        for (char **ref = references; ref && *ref; ref++) {
+        devnums = calloc(strv_length(references) + 1, sizeof(dev_t));
+        if (!devnums)
+                return record_failure(op, -ENOMEM, "Out of memory; nothing was done.");
+        for (char **ref = references; ref && *ref; ref++, i++) {
                 unsigned maj, min;
-                dev_t devnum;
 
                 if ((*ref)[0] != '/') {
                         if (sscanf(*ref, "%u:%u", &maj, &min) == 2 && block_device_exists(makedev(maj, min)))
                                 continue;
                         return record_failure(op, -ENODEV, "The table refers to the device %s, which does not exist.", *ref);
                 }
-                r = dev_path_resolve(*ref, &devnum);
+                r = dev_path_resolve(*ref, &devnums[i]);
                 if (r == -EINVAL)
                         return record_failure(op, r, "The table refers to %s, which leads out of /dev.", *ref);
                 if (r == -ENOTBLK || r == -ENOENT)
@@ -183,6 +195,9 @@ static int check_references(Operation *op) {
                 if (r < 0)
                         return record_failure(op, r, "The table refers to %s, which cannot be looked up: %s.", *ref, strerror(-r));
         }
+        r = table_substitute_paths(op->rows, op->n_rows, references, devnums, &op->owned_params);
+        if (r < 0)
+                return record_failure(op, r, "Out of memory; nothing was done.");
         return 0;
 }
 
@@ -212,7 +227,7 @@ static int create_roll_back(Operation *op, int fd, const char *step, int error) 
         int r;
 
         note_uevent_floor(op);
-        r = dm_ops_remove_retrying(fd, op->devnum, false, 10, &result);
+        r = dm_ops_remove_retrying(fd, &op->target, false, 10, &result);
         if (r < 0)
                 /* Its record stays: the next start of the service removes it. */
                 return record_failure(op, error, "%s of %s failed: %s; removing the device again failed too (%s), so it is left behind.",
@@ -225,26 +240,27 @@ static int create_roll_back(Operation *op, int fd, const char *step, int error) 
 
 static int run_create(Operation *op, int fd) {
         DmOpsResult result = {};
-        dev_t devnum;
         int r;
 
         /* A kernel before 5.14 announces the device at the create, a later one at the first load. */
         note_uevent_floor(op);
-        r = dm_ops_create(fd, op->name, op->uuid, &devnum);
+        r = dm_ops_create(fd, op->name, op->uuid, &op->target);
         if (r == -EBUSY)
                 return record_failure(op, -EEXIST, "A device named \"%s\"%s%s%s exists already.", op->name,
                                       op->uuid ? " or with the UUID \"" : "", op->uuid ?: "", op->uuid ? "\"" : "");
         if (r < 0)
                 return record_failure(op, r, "Creating \"%s\" failed: %s.", op->name, strerror(-r));
-        op->devnum = devnum;
+        op->devnum = op->target.devnum;
         r = operation_set_label(op, op->name);
         if (r < 0)
                 return create_roll_back(op, fd, "Naming", r);
         note_transient(op, op->name, op->uuid ?: "", OP_RECORD_REMOVE);
 
-        r = dm_ops_load(fd, devnum, op->rows, op->n_rows, op->read_only);
+        r = dm_ops_load(fd, &op->target, op->rows, op->n_rows, op->read_only);
         if (r < 0)
                 return create_roll_back(op, fd, "Loading the table", r);
+        /* Now the disk exists (Linux 5.14 and later make it at the first load): its diskseq. */
+        note_transient(op, op->name, op->uuid ?: "", OP_RECORD_REMOVE);
         if (!op->activate) {
                 note_made(op);
                 op->awaited_uevent = UEVENT_ADD;
@@ -252,7 +268,7 @@ static int run_create(Operation *op, int fd) {
         }
 
         note_uevent_floor(op);
-        r = dm_ops_resume(fd, devnum, false, &result);
+        r = dm_ops_resume(fd, &op->target, false, &result);
         if (r < 0)
                 return create_roll_back(op, fd, "Activating the table", r);
         note_made(op);
@@ -263,7 +279,7 @@ static int run_create(Operation *op, int fd) {
 static int run_load(Operation *op, int fd) {
         int r;
 
-        r = dm_ops_load(fd, op->devnum, op->rows, op->n_rows, op->read_only);
+        r = dm_ops_load(fd, &op->target, op->rows, op->n_rows, op->read_only);
         if (r < 0)
                 return record_failure(op, r, "Loading a table into %s failed: %s%s; nothing changed.", op->label,
                                       strerror(-r), table_error_hint(r));
@@ -275,7 +291,7 @@ static int run_resume(Operation *op, int fd) {
         int r;
 
         note_uevent_floor(op);
-        r = dm_ops_resume(fd, op->devnum, false, &result);
+        r = dm_ops_resume(fd, &op->target, false, &result);
         if (r < 0)
                 return record_failure(op, r, "Resuming %s failed: %s.", op->label, strerror(-r));
         await_dm_uevent(op, &result);
@@ -289,23 +305,23 @@ static int reload_swap(Operation *op, int fd, bool was_suspended, bool *ret_left
         DmOpsResult result = {};
         int r;
 
-        r = dm_ops_load(fd, op->devnum, op->rows, op->n_rows, op->read_only);
+        r = dm_ops_load(fd, &op->target, op->rows, op->n_rows, op->read_only);
         if (r < 0)
                 return record_failure(op, r, "Loading the new table of %s failed: %s%s; nothing changed.", op->label,
                                       strerror(-r), table_error_hint(r));
         if (!was_suspended) {
-                r = dm_ops_suspend(fd, op->devnum, op->noflush, op->nolockfs);
+                r = dm_ops_suspend(fd, &op->target, op->noflush, op->nolockfs);
                 if (r < 0) {
-                        (void) dm_ops_clear(fd, op->devnum);
+                        (void) dm_ops_clear(fd, &op->target);
                         return record_failure(op, r, "Suspending %s to swap its table failed: %s; the new table was dropped, nothing changed.",
                                               op->label, strerror(-r));
                 }
         }
         note_uevent_floor(op);
-        r = dm_ops_resume(fd, op->devnum, op->noflush, &result);
+        r = dm_ops_resume(fd, &op->target, op->noflush, &result);
         if (r < 0) {
-                (void) dm_ops_clear(fd, op->devnum);
-                if (!was_suspended && dm_ops_resume(fd, op->devnum, op->noflush, &result) < 0) {
+                (void) dm_ops_clear(fd, &op->target);
+                if (!was_suspended && dm_ops_resume(fd, &op->target, op->noflush, &result) < 0) {
                         *ret_left_suspended = true;
                         return record_failure(op, r, "Swapping in the new table of %s failed: %s; the new table was dropped, "
                                               "and resuming it with its old table failed too: it is left suspended.", op->label, strerror(-r));
@@ -342,9 +358,9 @@ static int force_error_table(Operation *op, int fd) {
         r = block_device_read_size(op->devnum, &sectors);
         if (r < 0 || sectors == 0)
                 return 0;       /* no live table: nothing to fail */
-        r = dm_ops_load(fd, op->devnum, &(DmTableRow) { .length = sectors, .type = "error", .params = "" }, 1, false);
+        r = dm_ops_load(fd, &op->target, &(DmTableRow) { .length = sectors, .type = "error", .params = "" }, 1, false);
         if (r >= 0)
-                r = dm_ops_resume(fd, op->devnum, true, &result);
+                r = dm_ops_resume(fd, &op->target, true, &result);
         if (r < 0)
                 return record_failure(op, r, "Replacing the table of %s with an error target failed: %s; it was not removed.",
                                       op->label, strerror(-r));
@@ -353,7 +369,7 @@ static int force_error_table(Operation *op, int fd) {
 
 /* The first of what holds the device, in words (block-users.h), with how many more: for a Busy
  * error. NULL when nothing was found (the kernel itself, or a process we may not look into). */
-static char *first_user(dev_t devnum) {
+static char *first_user(dev_t devnum, uid_t viewer) {
         BlockUser *users = NULL;
         size_t n = 0;
         char *described = NULL, *s = NULL;
@@ -362,7 +378,7 @@ static char *first_user(dev_t devnum) {
                 block_users_free(users, n);
                 return NULL;
         }
-        described = block_user_describe(&users[0]);
+        described = block_user_describe(&users[0], viewer);
         if (described && n > 1 && asprintf(&s, "%s, and %zu more (GetUsers lists them)", described, n - 1) >= 0) {
                 free(described);
                 described = s;
@@ -385,12 +401,12 @@ static int run_remove(Operation *op, int fd) {
                 }
         }
         note_uevent_floor(op);
-        r = dm_ops_remove_retrying(fd, op->devnum, op->deferred, op->retry ? 25 : 1, &result);
+        r = dm_ops_remove_retrying(fd, &op->target, op->deferred, op->retry ? 25 : 1, &result);
         /* Whatever came of it, the caller is told: a record kept now could remove, at a later
          * start, a device restored in between. */
         note_settled(op);
         if (r == -EBUSY) {
-                _cleanup_(freep) char *user = first_user(op->devnum);
+                _cleanup_(freep) char *user = first_user(op->devnum, op->caller_uid);
 
                 return record_failure(op, r, "%s is in use: %s%s%s.", op->label, user ?: "opened by something",
                                       op->retry ? ", and stayed so for 5 s" : "; the option retry waits for brief users, deferred removes it once closed",
@@ -410,8 +426,8 @@ static int run_rename(Operation *op, int fd) {
         int r;
 
         note_uevent_floor(op);
-        r = op->kind == OPERATION_RENAME ? dm_ops_rename(fd, op->devnum, op->name, &result)
-                                         : dm_ops_set_uuid(fd, op->devnum, op->uuid, &result);
+        r = op->kind == OPERATION_RENAME ? dm_ops_rename(fd, &op->target, op->name, &result)
+                                         : dm_ops_set_uuid(fd, &op->target, op->uuid, &result);
         if (r == -EBUSY)
                 return record_failure(op, -EEXIST, op->kind == OPERATION_RENAME ? "A device named \"%s\" exists already."
                                       : "Another device has the UUID \"%s\".",
@@ -430,7 +446,7 @@ static int run_message(Operation *op, int fd) {
         int r;
 
         /* The message itself is never written anywhere: it may carry a key. */
-        r = dm_ops_message(fd, op->devnum, op->sector, op->message, &op->reply_text);
+        r = dm_ops_message(fd, &op->target, op->sector, op->message, &op->reply_text);
         if (r == -ENOBUFS)
                 return record_failure(op, r, "The target of %s acted on the message, but its reply was longer than the service takes.",
                                       op->label);
@@ -453,7 +469,7 @@ static int run_message(Operation *op, int fd) {
 }
 
 static int run_clear_inactive(Operation *op, int fd) {
-        int r = dm_ops_clear(fd, op->devnum);
+        int r = dm_ops_clear(fd, &op->target);
 
         if (r < 0)
                 return record_failure(op, r, "Clearing the inactive table of %s failed: %s.", op->label, strerror(-r));
@@ -461,7 +477,7 @@ static int run_clear_inactive(Operation *op, int fd) {
 }
 
 static int run_suspend(Operation *op, int fd) {
-        int r = dm_ops_suspend(fd, op->devnum, op->noflush, op->nolockfs);
+        int r = dm_ops_suspend(fd, &op->target, op->noflush, op->nolockfs);
 
         if (r < 0)
                 return record_failure(op, r, "Suspending %s failed: %s.", op->label, strerror(-r));
@@ -486,10 +502,11 @@ void operation_run(Operation *op, int fd) {
         assert(op->kind >= 0 && op->kind < _OPERATION_KIND_MAX);
         assert(!operation_kind_is_stack(op->kind));
 
-        /* Whose device, the table's devices and target types first: before anything changes. */
-        if (op->kind != OPERATION_CREATE && check_identity(op, fd) < 0)
-                return;
+        /* The table's devices and target types, then whose device: the last look right before
+         * the change. */
         if (op->n_rows > 0 && (check_references(op) < 0 || check_target_types(op, fd) < 0))
+                return;
+        if (op->kind != OPERATION_CREATE && check_identity(op, fd) < 0)
                 return;
         (void) run[op->kind](op, fd);
 }

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "operation.h"
 #include "polkit.h"
+#include "strv.h"
 #include "time-util.h"
 
 enum {
@@ -74,6 +75,9 @@ Operation *operation_free(Operation *op) {
         sd_event_source_disable_unref(op->timeout_source);
         sd_event_source_disable_unref(op->table_slices);
         free(op->rows);
+        for (char **p = op->owned_params; p && *p; p++)
+                explicit_bzero(*p, strlen(*p));
+        strv_free(op->owned_params);
         for (size_t i = 0; i < op->n_members; i++) {
                 free(op->members[i].name);
                 free(op->members[i].uuid);
@@ -334,17 +338,23 @@ void operation_queue_refreshed(OperationQueue *q, const DevSet *devices) {
 }
 
 void operation_queue_cancel_queued(OperationQueue *q) {
-        Operation *head;
+        Operation *cancelled = NULL, **tail = &cancelled, *head;
 
         assert(q);
 
-        for (size_t i = 0; hashmap_iterate(q->by_device, &i, (void **) &head);)
-                while (head->next_on_device) {
-                        Operation *op = head->next_on_device;
+        /* Taken out of every FIFO first, answered after: an answer may submit more (a stack rolling
+         * back what it made), which changes by_device. */
+        for (size_t i = 0; hashmap_iterate(q->by_device, &i, (void **) &head);) {
+                *tail = TAKE_PTR(head->next_on_device);
+                while (*tail)
+                        tail = &(*tail)->next_on_device;
+        }
+        while (cancelled) {
+                Operation *op = cancelled;
 
-                        head->next_on_device = op->next_on_device;
-                        operation_finish_with(op, -ESHUTDOWN, "The service is stopping; nothing was done.");
-                }
+                cancelled = TAKE_PTR(op->next_on_device);
+                operation_finish_with(op, -ESHUTDOWN, "The service is stopping; nothing was done.");
+        }
 }
 
 size_t operation_queue_active(OperationQueue *q) {

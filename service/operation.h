@@ -10,6 +10,7 @@
 
 #include "bus-options.h"
 #include "devset.h"
+#include "dm-ops.h"
 #include "macro.h"
 #include "table.h"
 #include "udev-sysfs.h"
@@ -78,13 +79,16 @@ struct Operation {
         uint64_t sector;                /* MESSAGE */
         DmTableRow *rows;               /* CREATE, LOAD, RELOAD */
         size_t n_rows, n_rows_allocated;
+        char **owned_params;            /* rows' parameters rewritten by the worker (table.h), wiped when freed */
         bool read_only, activate, noflush, nolockfs, retry, deferred, force;
         uint64_t udev_timeout_usec;
         bool keep_record;               /* a step of CREATE_STACK: the stack removes the record once whole */
         char *label;                    /* "NAME" (MAJ:MIN), for messages; CREATE: set by the worker */
         /* The device as the caller saw it (escaped, as the graph has them): the worker acts only
-         * if devnum still belongs to it, since the kernel reuses a minor at once. */
+         * if devnum still belongs to it, since the kernel reuses a minor at once. A stack's
+         * CREATE step: its own copies of name and uuid, which point to them. */
         char *expected_name, *expected_uuid;
+        DmOpsDevice target;             /* the worker's: the device once identified (or made), as its ioctls address it */
 
         /* The outcome, written by the worker, read once the queue hands the operation back. */
         int result;                     /* 0, or the -errno that decides the error's kind */
@@ -104,6 +108,7 @@ struct Operation {
         BusOption own_options[OPERATION_OWN_OPTIONS_MAX];
         size_t n_own_options;
         uint64_t preauth_usec, preauth_turn_max_usec;
+        uid_t caller_uid;
         bool from_root;
         PolkitQuery *authorization;
         sd_bus_track *caller;

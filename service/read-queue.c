@@ -6,72 +6,193 @@
 #include <string.h>
 
 #include "dmbus-names.h"
+#include "hashmap.h"
 #include "log.h"
 #include "read-queue.h"
+#include "time-util.h"
+
+typedef struct QueuedRead {
+        sd_bus_message *message;
+        size_t bytes;
+        uint64_t queued_usec;
+} QueuedRead;
+
+/* How many reads of one sender wait; the key is the entry's own copy of the name. */
+typedef struct SenderReads {
+        char *sender;
+        size_t n;
+} SenderReads;
 
 struct ReadQueue {
         sd_bus *bus;
         sd_bus_slot *filter_slot;
         sd_event_source *release_source;
-        sd_bus_message **items;         /* a ring of READ_QUEUE_MAX */
-        size_t head, n;
+        QueuedRead *items;              /* a ring of READ_QUEUE_MAX */
+        size_t head, n, bytes;
+        Hashmap *by_sender;
         sd_bus_message *released;       /* handed back, not yet dispatched: the filter lets it pass */
 };
 
-static bool is_read(sd_bus_message *m) {
-        static const char *const reads[][2] = {
-                { "org.freedesktop.DBus.ObjectManager", "GetManagedObjects" },
-                { "org.freedesktop.DBus.Properties", "Get" },
-                { "org.freedesktop.DBus.Properties", "GetAll" },
-                { "org.freedesktop.DBus.Introspectable", "Introspect" },
-                { DMBUS_MANAGER_INTERFACE, "ResolveName" },
-                { DMBUS_MANAGER_INTERFACE, "ResolveUUID" },
-                { DMBUS_MANAGER_INTERFACE, "ResolveDevNum" },
-                { DMBUS_MANAGER_INTERFACE, "ResolvePath" },
-                { DMBUS_MANAGER_INTERFACE, "GetDevices" },
-                { DMBUS_MANAGER_INTERFACE, "GetTree" },
-        };
+static const struct {
+        const char *interface, *member, *signature;
+} reads[] = {
+        { "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", "" },
+        { "org.freedesktop.DBus.Properties", "Get", "ss" },
+        { "org.freedesktop.DBus.Properties", "GetAll", "s" },
+        { "org.freedesktop.DBus.Introspectable", "Introspect", "" },
+        { DMBUS_MANAGER_INTERFACE, "ResolveName", "s" },
+        { DMBUS_MANAGER_INTERFACE, "ResolveUUID", "s" },
+        { DMBUS_MANAGER_INTERFACE, "ResolveDevNum", "uu" },
+        { DMBUS_MANAGER_INTERFACE, "ResolvePath", "s" },
+        { DMBUS_MANAGER_INTERFACE, "GetDevices", "" },
+        { DMBUS_MANAGER_INTERFACE, "GetTree", "" },
+};
 
+/* The read's expected signature, or NULL when m is no read. */
+static const char *read_signature(sd_bus_message *m) {
         for (size_t i = 0; i < ELEMENTSOF(reads); i++)
-                if (sd_bus_message_is_method_call(m, reads[i][0], reads[i][1]) > 0)
-                        return true;
-        return false;
+                if (sd_bus_message_is_method_call(m, reads[i].interface, reads[i].member) > 0)
+                        return reads[i].signature;
+        return NULL;
+}
+
+static size_t length_of(const char *s) {
+        return s ? strlen(s) : 0;
+}
+
+/* What m holds, in bytes, once its arguments are checked against signature; -EINVAL when they are
+ * of another signature, -E2BIG when one is longer than a read ever needs. The bus daemon let
+ * through no byte that the signature does not account for, so this is the message's size, but for
+ * its fixed header. Leaves m rewound. */
+static int read_size(sd_bus_message *m, const char *signature, size_t *ret) {
+        size_t bytes = length_of(sd_bus_message_get_path(m)) + length_of(sd_bus_message_get_interface(m)) +
+                       length_of(sd_bus_message_get_member(m)) + length_of(sd_bus_message_get_sender(m)) +
+                       length_of(sd_bus_message_get_destination(m));
+        int r = 0;
+
+        const char *actual = sd_bus_message_get_signature(m, true);
+
+        if (!actual || strcmp(actual, signature) != 0)
+                return -EINVAL;
+        for (const char *t = signature; *t && r >= 0; t++) {
+                const char *s;
+                uint32_t u;
+
+                if (*t == 's') {
+                        r = sd_bus_message_read_basic(m, 's', &s);
+                        if (r >= 0 && strlen(s) > READ_ARGUMENT_MAX)
+                                r = -E2BIG;
+                        bytes += r >= 0 ? strlen(s) : 0;
+                } else
+                        r = sd_bus_message_read_basic(m, 'u', &u);
+        }
+        (void) sd_bus_message_rewind(m, true);
+        if (r < 0)
+                return r;
+        *ret = bytes + READ_OVERHEAD_BYTES;
+        return 0;
+}
+
+static SenderReads *sender_reads(ReadQueue *q, const char *sender) {
+        return hashmap_get_string(q->by_sender, sender ?: "");
+}
+
+static int sender_count(ReadQueue *q, const char *sender, int delta) {
+        SenderReads *e = sender_reads(q, sender);
+
+        if (!e) {
+                assert(delta > 0);
+                e = calloc(1, sizeof(SenderReads));
+                if (!e || !(e->sender = strdup(sender ?: "")) || hashmap_put_string(q->by_sender, e->sender, e) < 0) {
+                        if (e)
+                                free(e->sender);
+                        free(e);
+                        return -ENOMEM;
+                }
+        }
+        e->n += delta;
+        if (e->n == 0) {
+                hashmap_remove_string(q->by_sender, e->sender);
+                free(e->sender);
+                free(e);
+        }
+        return 0;
+}
+
+/* Hands the oldest read back to the bus, to be dispatched next. */
+static void release_one(ReadQueue *q) {
+        QueuedRead item = q->items[q->head];
+        int r;
+
+        q->head = (q->head + 1) % READ_QUEUE_MAX;
+        q->n--;
+        q->bytes -= item.bytes;
+        (void) sender_count(q, sd_bus_message_get_sender(item.message), -1);
+        r = sd_bus_enqueue_for_read(q->bus, item.message);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot hand a read back to the bus, dropping it: %m");
+                sd_bus_message_unref(item.message);
+                return;
+        }
+        q->released = item.message;     /* our reference, until the filter sees it */
 }
 
 static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         ReadQueue *q = userdata;
+        const char *signature;
+        SenderReads *mine;
+        size_t bytes;
+        int r;
 
         if (m == q->released) {
                 q->released = sd_bus_message_unref(q->released);
                 return 0;
         }
-        if (q->n == READ_QUEUE_MAX || !is_read(m))
+        /* Calls that keep coming would keep the bus busy, and every read waiting: one that waited
+         * READ_WAIT_MAX_USEC goes next, whatever else comes. */
+        if (q->n > 0 && !q->released && now_usec() - q->items[q->head].queued_usec > READ_WAIT_MAX_USEC)
+                release_one(q);
+        signature = read_signature(m);
+        if (!signature)
                 return 0;
-        q->items[(q->head + q->n++) % READ_QUEUE_MAX] = sd_bus_message_ref(m);
+        r = read_size(m, signature, &bytes);
+        if (r == -EINVAL) {
+                (void) sd_bus_reply_method_errorf(m, SD_BUS_ERROR_INVALID_ARGS, "%s takes arguments of the signature \"%s\", not \"%s\".",
+                                                  sd_bus_message_get_member(m), signature, sd_bus_message_get_signature(m, true));
+                return 1;
+        }
+        if (r == -E2BIG) {
+                (void) sd_bus_reply_method_errorf(m, SD_BUS_ERROR_INVALID_ARGS, "An argument of %s is longer than %d bytes.",
+                                                  sd_bus_message_get_member(m), READ_ARGUMENT_MAX);
+                return 1;
+        }
+        if (r < 0)
+                return 0;       /* sd-bus finds the same fault, and answers it */
+        mine = sender_reads(q, sd_bus_message_get_sender(m));
+        if (mine && mine->n >= READ_QUEUE_PER_SENDER_MAX) {
+                (void) sd_bus_reply_method_errorf(m, SD_BUS_ERROR_LIMITS_EXCEEDED, "%d of your reads are waiting already; wait for their answers.",
+                                                  READ_QUEUE_PER_SENDER_MAX);
+                return 1;
+        }
+        /* Full: answered in place, as without the queue, which holds nothing then. */
+        if (q->n == READ_QUEUE_MAX || q->bytes + bytes > READ_QUEUE_BYTES_MAX ||
+            sender_count(q, sd_bus_message_get_sender(m), +1) < 0)
+                return 0;
+        q->items[(q->head + q->n++) % READ_QUEUE_MAX] = (QueuedRead) { sd_bus_message_ref(m), bytes, now_usec() };
+        q->bytes += bytes;
         (void) sd_event_source_set_enabled(q->release_source, SD_EVENT_ON);
         return 1;       /* taken: dispatched when handed back */
 }
 
 static int on_release(sd_event_source *s, void *userdata) {
         ReadQueue *q = userdata;
-        sd_bus_message *m;
-        int r;
 
         /* One at a time: the next once the last one was dispatched. */
         if (q->released)
                 return 0;
         if (q->n == 0)
                 return sd_event_source_set_enabled(s, SD_EVENT_OFF);
-        m = q->items[q->head];
-        q->head = (q->head + 1) % READ_QUEUE_MAX;
-        q->n--;
-        r = sd_bus_enqueue_for_read(q->bus, m);
-        if (r < 0) {
-                log_debug_errno(r, "Cannot hand a read back to the bus, dropping it: %m");
-                sd_bus_message_unref(m);
-                return 0;
-        }
-        q->released = m;        /* our reference, until the filter sees it */
+        release_one(q);
         return 0;
 }
 
@@ -87,8 +208,9 @@ int read_queue_new(sd_bus *bus, sd_event *event, int64_t priority, ReadQueue **r
         if (!q)
                 return -ENOMEM;
         q->bus = sd_bus_ref(bus);
-        q->items = calloc(READ_QUEUE_MAX, sizeof(sd_bus_message *));
-        if (!q->items)
+        q->items = calloc(READ_QUEUE_MAX, sizeof(QueuedRead));
+        q->by_sender = hashmap_new(HASHMAP_KEY_STRING);
+        if (!q->items || !q->by_sender)
                 return -ENOMEM;
         r = sd_event_add_defer(event, &q->release_source, on_release, q);
         if (r < 0)
@@ -107,13 +229,20 @@ int read_queue_new(sd_bus *bus, sd_event *event, int64_t priority, ReadQueue **r
 }
 
 ReadQueue *read_queue_free(ReadQueue *q) {
+        SenderReads *e;
+
         if (!q)
                 return NULL;
         sd_bus_slot_unref(q->filter_slot);
         sd_event_source_disable_unref(q->release_source);
-        for (size_t i = 0; i < q->n; i++)
-                sd_bus_message_unref(q->items[(q->head + i) % READ_QUEUE_MAX]);
+        for (size_t i = 0; q->items && i < q->n; i++)
+                sd_bus_message_unref(q->items[(q->head + i) % READ_QUEUE_MAX].message);
         free(q->items);
+        for (size_t i = 0; q->by_sender && hashmap_iterate(q->by_sender, &i, (void **) &e);) {
+                free(e->sender);
+                free(e);
+        }
+        hashmap_free(q->by_sender);
         sd_bus_message_unref(q->released);
         sd_bus_unref(q->bus);
         return mfree(q);

@@ -13,10 +13,25 @@
  * read queued before it. A filter takes read calls (GetManagedObjects, Get, GetAll, Introspect,
  * Resolve*, GetDevices, GetTree) out of that order into a queue of their own; a source of lower
  * priority than the bus hands them back (sd_bus_enqueue_for_read) one at a time, whenever nothing
- * else is waiting. Each caller's reads keep their order. Past READ_QUEUE_MAX queued reads, reads are
- * answered in place, as without the queue, so memory stays bounded. */
+ * else is waiting, or, while other calls keep coming, as soon as the oldest has waited
+ * READ_WAIT_MAX_USEC. Each caller's reads keep their order.
+ *
+ * What waits is bounded in count and in bytes, for each sender and in all: a read whose arguments
+ * are not of its method's signature, or have a string longer than READ_ARGUMENT_MAX, is answered
+ * at once with InvalidArgs (the check reads what sd-bus would read anyway); past
+ * READ_QUEUE_PER_SENDER_MAX of its own, a sender's read is answered with LimitsExceeded; past
+ * READ_QUEUE_MAX or READ_QUEUE_BYTES_MAX in all, reads are answered in place, as without the
+ * queue. */
 
+/* Far below the 250 ms a reader may wait under a flood, and above a loop turn's work. */
+#define READ_WAIT_MAX_USEC (50 * 1000)
 #define READ_QUEUE_MAX 1024
+#define READ_QUEUE_PER_SENDER_MAX 64
+/* No read takes more: D-Bus names are at most 255 bytes, a path under /dev PATH_MAX. */
+#define READ_ARGUMENT_MAX 4096
+/* A message's own size beside its strings (header, sd-bus's bookkeeping), roughly. */
+#define READ_OVERHEAD_BYTES 512
+#define READ_QUEUE_BYTES_MAX (4u * 1024 * 1024)
 
 typedef struct ReadQueue ReadQueue;
 

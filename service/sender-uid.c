@@ -64,7 +64,7 @@ static int remember(SenderUids *s, const char *sender, uid_t uid) {
         return 0;
 }
 
-int sender_uids_is_root(SenderUids *s, sd_bus_message *request) {
+int sender_uids_get(SenderUids *s, sd_bus_message *request, uid_t *ret) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         const char *sender;
         SenderUid *known;
@@ -73,13 +73,16 @@ int sender_uids_is_root(SenderUids *s, sd_bus_message *request) {
 
         assert(s);
         assert(request);
+        assert(ret);
 
         sender = sd_bus_message_get_sender(request);
         if (!sender)
                 return -ESRCH;
         known = s->by_sender ? hashmap_get_string(s->by_sender, sender) : NULL;
-        if (known)
-                return known->uid == 0;
+        if (known) {
+                *ret = known->uid;
+                return 0;
+        }
 
         r = sd_bus_query_sender_creds(request, SD_BUS_CREDS_EUID, &creds);
         if (r == -ENXIO)
@@ -91,5 +94,6 @@ int sender_uids_is_root(SenderUids *s, sd_bus_message *request) {
                 return r;
         /* Not remembered (out of memory) only costs the next call a round trip. */
         (void) remember(s, sender, euid);
-        return euid == 0;
+        *ret = euid;
+        return 0;
 }

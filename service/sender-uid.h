@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <sys/types.h>
+
 #include <systemd/sd-bus.h>
 
 #include "macro.h"
@@ -16,5 +18,5 @@ SenderUids *sender_uids_new(void);
 SenderUids *sender_uids_free(SenderUids *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(SenderUids *, sender_uids_free);
 
-/* 1 when the request's sender is root, 0 if not, or -errno (-ESRCH: it left the bus already). */
-int sender_uids_is_root(SenderUids *s, sd_bus_message *request);
+/* The effective uid of the request's sender: 0, or -errno (-ESRCH: it left the bus already). */
+int sender_uids_get(SenderUids *s, sd_bus_message *request, uid_t *ret);

@@ -11,18 +11,29 @@
 #include "op-record.h"
 #include "settle.h"
 #include "strv.h"
+#include "udev-sysfs.h"
 
 /* The undo the record asks for, as far as the device's state still needs it; what was done, in
  * words, into buf. */
 static int undo(int fd, const OpRecord *record, const DmOpsStatus *status, char *buf, size_t size) {
         DmOpsResult result;
+        DmOpsDevice dev;
         int r;
 
+        dm_ops_device_from_status(&dev, record->devnum, status);
         buf[0] = 0;
+        /* A Create's record: the device goes while it has no live table (the Create was cut short
+         * before its resume, or could not take it away again). With one, the Create had ended
+         * whole, or the device is somebody else's now. A stack's device goes all the same: the
+         * stack is half made. */
+        if ((record->undo & OP_RECORD_REMOVE) && strcmp(record->operation, "Create") == 0 && status->live_table) {
+                snprintf(buf, size, "left it alone: its table is live");
+                return 0;
+        }
         /* A forced Remove's record: only the error table it loaded may go. A device restored since
          * (a table loaded again, by lvm2 or by hand) is somebody else's now. */
         if ((record->undo & OP_RECORD_REMOVE) && strcmp(record->operation, "Remove") == 0) {
-                r = dm_ops_live_table_is_error(fd, record->devnum);
+                r = dm_ops_live_table_is_error(fd, &dev);
                 if (r < 0)
                         return r;
                 if (r == 0) {
@@ -33,20 +44,20 @@ static int undo(int fd, const OpRecord *record, const DmOpsStatus *status, char 
         if (record->undo & OP_RECORD_REMOVE) {
                 /* udev may still be probing a device it just saw: 5 s, as libdevmapper's retry; then
                  * the kernel removes it once it is closed. */
-                r = dm_ops_remove_retrying(fd, record->devnum, false, 25, &result);
+                r = dm_ops_remove_retrying(fd, &dev, false, 25, &result);
                 if (r == -EBUSY)
-                        r = dm_ops_remove(fd, record->devnum, true, &result);
+                        r = dm_ops_remove(fd, &dev, true, &result);
                 snprintf(buf, size, "removed it");
                 return r;
         }
         if ((record->undo & OP_RECORD_CLEAR) && status->inactive_table) {
-                r = dm_ops_clear(fd, record->devnum);
+                r = dm_ops_clear(fd, &dev);
                 if (r < 0)
                         return r;
                 snprintf(buf, size, "dropped the inactive table it had loaded");
         }
         if ((record->undo & OP_RECORD_RESUME) && status->suspended) {
-                r = dm_ops_resume(fd, record->devnum, false, &result);
+                r = dm_ops_resume(fd, &dev, false, &result);
                 if (r < 0)
                         return r;
                 snprintf(buf + strlen(buf), size - strlen(buf), "%sresumed it", buf[0] ? ", " : "");
@@ -59,6 +70,7 @@ static int undo(int fd, const OpRecord *record, const DmOpsStatus *status, char 
 static void settle_one(int fd, const char *dir, const char *id) {
         _cleanup_(op_record_done) OpRecord record = {};
         DmOpsStatus status;
+        uint64_t diskseq;
         char what[128];
         int r;
 
@@ -71,6 +83,9 @@ static void settle_one(int fd, const char *dir, const char *id) {
         r = dm_ops_status(fd, record.devnum, &status);
         if (r >= 0)
                 r = dm_ops_status_is(&status, record.name, record.uuid);
+        /* Same number, name and UUID, but made again since: not the device of the record. */
+        if (r > 0 && record.diskseq != 0 && block_device_read_diskseq(record.devnum, &diskseq) >= 0 && diskseq != record.diskseq)
+                r = 0;
         if (r == 0 || r == -ENXIO)
                 log_info("A %s of \"%s\" (%u:%u) was cut short by a stop of the service; the device is %s now, left alone.",
                          record.operation, record.name, major(record.devnum), minor(record.devnum), r == 0 ? "another one" : "gone");

@@ -90,10 +90,17 @@ static Operation *step_new(Manager *m, Operation *stack, OperationKind kind, con
                 return NULL;
         step->stack = stack;
         step->manager = m;
+        step->caller_uid = stack->caller_uid;
         step->udev_timeout_usec = stack->udev_timeout_usec;
         if (kind == OPERATION_CREATE) {
-                step->name = member->name;
-                step->uuid = member->uuid[0] ? member->uuid : NULL;
+                /* The step's own copies: a stop that gives up on the stack frees its members while
+                 * the step's worker may still be in the kernel. */
+                step->expected_name = strdup(member->name);
+                step->expected_uuid = strdup(member->uuid);
+                if (!step->expected_name || !step->expected_uuid)
+                        return NULL;
+                step->name = step->expected_name;
+                step->uuid = member->uuid[0] ? step->expected_uuid : NULL;
                 step->read_only = member->read_only;
                 step->keep_record = true;
                 step->rows = malloc(member->n_rows * sizeof(DmTableRow));
@@ -257,7 +264,7 @@ static void on_stack_users(const BlockUser *users, size_t n, int error, void *us
         if (!outside)
                 return stack_next_step(stack->manager, stack);
 
-        described = block_user_describe(outside);
+        described = block_user_describe(outside, stack->caller_uid);
         for (size_t k = 0; k < stack->n_members; k++)
                 if (stack->members[k].devnum == outside->devnum &&
                     asprintf(&text, "\"%s\" (%u:%u) is in use: %s; nothing was removed.", stack->members[k].name,
@@ -286,7 +293,7 @@ void stack_start(Manager *m, Operation *stack) {
                 return stack_fail(stack, DMBUS_ERROR_FAILED, "Out of memory; nothing was removed.");
         for (size_t i = 0; i < stack->n_members; i++)
                 devnums[i] = stack->members[i].devnum;
-        r = users_scan_request(m->users, devnums, stack->n_members, on_stack_users, stack, &stack->users_request);
+        r = users_scan_request(m->users, devnums, stack->n_members, true, on_stack_users, stack, &stack->users_request);
         if (r == -EBUSY)
                 return stack_fail(stack, DMBUS_ERROR_BUSY, "Too many requests are looking for users of devices; try again later.");
         if (r < 0)

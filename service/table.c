@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/param.h>
+#include <sys/sysmacros.h>
 
 #include "hashmap.h"
 #include "strv.h"
@@ -121,6 +123,13 @@ typedef struct References {
 static int collect_token(References *refs, const char *p, size_t len, char *buf, size_t size) {
         int r = p[0] == '/' ? 1 : devnum_token(p, len);
 
+        /* The kernel would resolve "dev/../run/x" or "proc/self/fd/3" from / (lookup_bdev): a
+         * path is one beneath /dev, whole. */
+        if (r == 0 && memchr(p, '/', len)) {
+                snprintf(buf, size, "The table names \"%.*s\": a device is MAJOR:MINOR or a path that starts with /dev/.",
+                         (int) MIN(len, (size_t) 64), p);
+                return -EINVAL;
+        }
         if (r == 0)
                 return 0;
         memcpy(refs->token, p, len);
@@ -170,6 +179,65 @@ int table_collect_references(const DmTableRow *rows, size_t n, char ***ret, char
                 return r;
         }
         *ret = refs->list;
+        return 0;
+}
+
+int table_substitute_paths(DmTableRow *rows, size_t n, char *const *paths, const dev_t *devnums, char ***ret_owned) {
+        _cleanup_(hashmap_freep) Hashmap *index = hashmap_new(HASHMAP_KEY_STRING);
+        char token[TABLE_PARAMS_MAX + 1];
+        int r;
+
+        assert(rows || n == 0);
+        assert(ret_owned);
+
+        if (!index)
+                return -ENOMEM;
+        for (size_t i = 0; paths && paths[i]; i++)
+                if (paths[i][0] == '/' && hashmap_put_string(index, paths[i], (void *) &devnums[i]) < 0)
+                        return -ENOMEM;
+        if (hashmap_size(index) == 0)
+                return 0;
+        for (size_t i = 0; i < n; i++) {
+                /* A path is at least "/dev/x", six bytes; "4095:1048575" twelve at most. */
+                size_t length = strlen(rows[i].params);
+                _cleanup_(freep) char *params = malloc(length * 3 + 1);
+                bool changed = false;
+                char *out = params;
+
+                if (!params)
+                        return -ENOMEM;
+                for (const char *p = rows[i].params, *end; *p; p = end) {
+                        const dev_t *devnum = NULL;
+
+                        for (end = p; *end == ' '; end++)
+                                *out++ = ' ';
+                        p = end;
+                        for (; *end && *end != ' '; end++)
+                                ;
+                        if (end > p && p[0] == '/') {
+                                memcpy(token, p, end - p);
+                                token[end - p] = 0;
+                                devnum = hashmap_get_string(index, token);
+                        }
+                        if (devnum) {
+                                out += sprintf(out, "%u:%u", major(*devnum), minor(*devnum));
+                                changed = true;
+                        } else {
+                                memcpy(out, p, end - p);
+                                out += end - p;
+                        }
+                }
+                *out = 0;
+                if (!changed) {
+                        explicit_bzero(params, length * 3 + 1);
+                        continue;
+                }
+                r = strv_extend(ret_owned, params);
+                explicit_bzero(params, length * 3 + 1);
+                if (r < 0)
+                        return r;
+                rows[i].params = (*ret_owned)[strv_length(*ret_owned) - 1];
+        }
         return 0;
 }
 

@@ -42,5 +42,12 @@ const char *table_row_invalid_reason(const DmTableRow *row, size_t i, uint64_t e
  * when there is none), or -EINVAL or -E2BIG with a sentence for the caller in buf. */
 int table_collect_references(const DmTableRow *rows, size_t n, char ***ret, char *buf, size_t size);
 
+/* Puts "MAJOR:MINOR" in the place of every path among paths (a NULL-terminated list, as
+ * table_collect_references() gives) in the rows' parameters, devnums[i] for paths[i]: so the
+ * kernel loads the device that was checked, not what the path leads to by then. A row that
+ * changes points to a new string appended to *ret_owned, which the caller wipes (it may hold a
+ * key) and frees. 0, or -ENOMEM. */
+int table_substitute_paths(DmTableRow *rows, size_t n, char *const *paths, const dev_t *devnums, char ***ret_owned);
+
 /* NULL when a target message is short printable text, else why not. */
 const char *target_message_invalid_reason(const char *message);

@@ -161,6 +161,15 @@ int block_device_read_size(dev_t devnum, uint64_t *ret_sectors) {
         return read_u64_file(path, ret_sectors);
 }
 
+int block_device_read_diskseq(dev_t devnum, uint64_t *ret) {
+        char path[64];
+
+        assert(ret);
+
+        snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/diskseq", major(devnum), minor(devnum));
+        return read_u64_file(path, ret);
+}
+
 const char *const block_stat_names[BLOCK_STAT_MAX] = {
         "read-ios", "read-merges", "read-sectors", "read-ticks-ms",
         "write-ios", "write-merges", "write-sectors", "write-ticks-ms",

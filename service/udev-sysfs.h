@@ -59,6 +59,8 @@ extern const char *const block_stat_names[BLOCK_STAT_MAX];
 int block_device_read_stat(dev_t devnum, uint64_t ret[static BLOCK_STAT_MAX], size_t *ret_n);
 /* The size sysfs gives, in 512-byte sectors. */
 int block_device_read_size(dev_t devnum, uint64_t *ret_sectors);
+/* The disk's sequence number (Linux 5.15 and later): -ENOENT when there is none to read. */
+int block_device_read_diskseq(dev_t devnum, uint64_t *ret);
 
 /* udev's symlinks of the DM device dm-MINOR, sorted: what exists nowhere but in udev's database.
  * -ENODEV when it has no block device. */

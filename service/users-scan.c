@@ -12,9 +12,10 @@
 #include "alloc-util.h"
 #include "event-priority.h"
 #include "log.h"
+#include "time-util.h"
 #include "users-scan.h"
 
-/* Requests waiting at once: each holds a few dev_t until the next scan. */
+/* Unprivileged requests waiting at once: each holds a few dev_t until the next scan. */
 #define USERS_SCAN_PENDING_MAX 256
 
 struct UsersScanRequest {
@@ -23,6 +24,7 @@ struct UsersScanRequest {
         size_t n_devnums;
         UsersScanCallback callback;
         void *userdata;
+        bool privileged;
         bool in_flight;
         UsersScanRequest *next, **pprev;
 };
@@ -49,7 +51,13 @@ struct UsersScan {
         ScanJob *job;
         UsersScanRequest *pending;      /* for the next scan */
         UsersScanRequest *in_flight;    /* answered by the running one */
-        size_t n_pending;
+        size_t n_pending;               /* unprivileged ones */
+        size_t n_pending_privileged;
+        /* A scan for unprivileged requests alone starts no sooner than this: after one, the thread
+         * rests as long as it worked. */
+        uint64_t rested_usec;
+        uint64_t started_usec;
+        sd_event_source *rest_source;
 };
 
 static void scan_job_free(ScanJob *job) {
@@ -105,6 +113,13 @@ static void start_next(UsersScan *s) {
 
         if (s->running || !s->pending)
                 return;
+        if (s->n_pending_privileged == 0 && now_usec() < s->rested_usec) {
+                r = sd_event_source_set_time(s->rest_source, s->rested_usec);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(s->rest_source, SD_EVENT_ONESHOT);
+                if (r >= 0)
+                        return;
+        }
         job = calloc(1, sizeof(ScanJob));
         for (UsersScanRequest *q = s->pending; q; q = q->next)
                 n += q->n_devnums;
@@ -136,12 +151,13 @@ static void start_next(UsersScan *s) {
         }
         s->job = job;
         s->running = true;
+        s->started_usec = now_usec();
         s->in_flight = TAKE_PTR(s->pending);
         if (s->in_flight)
                 s->in_flight->pprev = &s->in_flight;
         for (UsersScanRequest *q = s->in_flight; q; q = q->next)
                 q->in_flight = true;
-        s->n_pending = 0;
+        s->n_pending = s->n_pending_privileged = 0;
         return;
 
 fail:
@@ -150,10 +166,10 @@ fail:
                 UsersScanRequest *q = s->pending;
 
                 request_unlink(q);
-                s->n_pending--;
                 q->callback(NULL, 0, r, q->userdata);
                 request_free(q);
         }
+        s->n_pending = s->n_pending_privileged = 0;
 }
 
 /* Hands each request in flight the users of its own devices. */
@@ -183,6 +199,7 @@ static int on_scan_done(sd_event_source *source, int fd, uint32_t revents, void 
 
         (void) eventfd_read(s->done_fd, &value);
         s->running = false;
+        s->rested_usec = 2 * now_usec() - s->started_usec;
         while (s->in_flight) {
                 UsersScanRequest *q = s->in_flight;
 
@@ -192,6 +209,11 @@ static int on_scan_done(sd_event_source *source, int fd, uint32_t revents, void 
         }
         scan_job_free(job);
         start_next(s);
+        return 0;
+}
+
+static int on_rested(sd_event_source *source, uint64_t usec, void *userdata) {
+        start_next(userdata);
         return 0;
 }
 
@@ -214,6 +236,12 @@ int users_scan_new(sd_event *event, UsersScan **ret) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_priority(s->done_source, EVENT_PRIORITY_KERNEL);
+        r = sd_event_add_time(event, &s->rest_source, CLOCK_MONOTONIC, 0, 0, on_rested, s);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(s->rest_source, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -224,6 +252,7 @@ UsersScan *users_scan_free(UsersScan *s) {
         if (!s)
                 return NULL;
         s->done_source = sd_event_source_disable_unref(s->done_source);
+        s->rest_source = sd_event_source_disable_unref(s->rest_source);
         for (UsersScanRequest **list = &s->pending; list; list = list == &s->pending ? &s->in_flight : NULL)
                 while (*list) {
                         UsersScanRequest *q = *list;
@@ -245,15 +274,15 @@ UsersScan *users_scan_free(UsersScan *s) {
         return mfree(s);
 }
 
-int users_scan_request(UsersScan *s, const dev_t *devnums, size_t n, UsersScanCallback callback, void *userdata,
-                       UsersScanRequest **ret) {
+int users_scan_request(UsersScan *s, const dev_t *devnums, size_t n, bool privileged, UsersScanCallback callback,
+                       void *userdata, UsersScanRequest **ret) {
         UsersScanRequest *q;
 
         assert(s);
         assert(devnums || n == 0);
         assert(callback);
 
-        if (s->n_pending >= USERS_SCAN_PENDING_MAX)
+        if (!privileged && s->n_pending >= USERS_SCAN_PENDING_MAX)
                 return -EBUSY;
         q = calloc(1, sizeof(UsersScanRequest));
         if (!q)
@@ -264,9 +293,13 @@ int users_scan_request(UsersScan *s, const dev_t *devnums, size_t n, UsersScanCa
                 return -ENOMEM;
         }
         memcpy(q->devnums, devnums, n * sizeof(dev_t));
-        *q = (UsersScanRequest) { .scan = s, .devnums = q->devnums, .n_devnums = n, .callback = callback, .userdata = userdata };
+        *q = (UsersScanRequest) { .scan = s, .devnums = q->devnums, .n_devnums = n, .callback = callback, .userdata = userdata,
+                                  .privileged = privileged };
         request_link(&s->pending, q);
-        s->n_pending++;
+        if (privileged)
+                s->n_pending_privileged++;
+        else
+                s->n_pending++;
         if (ret)
                 *ret = q;
         start_next(s);
@@ -276,7 +309,9 @@ int users_scan_request(UsersScan *s, const dev_t *devnums, size_t n, UsersScanCa
 void users_scan_request_cancel(UsersScanRequest *q) {
         if (!q)
                 return;
-        if (!q->in_flight)
+        if (!q->in_flight && q->privileged)
+                q->scan->n_pending_privileged--;
+        else if (!q->in_flight)
                 q->scan->n_pending--;
         request_unlink(q);
         request_free(q);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include <systemd/sd-event.h>
@@ -25,8 +26,11 @@ int users_scan_new(sd_event *event, UsersScan **ret);
 UsersScan *users_scan_free(UsersScan *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(UsersScan *, users_scan_free);
 
-/* -EBUSY when too many requests wait already. ret (may be NULL) is for a cancel. */
-int users_scan_request(UsersScan *s, const dev_t *devnums, size_t n, UsersScanCallback callback, void *userdata,
-                       UsersScanRequest **ret);
+/* -EBUSY when too many unprivileged requests wait already. A privileged one (root's, or an
+ * authorized operation's) is never refused for others' and starts a scan at once; unprivileged
+ * ones alone wait, after a scan, as long as it ran, so that a flood keeps the scanning thread busy
+ * half the time at most. ret (may be NULL) is for a cancel. */
+int users_scan_request(UsersScan *s, const dev_t *devnums, size_t n, bool privileged, UsersScanCallback callback,
+                       void *userdata, UsersScanRequest **ret);
 /* Its callback will not be called. */
 void users_scan_request_cancel(UsersScanRequest *request);

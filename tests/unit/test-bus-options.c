@@ -55,6 +55,14 @@ static void append_wrong_type_u(sd_bus_message *m) {
         g_assert_cmpint(sd_bus_message_append(m, "{sv}", "udev-timeout-ms", "t", (uint64_t) 5), >=, 0);
 }
 
+/* What a hostile caller sends: the same key over and over, as many as fit in a message. */
+#define DUPLICATES 200000
+
+static void append_duplicates(sd_bus_message *m) {
+        for (unsigned i = 0; i < DUPLICATES; i++)
+                g_assert_cmpint(sd_bus_message_append(m, "{sv}", "read-only", "b", 0), >=, 0);
+}
+
 static int read_options(sd_bus *bus, void (*append)(sd_bus_message *m), bool *read_only, uint32_t *timeout,
                         sd_bus_error *error) {
         const BusOption options[] = {
@@ -98,6 +106,12 @@ static void test_options(void) {
         g_assert_cmpstr(error.name, ==, DMBUS_ERROR_INVALID_ARGUMENT);
         g_assert_nonnull(strstr(error.message, "unsigned 32-bit"));
         g_assert_cmpuint(timeout, ==, 1234);
+        sd_bus_error_free(&error);
+
+        /* Refused at the second entry, whatever follows it. */
+        g_assert_cmpint(read_options(bus, append_duplicates, &read_only, &timeout, &error), <, 0);
+        g_assert_cmpstr(error.name, ==, DMBUS_ERROR_INVALID_ARGUMENT);
+        g_assert_nonnull(strstr(error.message, "\"read-only\" is given twice"));
         sd_bus_error_free(&error);
 
         /* No flush: nobody reads the other end. */

@@ -10,14 +10,15 @@
 #include "strv.h"
 
 static void test_round_trip(void) {
-        OpRecord r = { makedev(254, 3), "vg-\\xff", "LVM-abc", "Reload", OP_RECORD_CLEAR | OP_RECORD_RESUME };
+        OpRecord r = { makedev(254, 3), 123456789012, "vg-\\xff", "LVM-abc", "Reload", OP_RECORD_CLEAR | OP_RECORD_RESUME };
         _cleanup_(op_record_done) OpRecord back = {};
         g_autofree char *text = NULL;
 
         g_assert_cmpint(op_record_format(&r, &text), ==, 0);
-        g_assert_cmpstr(text, ==, "devnum=254:3\nname=vg-\\xff\nuuid=LVM-abc\noperation=Reload\nundo=6\n");
+        g_assert_cmpstr(text, ==, "devnum=254:3\ndiskseq=123456789012\nname=vg-\\xff\nuuid=LVM-abc\noperation=Reload\nundo=6\n");
         g_assert_cmpint(op_record_parse(text, &back), ==, 0);
         g_assert_true(back.devnum == r.devnum);
+        g_assert_cmpuint(back.diskseq, ==, r.diskseq);
         g_assert_cmpstr(back.name, ==, r.name);
         g_assert_cmpstr(back.uuid, ==, r.uuid);
         g_assert_cmpstr(back.operation, ==, "Reload");
@@ -37,6 +38,8 @@ static void test_bad_records(void) {
                 "devnum=254:3x\nname=x\nuuid=\noperation=Create\nundo=1\n",
                 "devnum=254:3\nname=x\nuuid=\noperation=Create\nundo=8\n",
                 "devnum=254:3\nuuid=\noperation=Create\nundo=1\n",                      /* no name */
+                "devnum=254:3\ndiskseq=-1\nname=x\nuuid=\noperation=Create\nundo=1\n",
+                "devnum=254:3\ndiskseq=12x\nname=x\nuuid=\noperation=Create\nundo=1\n",
                 "garbage\n",
         };
         OpRecord r = {};
@@ -53,7 +56,7 @@ static void test_bad_records(void) {
 static void test_files(void) {
         g_autofree char *dir = g_dir_make_tmp("op-record-XXXXXX", NULL);
         g_autofree char *sub = g_build_filename(dir, "run", NULL);
-        OpRecord r = { makedev(254, 7), "new", "", "Create", OP_RECORD_REMOVE };
+        OpRecord r = { makedev(254, 7), 0, "new", "", "Create", OP_RECORD_REMOVE };
         _cleanup_(op_record_done) OpRecord back = {};
         _cleanup_(strv_freep) char **ids = NULL;
 

@@ -4,6 +4,8 @@
 
 #include <errno.h>
 
+#include <sys/sysmacros.h>
+
 #include <glib.h>
 
 #include "strv.h"
@@ -89,6 +91,10 @@ static void test_device_references_refused(void) {
 
         assert_references_refused("/etc/passwd 0", -EINVAL);
         assert_references_refused("/root/secret/x 0", -EINVAL);
+        /* The kernel would look these up from /. */
+        assert_references_refused("dev/loop0 0", -EINVAL);
+        assert_references_refused("dev/../run/x 0", -EINVAL);
+        assert_references_refused("proc/self/fd/3 0", -EINVAL);
         assert_references_refused("4096:0 0", -EINVAL);
         assert_references_refused("7:1048576 0", -EINVAL);
         assert_references_refused("7:4294967296 0", -EINVAL);
@@ -109,6 +115,30 @@ static void test_device_references_refused(void) {
                 g_string_append_printf(many, "7:%u ", i);
         assert_references_refused(many->str, -E2BIG);
         g_string_free(many, true);
+}
+
+static void test_paths_substituted(void) {
+        DmTableRow rows[] = {
+                ROW(0, 8, "linear", "/dev/mapper/base 0"),
+                ROW(8, 8, "crypt", "aes-xts-plain64 :64:logon:dmbus:key 0 /dev/loop0 0 1 allow_discards"),
+                ROW(16, 8, "mirror", "core 1 1024 2  /dev/loop0 0 /dev/mapper/base 0"),
+                ROW(24, 8, "linear", "7:1 0"),
+        };
+        const char *untouched = rows[3].params;
+        _cleanup_(strv_freep) char **refs = NULL, **owned = NULL;
+        dev_t devnums[4] = {};
+        char buf[256];
+
+        g_assert_cmpint(table_collect_references(rows, G_N_ELEMENTS(rows), &refs, buf, sizeof(buf)), ==, 0);
+        g_assert_cmpuint(strv_length(refs), ==, 3);
+        devnums[0] = makedev(254, 3);   /* /dev/mapper/base */
+        devnums[1] = makedev(7, 0);     /* /dev/loop0 */
+        g_assert_cmpint(table_substitute_paths(rows, G_N_ELEMENTS(rows), refs, devnums, &owned), ==, 0);
+        g_assert_cmpstr(rows[0].params, ==, "254:3 0");
+        g_assert_cmpstr(rows[1].params, ==, "aes-xts-plain64 :64:logon:dmbus:key 0 7:0 0 1 allow_discards");
+        g_assert_cmpstr(rows[2].params, ==, "core 1 1024 2  7:0 0 254:3 0");
+        g_assert_true(rows[3].params == untouched);
+        g_assert_cmpuint(strv_length(owned), ==, 3);
 }
 
 static void test_new_names_and_uuids(void) {
@@ -139,6 +169,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/table/invalid", test_invalid_tables);
         g_test_add_func("/table/device-references", test_device_references);
         g_test_add_func("/table/device-references-refused", test_device_references_refused);
+        g_test_add_func("/table/paths-substituted", test_paths_substituted);
         g_test_add_func("/table/new-names-and-uuids", test_new_names_and_uuids);
         g_test_add_func("/table/messages", test_messages);
         return g_test_run();

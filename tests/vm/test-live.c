@@ -414,6 +414,105 @@ static void test_daemon_started_mid_storm(void) {
         g_assert_cmpuint(g_hash_table_size(mirror), ==, 1);
 }
 
+/* ---- A GDBusObjectManagerClient, as UDisksClient-style frontends follow a service ---------- */
+
+/* The client's cache in mirror_text()'s form: every object, interface and cached property. */
+static char *client_text(GDBusObjectManager *client) {
+        g_autoptr(GHashTable) cache = new_table((GDestroyNotify) g_hash_table_unref);
+        GList *objects = g_dbus_object_manager_get_objects(client);
+        GHashTable *saved = mirror;
+
+        mirror = cache;
+        for (GList *o = objects; o; o = o->next) {
+                const char *path = g_dbus_object_get_object_path(o->data);
+                GList *interfaces = g_dbus_object_get_interfaces(o->data);
+
+                for (GList *i = interfaces; i; i = i->next) {
+                        GDBusProxy *proxy = i->data;
+                        g_auto(GStrv) names = g_dbus_proxy_get_cached_property_names(proxy);
+                        g_auto(GVariantBuilder) props = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE("a{sv}"));
+
+                        for (char **n = names; n && *n; n++) {
+                                g_autoptr(GVariant) value = g_dbus_proxy_get_cached_property(proxy, *n);
+                                g_variant_builder_add(&props, "{sv}", *n, value);
+                        }
+                        mirror_set_properties(path, g_dbus_proxy_get_interface_name(proxy), g_variant_builder_end(&props));
+                }
+                g_list_free_full(interfaces, g_object_unref);
+        }
+        g_list_free_full(objects, g_object_unref);
+        mirror = saved;
+        return mirror_text(cache);
+}
+
+/* Waits (bounded, for liveness only) until the client's cache equals a fresh GetManagedObjects,
+ * property by property, after udev settled. */
+static void assert_client_converges(GDBusObjectManager *client, const char *phase) {
+        g_autofree char *ours = NULL, *theirs = NULL;
+
+        vm_do("udevadm settle --timeout=60");
+        for (unsigned attempt = 0; attempt < 100; attempt++) {
+                g_autoptr(GHashTable) fresh = new_table((GDestroyNotify) g_hash_table_unref);
+                g_autoptr(GVariant) objects = NULL;
+                GHashTable *saved = mirror;
+
+                pump(100);
+                objects = vm_get_managed_objects();
+                mirror = fresh;
+                mirror_load(objects);
+                mirror = saved;
+                g_free(ours);
+                g_free(theirs);
+                ours = client_text(client);
+                theirs = mirror_text(fresh);
+                if (g_str_equal(ours, theirs)) {
+                        GList *objects_seen = g_dbus_object_manager_get_objects(client);
+
+                        g_test_message("%s: the client's cache equals GetManagedObjects (%u objects)", phase, g_list_length(objects_seen));
+                        g_list_free_full(objects_seen, g_object_unref);
+                        return;
+                }
+        }
+        g_error("%s: the client's cache differs from GetManagedObjects:\n--- client\n%s--- service\n%s", phase, ours, theirs);
+}
+
+#define LVM "LVM_SUPPRESS_FD_WARNINGS=1 lvm"
+/* Only the test's loop device; no dmeventd. */
+#define LVM_CONFIG "--config 'devices { use_devicesfile=0 filter=[ \"a|^%s$|\", \"r|.*|\" ] } activation { monitoring=0 }'"
+
+static void test_object_manager_client(void) {
+        g_autofree char *pv = vm_loop_new(64);
+        g_autofree char *config = g_strdup_printf(LVM_CONFIG, pv);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDBusObjectManager) client = NULL;
+
+        client = g_dbus_object_manager_client_new_sync(bus, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE, DMBUS_SERVICE_NAME,
+                                                       DMBUS_ROOT_PATH, NULL, NULL, NULL, NULL, &error);
+        g_assert_no_error(error);
+        assert_client_converges(client, "at start");
+
+        /* lvm2: a thin pool, three thin volumes and a snapshot of one, each its own transaction. */
+        vm_do(LVM " pvcreate -q %s %s && " LVM " vgcreate -q %s dmbus-lvm %s", config, pv, config, pv);
+        vm_do(LVM " lvcreate -q %s --type thin-pool -L 24M -n pool dmbus-lvm", config);
+        for (unsigned i = 1; i <= 3; i++)
+                vm_do(LVM " lvcreate -q %s -V 32M -T dmbus-lvm/pool -n thin%u", config, i);
+        vm_do(LVM " lvcreate -q %s -s -kn -n snap dmbus-lvm/thin1", config);
+        assert_client_converges(client, "lvm2 made a thin pool, three thin volumes and a snapshot");
+
+        /* dmsetup on top, renamed, reloaded onto another thin volume, removed. */
+        vm_do("dmsetup create dmbus-l-omc --table \"0 8192 linear /dev/mapper/dmbus--lvm-thin2 0\"");
+        vm_do("dmsetup rename dmbus-l-omc dmbus-l-omc2");
+        vm_do("dmsetup reload dmbus-l-omc2 --table \"0 8192 linear /dev/mapper/dmbus--lvm-thin3 0\" && dmsetup resume dmbus-l-omc2");
+        assert_client_converges(client, "dmsetup stacked, renamed and reloaded a device");
+        vm_do("dmsetup remove dmbus-l-omc2");
+        vm_do(LVM " lvremove -q -f %s dmbus-lvm/snap dmbus-lvm/thin2", config);
+        assert_client_converges(client, "dmsetup and lvm2 removed some");
+
+        vm_do(LVM " vgremove -q -f %s dmbus-lvm && " LVM " pvremove -q %s %s", config, config, pv);
+        assert_client_converges(client, "lvm2 removed the rest");
+        vm_loop_free(pv);
+}
+
 int main(int argc, char *argv[]) {
         int r;
 
@@ -440,6 +539,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/live/8-thin-pool-low-water-mark", test_thin_pool_low_water_mark);
         g_test_add_func("/live/9-storm", test_storm);
         g_test_add_func("/live/9-storm-daemon-started-midway", test_daemon_started_mid_storm);
+        g_test_add_func("/live/10-object-manager-client", test_object_manager_client);
 
         r = g_test_run();
         g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);

@@ -565,6 +565,38 @@ static void test_rollback(void) {
         g_assert_false(exists("/dev/mapper/dmbus-rollback"));
 }
 
+/* The kernel's errno named for what the caller can do: the unit's device policy closed to the
+ * table's devices (as it was before DeviceAllow=block-*) makes the load EPERM, PermissionDenied,
+ * which is the service's sandbox and no fault of the caller's table. */
+#define CLOSED_DROPIN "/run/systemd/system/" VM_UNIT ".d/50-closed.conf"
+
+static void restart_daemon(void) {
+        g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
+        vm_daemon_free(daemon_under_test);
+        vm_do("systemctl daemon-reload");
+        daemon_under_test = vm_daemon_start();
+}
+
+static void test_errno_names(void) {
+        g_autofree char *before = kernel_state();
+        g_autofree char *table = g_strdup_printf("0 2048 linear %s 0", loops[5]);
+        g_autofree char *path = NULL;
+        g_autoptr(GError) error = NULL;
+
+        vm_do("mkdir -p $(dirname " CLOSED_DROPIN ") && printf '[Service]\\nDeviceAllow=\\nDeviceAllow=/dev/mapper/control rw\\n' > "
+              CLOSED_DROPIN);
+        restart_daemon();
+        path = create("dmbus-errno", "", table, NULL, &error);
+        g_assert_null(path);
+        g_test_message("%s", error->message);
+        assert_error(error, "PermissionDenied");
+        g_assert_nonnull(strstr(error->message, "Operation not permitted"));
+        g_assert_nonnull(strstr(error->message, "removed again"));
+        assert_kernel_state(before);
+        vm_do("rm " CLOSED_DROPIN);
+        restart_daemon();
+}
+
 /* A process holding the device open for a while, in the background. */
 static void hold_open(const char *name, unsigned seconds) {
         vm_do("sh -c 'exec 3</dev/mapper/%s; sleep %u' >/dev/null 2>&1 &", name, seconds);
@@ -721,6 +753,76 @@ static void test_polkit_grants_group(void) {
         g_assert_false(exists("/dev/mapper/dmbus-granted"));
 }
 
+/* Starts sleep holding /dev/mapper/NAME open as user (the shell opens it as root); its pid. */
+static char *hold_open_as(const char *name, const char *user) {
+        return vm_sh("setpriv --reuid=%s --regid=nogroup --clear-groups sleep 600 3</dev/mapper/%s >/dev/null 2>&1 & echo $!", user, name);
+}
+
+/* GetUsers names other users' processes to root and to whom polkit allows view-processes only;
+ * anyone else learns how many there are. A Busy error follows the same rule. */
+static void test_users_private(void) {
+        g_autofree char *path = create_ok("dmbus-granted-private", "", "0 2048 zero");
+        g_autofree char *root_pid = hold_open_as("dmbus-granted-private", "root");
+        g_autofree char *nobody_pid = hold_open_as("dmbus-granted-private", "nobody");
+        g_autofree char *root_entry = g_strdup_printf("'pid': <uint32 %s>", root_pid);
+        g_autofree char *nobody_entry = g_strdup_printf("'pid': <uint32 %s>", nobody_pid);
+        g_autofree char *as_root = NULL, *as_nobody = NULL, *as_user = NULL, *busy = NULL;
+        const char *method = DMBUS_DEVICE_INTERFACE ".GetUsers";
+
+        vm_do("getent group " TEST_GROUP " || groupadd " TEST_GROUP);
+        vm_do("getent passwd " TEST_USER " || useradd --no-create-home --gid nogroup --groups " TEST_GROUP " " TEST_USER);
+        vm_do("for i in $(seq 100); do [ \"$(dmsetup info -c --noheadings -o open dmbus-granted-private)\" = 2 ] && break; sleep 0.05; done");
+
+        as_root = call_as("root", path, method, "");
+        g_test_message("root: %s", as_root);
+        g_assert_nonnull(strstr(as_root, root_entry));
+        g_assert_nonnull(strstr(as_root, nobody_entry));
+        g_assert_null(strstr(as_root, "hidden"));
+
+        /* No polkit: nobody sees its own process, and a count for root's. */
+        vm_polkit_remove();
+        as_nobody = call_as("nobody", path, method, "");
+        g_test_message("nobody: %s", as_nobody);
+        g_assert_nonnull(strstr(as_nobody, nobody_entry));
+        g_assert_null(strstr(as_nobody, root_entry));
+        g_assert_nonnull(strstr(as_nobody, "('hidden', {'processes': <uint32 1>})"));
+
+        /* A rule that allows view-processes to the group shows it all. */
+        vm_do("mkdir -p /etc/polkit-1/rules.d && cat > /etc/polkit-1/rules.d/50-dmbus-view.rules <<'EOF'\n"
+              "polkit.addRule(function(action, subject) {\n"
+              "        if (subject.isInGroup('" TEST_GROUP "') && action.id == '" DMBUS_POLKIT_ACTION_VIEW_PROCESSES "')\n"
+              "                return polkit.Result.YES;\n"
+              "});\nEOF");
+        vm_polkit_restore();
+        as_user = call_as(TEST_USER, path, method, "");
+        g_test_message("%s: %s", TEST_USER, as_user);
+        g_assert_nonnull(strstr(as_user, root_entry));
+        g_assert_nonnull(strstr(as_user, nobody_entry));
+        g_free(as_nobody);
+        as_nobody = call_as("nobody", path, method, "");
+        g_assert_null(strstr(as_nobody, root_entry));
+        vm_do("rm /etc/polkit-1/rules.d/50-dmbus-view.rules");
+
+        /* Allowed to remove it (the group's rule for "dmbus-granted*"), not to know whose process
+         * keeps it. */
+        vm_do("kill %s; while kill -0 %s 2>/dev/null; do sleep 0.1; done", nobody_pid, nobody_pid);
+        vm_polkit_remove();
+        vm_do("mkdir -p /etc/polkit-1/rules.d && cat > /etc/polkit-1/rules.d/50-dmbus-remove.rules <<'EOF'\n"
+              "polkit.addRule(function(action, subject) {\n"
+              "        if (subject.isInGroup('" TEST_GROUP "') && action.id == '" DMBUS_POLKIT_ACTION_REMOVE "')\n"
+              "                return polkit.Result.YES;\n"
+              "});\nEOF");
+        vm_polkit_restore();
+        busy = call_as(TEST_USER, path, DMBUS_DEVICE_INTERFACE ".Remove", "{}");
+        g_test_message("%s", busy);
+        g_assert_nonnull(strstr(busy, DMBUS_ERROR_BUSY));
+        g_assert_nonnull(strstr(busy, "held open by a process of another user"));
+        g_assert_null(strstr(busy, root_pid));
+        vm_do("rm /etc/polkit-1/rules.d/50-dmbus-remove.rules");
+        vm_do("kill %s; while kill -0 %s 2>/dev/null; do sleep 0.1; done", root_pid, root_pid);
+        remove_ok("dmbus-granted-private", "{'retry': <true>}");
+}
+
 /* Readers on connections of their own, while a suspend waits for I/O held by dm-delay. */
 #define READERS 32
 #define READ_FOR_USEC (2 * G_USEC_PER_SEC)
@@ -835,11 +937,13 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/ops/set-uuid", test_set_uuid);
         g_test_add_func("/ops/invalid-input", test_invalid_input);
         g_test_add_func("/ops/rollback", test_rollback);
+        g_test_add_func("/ops/errno-names", test_errno_names);
         g_test_add_func("/ops/remove-retry", test_remove_retry);
         g_test_add_func("/ops/remove-deferred", test_remove_deferred);
         g_test_add_func("/ops/remove-force", test_remove_force);
         g_test_add_func("/ops/non-root-refused", test_non_root_refused);
         g_test_add_func("/ops/polkit-grants-group", test_polkit_grants_group);
+        g_test_add_func("/ops/users-private", test_users_private);
         g_test_add_func("/ops/reads-answered-during-slow-suspend", test_reads_answered_during_slow_suspend);
         g_test_add_func("/ops/udev-stopped", test_udev_stopped);
         r = g_test_run();

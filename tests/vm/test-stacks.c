@@ -134,6 +134,7 @@ static void test_get_users(void) {
 
         /* The same through dmbusctl, and the tree with its mount points. */
         g_autofree char *who = vm_sh("$DMBUSCTL who u-top");
+        g_test_message("dmbusctl who: %s", who);
         g_assert_true(g_str_has_prefix(who, "mount "));
         g_assert_nonnull(strstr(who, "/mnt/u-top"));
         g_assert_nonnull(strstr(who, "process"));

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "block-users.h"
+#include "dmbus-names.h"
+#include "object-path.h"
+#include "polkit.h"
+#include "users-bus.h"
+#include "users-scan.h"
+
+typedef struct UsersQuery UsersQuery;
+struct UsersQuery {
+        Manager *manager;
+        sd_bus_message *request;
+        dev_t devnum;
+        uid_t caller_uid;
+        bool sees_all;                  /* root, or allowed by polkit */
+        PolkitQuery *authorization;     /* pending: whether the others' processes may be shown */
+        UsersScanRequest *scan;         /* pending */
+        UsersQuery *next, **pprev;      /* the Manager's list of queries waiting */
+};
+
+static UsersQuery *users_query_free(UsersQuery *q) {
+        if (!q)
+                return NULL;
+        if (q->pprev) {
+                *q->pprev = q->next;
+                if (q->next)
+                        q->next->pprev = q->pprev;
+        }
+        polkit_query_cancel(q->authorization);
+        users_scan_request_cancel(q->scan);
+        sd_bus_message_unref(q->request);
+        return mfree(q);
+}
+
+static int append_user(sd_bus_message *reply, const Graph *g, const BlockUser *u) {
+        char buf[BLOCK_OBJECT_PATH_MAX];
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'r', "sa{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", block_user_kind_to_string(u->kind));
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        switch (u->kind) {
+        case BLOCK_USER_HOLDER:
+                r = sd_bus_message_append(reply, "{sv}", "kernel-name", "s", u->name);
+                if (r >= 0 && u->dm_name)
+                        r = sd_bus_message_append(reply, "{sv}", "name", "s", u->dm_name);
+                if (r >= 0 && graph_get(g, u->holder))
+                        r = sd_bus_message_append(reply, "{sv}", "object", "o", block_object_path(u->holder, buf));
+                break;
+        case BLOCK_USER_MOUNT:
+                r = sd_bus_message_append(reply, "{sv}", "mount-point", "s", u->name);
+                break;
+        case BLOCK_USER_SWAP:
+                r = sd_bus_message_append(reply, "{sv}", "path", "s", u->name);
+                break;
+        case BLOCK_USER_PROCESS:
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}", "pid", "u", (uint32_t) u->pid, "comm", "s", u->name,
+                                          "uid", "u", (uint32_t) u->uid);
+                break;
+        default:
+                break;
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+/* Every user the caller may see; the others' processes as a count. */
+static int append_users(sd_bus_message *reply, const UsersQuery *q, const BlockUser *users, size_t n) {
+        uint32_t hidden = 0;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(sa{sv})");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                if (!q->sees_all && !block_user_visible_to(&users[i], q->caller_uid))
+                        hidden++;
+                else
+                        r = append_user(reply, q->manager->graph, &users[i]);
+        }
+        if (r >= 0 && hidden > 0)
+                r = sd_bus_message_append(reply, "(sa{sv})", "hidden", 1, "processes", "u", hidden);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+static void on_users_found(const BlockUser *users, size_t n, int error, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        UsersQuery *q = userdata;
+        int r = error;
+
+        q->scan = NULL;
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(q->request, &reply);
+        if (r >= 0)
+                r = append_users(reply, q, users, n);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                (void) sd_bus_reply_method_errorf(q->request, DMBUS_ERROR_FAILED, "Cannot look for the device's users: %s.",
+                                                  strerror(-r));
+        users_query_free(q);
+}
+
+static int scan(UsersQuery *q) {
+        return users_scan_request(q->manager->users, &q->devnum, 1, q->caller_uid == 0, on_users_found, q, &q->scan);
+}
+
+/* Refused or not, the caller gets an answer: a refusal only leaves the others' processes out. */
+static void on_authorized(void *userdata, const char *error_name, const char *error_message) {
+        UsersQuery *q = userdata;
+        int r;
+
+        q->authorization = NULL;
+        q->sees_all = !error_name;
+        r = scan(q);
+        if (r < 0) {
+                (void) sd_bus_reply_method_errorf(q->request, r == -EBUSY ? DMBUS_ERROR_BUSY : DMBUS_ERROR_FAILED,
+                                                  "Cannot look for the device's users: %s.",
+                                                  r == -EBUSY ? "too many requests wait already" : strerror(-r));
+                users_query_free(q);
+        }
+}
+
+static size_t queries_of(Manager *m, uid_t uid) {
+        size_t n = 0;
+
+        for (UsersQuery *q = m->users_queries; q; q = q->next)
+                n += q->caller_uid == uid;
+        return n;
+}
+
+int users_bus_get_users(Manager *m, sd_bus_message *message, sd_bus_error *error) {
+        UsersQuery *q;
+        dev_t devnum;
+        uid_t uid;
+        int r;
+
+        assert(m);
+        assert(message);
+
+        r = block_object_path_parse(sd_bus_message_get_path(message), &devnum);
+        if (r < 0)
+                return r;
+        r = sender_uids_get(m->sender_uids, message, &uid);
+        if (r == -ESRCH)
+                return 1;       /* gone: nobody to answer */
+        if (r < 0)
+                return r;
+        if (uid != 0 && queries_of(m, uid) >= USERS_QUERIES_PER_UID_MAX)
+                return sd_bus_error_setf(error, DMBUS_ERROR_BUSY, "%d of your requests for users are waiting already; wait for their answers.",
+                                         USERS_QUERIES_PER_UID_MAX);
+        q = calloc(1, sizeof(UsersQuery));
+        if (!q)
+                return -ENOMEM;
+        *q = (UsersQuery) {
+                .manager = m,
+                .request = sd_bus_message_ref(message),
+                .devnum = devnum,
+                .caller_uid = uid,
+                .sees_all = uid == 0,
+                .next = m->users_queries,
+                .pprev = &m->users_queries,
+        };
+        if (m->users_queries)
+                m->users_queries->pprev = &q->next;
+        m->users_queries = q;
+
+        if (uid == 0)
+                r = scan(q);
+        else {
+                r = polkit_check(message, DMBUS_POLKIT_ACTION_VIEW_PROCESSES, NULL,
+                                 sd_bus_message_get_allow_interactive_authorization(message) > 0, on_authorized, q, &q->authorization);
+                if (r < 0)
+                        r = scan(q);    /* polkit cannot be asked: the caller's own processes only */
+        }
+        if (r < 0) {
+                users_query_free(q);
+                if (r == -EBUSY)
+                        return sd_bus_error_set(error, DMBUS_ERROR_BUSY, "Too many requests for users are waiting; try again later.");
+                return r;
+        }
+        return 1;
+}
+
+void users_bus_drop_queries(Manager *m) {
+        assert(m);
+
+        while (m->users_queries)
+                users_query_free(m->users_queries);
+}

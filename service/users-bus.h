@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "manager.h"
+
+/* Device.GetUsers: what holds the device, answered once the users scan (users-scan.h) has looked,
+ * off the main loop. Root, and a caller polkit allows DMBUS_POLKIT_ACTION_VIEW_PROCESSES, see every
+ * process; anyone else sees their own processes, with the count of the others' in an entry
+ * ("hidden", {"processes": u}). A caller that is not root has at most USERS_QUERIES_PER_UID_MAX
+ * of these waiting at once, and its scans are paced (users-scan.h). */
+
+#define USERS_QUERIES_PER_UID_MAX 4
+
+int users_bus_get_users(Manager *m, sd_bus_message *message, sd_bus_error *error);
+/* For a stop: the queries still waiting get no answer (the bus goes with the process). */
+void users_bus_drop_queries(Manager *m);
