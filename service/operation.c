@@ -187,6 +187,8 @@ void operation_submit(Operation *op) {
                 while (head->next_on_device)
                         head = head->next_on_device;
                 head->next_on_device = op;
+                log_debug("%s waits behind %s on %s.", operation_kind_to_string(op->kind), operation_kind_to_string(head->kind),
+                          op->label ?: "its device");
                 return;
         }
         if (hashmap_put_u64(q->by_device, op->devnum, op) < 0)

@@ -148,13 +148,15 @@ static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 q->released = sd_bus_message_unref(q->released);
                 return 0;
         }
-        /* Calls that keep coming would keep the bus busy, and every read waiting: one that waited
-         * READ_WAIT_MAX_USEC goes next, whatever else comes. */
-        if (q->n > 0 && !q->released && now_usec() - q->items[q->head].queued_usec > READ_WAIT_MAX_USEC)
-                release_one(q);
         signature = read_signature(m);
-        if (!signature)
+        if (!signature) {
+                /* Other calls that keep coming would keep the bus busy, and every read waiting: one
+                 * that waited READ_WAIT_MAX_USEC goes before this call. Reads that keep coming do
+                 * not count, or a read flood would go before every change again. */
+                if (q->n > 0 && !q->released && now_usec() - q->items[q->head].queued_usec > READ_WAIT_MAX_USEC)
+                        release_one(q);
                 return 0;
+        }
         r = read_size(m, signature, &bytes);
         if (r == -EINVAL) {
                 (void) sd_bus_reply_method_errorf(m, SD_BUS_ERROR_INVALID_ARGS, "%s takes arguments of the signature \"%s\", not \"%s\".",

@@ -13,8 +13,8 @@
  * read queued before it. A filter takes read calls (GetManagedObjects, Get, GetAll, Introspect,
  * Resolve*, GetDevices, GetTree) out of that order into a queue of their own; a source of lower
  * priority than the bus hands them back (sd_bus_enqueue_for_read) one at a time, whenever nothing
- * else is waiting, or, while other calls keep coming, as soon as the oldest has waited
- * READ_WAIT_MAX_USEC. Each caller's reads keep their order.
+ * else is waiting, or, while calls that are no reads keep coming, one for each such call once the
+ * oldest has waited READ_WAIT_MAX_USEC. Each caller's reads keep their order.
  *
  * What waits is bounded in count and in bytes, for each sender and in all: a read whose arguments
  * are not of its method's signature, or have a string longer than READ_ARGUMENT_MAX, is answered

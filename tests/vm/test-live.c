@@ -152,9 +152,13 @@ static void pump(unsigned msec) {
                         g_usleep(10 * 1000);
 }
 
-/* Waits (bounded, for liveness only) until the mirror built from signals equals a fresh
- * GetManagedObjects, after udev settled. */
-static void assert_mirror_converges(void) {
+static char *mirror_now(gpointer unused) {
+        return mirror_text(mirror);
+}
+
+/* Waits (bounded, for liveness only) until what text_of(data) gives, a view built from signals,
+ * equals a fresh GetManagedObjects, after udev settled; "what" names that view. */
+static void assert_converges(char *(*text_of)(gpointer data), gpointer data, const char *what) {
         g_autofree char *ours = NULL, *theirs = NULL;
 
         vm_do("udevadm settle --timeout=60");
@@ -170,12 +174,16 @@ static void assert_mirror_converges(void) {
                 mirror = saved;
                 g_free(ours);
                 g_free(theirs);
-                ours = mirror_text(mirror);
+                ours = text_of(data);
                 theirs = mirror_text(fresh);
                 if (g_str_equal(ours, theirs))
                         return;
         }
-        g_error("the mirror built from signals differs from GetManagedObjects:\n--- mirror\n%s--- service\n%s", ours, theirs);
+        g_error("%s differs from GetManagedObjects:\n--- ours\n%s--- service\n%s", what, ours, theirs);
+}
+
+static void assert_mirror_converges(void) {
+        assert_converges(mirror_now, NULL, "the mirror built from signals");
 }
 
 static void signals_clear(void) {
@@ -417,7 +425,7 @@ static void test_daemon_started_mid_storm(void) {
 /* ---- A GDBusObjectManagerClient, as UDisksClient-style frontends follow a service ---------- */
 
 /* The client's cache in mirror_text()'s form: every object, interface and cached property. */
-static char *client_text(GDBusObjectManager *client) {
+static char *client_text(gpointer client) {
         g_autoptr(GHashTable) cache = new_table((GDestroyNotify) g_hash_table_unref);
         GList *objects = g_dbus_object_manager_get_objects(client);
         GHashTable *saved = mirror;
@@ -445,35 +453,15 @@ static char *client_text(GDBusObjectManager *client) {
         return mirror_text(cache);
 }
 
-/* Waits (bounded, for liveness only) until the client's cache equals a fresh GetManagedObjects,
- * property by property, after udev settled. */
+/* The client's cache, property by property. */
 static void assert_client_converges(GDBusObjectManager *client, const char *phase) {
-        g_autofree char *ours = NULL, *theirs = NULL;
+        g_autofree char *what = g_strdup_printf("%s: the client's cache", phase);
+        GList *objects_seen;
 
-        vm_do("udevadm settle --timeout=60");
-        for (unsigned attempt = 0; attempt < 100; attempt++) {
-                g_autoptr(GHashTable) fresh = new_table((GDestroyNotify) g_hash_table_unref);
-                g_autoptr(GVariant) objects = NULL;
-                GHashTable *saved = mirror;
-
-                pump(100);
-                objects = vm_get_managed_objects();
-                mirror = fresh;
-                mirror_load(objects);
-                mirror = saved;
-                g_free(ours);
-                g_free(theirs);
-                ours = client_text(client);
-                theirs = mirror_text(fresh);
-                if (g_str_equal(ours, theirs)) {
-                        GList *objects_seen = g_dbus_object_manager_get_objects(client);
-
-                        g_test_message("%s: the client's cache equals GetManagedObjects (%u objects)", phase, g_list_length(objects_seen));
-                        g_list_free_full(objects_seen, g_object_unref);
-                        return;
-                }
-        }
-        g_error("%s: the client's cache differs from GetManagedObjects:\n--- client\n%s--- service\n%s", phase, ours, theirs);
+        assert_converges(client_text, client, what);
+        objects_seen = g_dbus_object_manager_get_objects(client);
+        g_test_message("%s: the client's cache equals GetManagedObjects (%u objects)", phase, g_list_length(objects_seen));
+        g_list_free_full(objects_seen, g_object_unref);
 }
 
 #define LVM "LVM_SUPPRESS_FD_WARNINGS=1 lvm"
