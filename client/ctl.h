@@ -12,7 +12,8 @@
 #include "macro.h"
 
 /* dmbusctl: a client of dmbusd's D-Bus API, nothing more. It shares no code with the daemon, only
- * the contract's names (dbus/dmbus-names.h) and the generic helpers of service/ (strv, macros).
+ * the contract's names (dbus/dmbus-names.h) and the generic helpers of service/basic/, the only
+ * folder of the daemon's on its include path.
  *
  * The commands, and every helper that says what went wrong before it returns, return 0 or one of
  * the exit codes below, as they are: a failure is reported once, where it is seen. */

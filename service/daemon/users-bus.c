@@ -6,6 +6,7 @@
 
 #include "block-users.h"
 #include "dmbus-names.h"
+#include "log.h"
 #include "object-path.h"
 #include "polkit.h"
 #include "users-bus.h"
@@ -124,6 +125,9 @@ static void on_authorized(void *userdata, const char *error_name, const char *er
 
         q->authorization = NULL;
         q->sees_all = !error_name;
+        if (error_name)
+                log_debug("GetUsers from %s: the processes of other users left out: %s", sd_bus_message_get_sender(q->request) ?: "?",
+                          error_message ?: error_name);
         r = scan(q);
         if (r < 0) {
                 (void) sd_bus_reply_method_errorf(q->request, r == -EBUSY ? DMBUS_ERROR_BUSY : DMBUS_ERROR_FAILED,
