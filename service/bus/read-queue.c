@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/param.h>
 
 #include "dmbus-names.h"
 #include "hashmap.h"
@@ -27,6 +28,10 @@ struct ReadQueue {
         sd_bus *bus;
         sd_bus_slot *filter_slot;
         sd_event_source *release_source;
+        sd_event_source *rest_source;   /* while busy: the release waits this long after a read */
+        bool (*busy)(void *userdata);
+        void *userdata;
+        uint64_t released_usec;         /* when the last read was handed back */
         QueuedRead *items;              /* a ring of READ_QUEUE_MAX */
         size_t head, n, bytes;
         Hashmap *by_sender;
@@ -135,6 +140,7 @@ static void release_one(ReadQueue *q) {
                 return;
         }
         q->released = item.message;     /* our reference, until the filter sees it */
+        q->released_usec = now_usec();
 }
 
 static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -186,19 +192,39 @@ static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return 1;       /* taken: dispatched when handed back */
 }
 
+static int on_rested(sd_event_source *s, uint64_t usec, void *userdata) {
+        ReadQueue *q = userdata;
+
+        return sd_event_source_set_enabled(q->release_source, SD_EVENT_ON);
+}
+
 static int on_release(sd_event_source *s, void *userdata) {
         ReadQueue *q = userdata;
+        uint64_t now, took;
 
         /* One at a time: the next once the last one was dispatched. */
         if (q->released)
                 return 0;
-        if (q->n == 0)
+        if (q->n == 0) {
+                q->released_usec = 0;   /* a quiet spell: the next read goes at once */
                 return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        }
+        /* The last read, and what else the loop did since it was handed back, took this long: as
+         * long again for the operation's steps, READ_REST_MAX_USEC at most. */
+        now = now_usec();
+        took = now - q->released_usec;
+        if (q->released_usec > 0 && q->busy && q->busy(q->userdata)) {
+                q->released_usec = 0;   /* rested once: the next read goes when the rest ends */
+                (void) sd_event_source_set_time(q->rest_source, now + MIN(took, (uint64_t) READ_REST_MAX_USEC));
+                (void) sd_event_source_set_enabled(q->rest_source, SD_EVENT_ONESHOT);
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        }
         release_one(q);
         return 0;
 }
 
-int read_queue_new(sd_bus *bus, sd_event *event, int64_t priority, ReadQueue **ret) {
+int read_queue_new(sd_bus *bus, sd_event *event, int64_t priority, bool (*busy)(void *userdata), void *userdata,
+                   ReadQueue **ret) {
         _cleanup_(read_queue_freep) ReadQueue *q = NULL;
         int r;
 
@@ -210,6 +236,8 @@ int read_queue_new(sd_bus *bus, sd_event *event, int64_t priority, ReadQueue **r
         if (!q)
                 return -ENOMEM;
         q->bus = sd_bus_ref(bus);
+        q->busy = busy;
+        q->userdata = userdata;
         q->items = calloc(READ_QUEUE_MAX, sizeof(QueuedRead));
         q->by_sender = hashmap_new(HASHMAP_KEY_STRING);
         if (!q->items || !q->by_sender)
@@ -221,6 +249,12 @@ int read_queue_new(sd_bus *bus, sd_event *event, int64_t priority, ReadQueue **r
         if (r < 0)
                 return r;
         r = sd_event_source_set_enabled(q->release_source, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        r = sd_event_add_time(event, &q->rest_source, CLOCK_MONOTONIC, 0, 0, on_rested, q);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(q->rest_source, SD_EVENT_OFF);
         if (r < 0)
                 return r;
         r = sd_bus_add_filter(bus, &q->filter_slot, on_message, q);
@@ -237,6 +271,7 @@ ReadQueue *read_queue_free(ReadQueue *q) {
                 return NULL;
         sd_bus_slot_unref(q->filter_slot);
         sd_event_source_disable_unref(q->release_source);
+        sd_event_source_disable_unref(q->rest_source);
         for (size_t i = 0; q->items && i < q->n; i++)
                 sd_bus_message_unref(q->items[(q->head + i) % READ_QUEUE_MAX].message);
         free(q->items);

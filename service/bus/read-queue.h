@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <systemd/sd-bus.h>
@@ -21,10 +22,17 @@
  * at once with InvalidArgs (the check reads what sd-bus would read anyway); past
  * READ_QUEUE_PER_SENDER_MAX of its own, a sender's read is answered with LimitsExceeded; past
  * READ_QUEUE_MAX or READ_QUEUE_BYTES_MAX in all, reads are answered in place, as without the
- * queue. */
+ * queue.
+ *
+ * A read runs whole once it started, and one GetManagedObjects over many devices takes a while: an
+ * operation's next step, whose event came meanwhile, waits for it. So while the owner says an
+ * operation is under way (busy), the queue rests between two reads as long as the last one took,
+ * and the operation's steps get at least half the loop. */
 
 /* Far below the 250 ms a reader may wait under a flood, and above a loop turn's work. */
 #define READ_WAIT_MAX_USEC (50 * 1000)
+/* The most the queue rests between two reads while an operation is under way. */
+#define READ_REST_MAX_USEC (100 * 1000)
 #define READ_QUEUE_MAX 1024
 #define READ_QUEUE_PER_SENDER_MAX 64
 /* No read takes more: D-Bus names are at most 255 bytes, a path under /dev PATH_MAX. */
@@ -35,6 +43,8 @@
 
 typedef struct ReadQueue ReadQueue;
 
-int read_queue_new(sd_bus *bus, sd_event *event, int64_t priority, ReadQueue **ret);
+/* busy(userdata): whether an operation is under way; may be NULL. */
+int read_queue_new(sd_bus *bus, sd_event *event, int64_t priority, bool (*busy)(void *userdata), void *userdata,
+                   ReadQueue **ret);
 ReadQueue *read_queue_free(ReadQueue *q);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ReadQueue *, read_queue_free);

@@ -256,6 +256,12 @@ Manager *manager_free(Manager *m) {
         return mfree(m);
 }
 
+static bool operations_under_way(void *userdata) {
+        Manager *m = userdata;
+
+        return operation_queue_active(m->operations) > 0;
+}
+
 static int manager_connect_bus(Manager *m) {
         int r;
 
@@ -272,7 +278,7 @@ static int manager_connect_bus(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
 
-        r = read_queue_new(m->bus, m->event, EVENT_PRIORITY_READS, &m->reads);
+        r = read_queue_new(m->bus, m->event, EVENT_PRIORITY_READS, operations_under_way, m, &m->reads);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the read queue: %m");
 

@@ -137,6 +137,20 @@ static void on_authorized(void *userdata, const char *error_name, const char *er
         }
 }
 
+/* Asks polkit whether q's caller may see every process, with the details the operations give
+ * (operation-bus.c), so that one rule reads them all. */
+static int ask_polkit(UsersQuery *q) {
+        const BlockDevice *d = graph_get(q->manager->graph, q->devnum);
+        const char *name = d && d->dm ? d->dm->name : "", *uuid = d && d->dm ? d->dm->uuid : "";
+        _cleanup_(freep) char *subsystem = strndup(uuid, dm_uuid_subsystem_length(uuid));
+        const char *details[] = { "operation", "GetUsers", "name", name, "uuid", uuid, "subsystem", subsystem, NULL };
+
+        if (!subsystem)
+                return -ENOMEM;
+        return polkit_check(q->request, DMBUS_POLKIT_ACTION_VIEW_PROCESSES, (char *const *) details,
+                            sd_bus_message_get_allow_interactive_authorization(q->request) > 0, on_authorized, q, &q->authorization);
+}
+
 static size_t queries_of(Manager *m, uid_t uid) {
         size_t n = 0;
 
@@ -184,9 +198,8 @@ int users_bus_get_users(Manager *m, sd_bus_message *message, sd_bus_error *error
         if (uid == 0)
                 r = scan(q);
         else {
-                r = polkit_check(message, DMBUS_POLKIT_ACTION_VIEW_PROCESSES, NULL,
-                                 sd_bus_message_get_allow_interactive_authorization(message) > 0, on_authorized, q, &q->authorization);
-                if (r < 0)
+                r = ask_polkit(q);
+                if (r < 0 && r != -ENOMEM)
                         r = scan(q);    /* polkit cannot be asked: the caller's own processes only */
         }
         if (r < 0) {

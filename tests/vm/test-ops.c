@@ -732,8 +732,8 @@ static void test_polkit_grants_group(void) {
         vm_do("getent passwd " TEST_USER " || useradd --no-create-home --gid nogroup --groups " TEST_GROUP " " TEST_USER);
         vm_do("mkdir -p /etc/polkit-1/rules.d && cat > /etc/polkit-1/rules.d/50-dmbus-test.rules <<'EOF'\n"
               "polkit.addRule(function(action, subject) {\n"
-              "        if (subject.isInGroup('" TEST_GROUP "') && action.lookup('name').indexOf('dmbus-granted') == 0 &&\n"
-              "            (action.id == 'org.dmbus.devicemapper1.create' || action.id == 'org.dmbus.devicemapper1.remove'))\n"
+              "        if ((action.id == 'org.dmbus.devicemapper1.create' || action.id == 'org.dmbus.devicemapper1.remove') &&\n"
+              "            subject.isInGroup('" TEST_GROUP "') && action.lookup('name').indexOf('dmbus-granted') == 0)\n"
               "                return polkit.Result.YES;\n"
               "});\nEOF");
         vm_polkit_restore();
