@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "dmbus-errors.h"
 
 int bus_connect(sd_bus **ret) {
         int r = sd_bus_open_system(ret);
@@ -32,35 +33,32 @@ int usage_error(const char *format, ...) {
         return EXIT_USAGE;
 }
 
+/* Errors of the bus itself, as the service's error that says the same. */
 static const struct {
-        const char *name;
-        int code;
-} error_codes[] = {
-        { DMBUS_ERROR_NOT_FOUND, EXIT_NOT_FOUND },
-        { DMBUS_ERROR_INVALID_ARGUMENT, EXIT_INVALID_ARGUMENT },
-        { DMBUS_ERROR_ALREADY_EXISTS, EXIT_ALREADY_EXISTS },
-        { DMBUS_ERROR_BUSY, EXIT_BUSY },
-        { DMBUS_ERROR_NOT_AUTHORIZED, EXIT_NOT_AUTHORIZED },
-        { DMBUS_ERROR_TIMEOUT, EXIT_TIMEOUT },
-        { DMBUS_ERROR_NOT_SUPPORTED, EXIT_NOT_SUPPORTED },
-        { DMBUS_ERROR_PERMISSION_DENIED, EXIT_PERMISSION_DENIED },
-        { DMBUS_ERROR_FAILED, EXIT_FAILED },
-        { "org.freedesktop.DBus.Error.ServiceUnknown", EXIT_NO_SERVICE },
-        { "org.freedesktop.DBus.Error.NameHasNoOwner", EXIT_NO_SERVICE },
-        { "org.freedesktop.DBus.Error.AccessDenied", EXIT_NOT_AUTHORIZED },
-        { "org.freedesktop.DBus.Error.UnknownObject", EXIT_NOT_FOUND },
+        const char *bus_error;
+        const char *service_error;
+} bus_errors[] = {
+        { SD_BUS_ERROR_ACCESS_DENIED, DMBUS_ERROR_NOT_AUTHORIZED },
+        { SD_BUS_ERROR_UNKNOWN_OBJECT, DMBUS_ERROR_NOT_FOUND },
 };
 
 int bus_error_exit(const sd_bus_error *error, int r) {
+        const char *name;
+        int status;
+
         if (!sd_bus_error_is_set(error)) {
                 fprintf(stderr, "dmbusctl: %s\n", strerror(-r));
                 return EXIT_FAILED;
         }
         fprintf(stderr, "dmbusctl: %s\n", error->message ?: error->name);
-        for (size_t i = 0; i < ELEMENTSOF(error_codes); i++)
-                if (sd_bus_error_has_name(error, error_codes[i].name))
-                        return error_codes[i].code;
-        return EXIT_FAILED;
+        if (sd_bus_error_has_names(error, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
+                return EXIT_NO_SERVICE;
+        name = error->name;
+        for (size_t i = 0; i < ELEMENTSOF(bus_errors); i++)
+                if (sd_bus_error_has_name(error, bus_errors[i].bus_error))
+                        name = bus_errors[i].service_error;
+        status = dmbus_error_exit_status(name);
+        return status ?: EXIT_FAILED;
 }
 
 static bool is_devnum(const char *s, unsigned *maj, unsigned *min) {

@@ -22,17 +22,18 @@ typedef struct Verb {
 
 static const Verb verbs[] = {
         { "create", "Create", "NAME [--uuid UUID] (--table LINE... | --table-file FILE) [--read-only] [--inactive]",
-          "Create a device, load its table and (unless --inactive) resume it.", 1, true, { "read-only" } },
+          "Create a device, load its table and (unless --inactive) resume it.", 1, true, { DMBUS_OPTION_READ_ONLY } },
         { "load", "Load", "DEVICE (--table LINE... | --table-file FILE) [--read-only]",
-          "Load a table into the inactive slot.", 1, true, { "read-only" } },
+          "Load a table into the inactive slot.", 1, true, { DMBUS_OPTION_READ_ONLY } },
         { "reload", "Reload", "DEVICE (--table LINE... | --table-file FILE) [--read-only] [--noflush] [--nolockfs]",
-          "Load, suspend and resume as one step.", 1, true, { "read-only", "noflush", "nolockfs" } },
+          "Load, suspend and resume as one step.", 1, true, { DMBUS_OPTION_READ_ONLY, DMBUS_OPTION_NOFLUSH, DMBUS_OPTION_NOLOCKFS } },
         { "clear", "ClearInactive", "DEVICE", "Drop the inactive table.", 1, false, {} },
-        { "suspend", "Suspend", "DEVICE [--noflush] [--nolockfs]", "Suspend the device.", 1, false, { "noflush", "nolockfs" } },
+        { "suspend", "Suspend", "DEVICE [--noflush] [--nolockfs]", "Suspend the device.", 1, false,
+          { DMBUS_OPTION_NOFLUSH, DMBUS_OPTION_NOLOCKFS } },
         { "resume", "Resume", "DEVICE", "Resume the device, swapping in its inactive table if any.", 1, false, {} },
         { "remove", "Remove", "DEVICE [--retry] [--deferred] [--force] [--stack]",
           "Remove the device; with --stack, every DM device above it too, top first (RemoveStack).", 1, false,
-          { "retry", "deferred", "force", "stack" } },
+          { DMBUS_OPTION_RETRY, DMBUS_OPTION_DEFERRED, DMBUS_OPTION_FORCE, "stack" } },
         { "rename", "Rename", "DEVICE NEW_NAME", "Rename the device.", 2, false, {} },
         { "set-uuid", "SetUUID", "DEVICE UUID", "Set the UUID of a device that has none.", 2, false, {} },
         { "message", "SendMessage", "DEVICE SECTOR MESSAGE", "Send a message to the target at SECTOR; print its reply.", 3, false, {} },
@@ -105,9 +106,9 @@ static int append_options(sd_bus_message *m, const Verb *verb, const bool *flags
                 if (flags[i] && strcmp(verb->flags[i], "stack") != 0)
                         r = sd_bus_message_append(m, "{sv}", verb->flags[i], "b", 1);
         if (r >= 0 && inactive)
-                r = sd_bus_message_append(m, "{sv}", "activate", "b", 0);
+                r = sd_bus_message_append(m, "{sv}", DMBUS_OPTION_ACTIVATE, "b", 0);
         if (r >= 0 && !arg_ask_password)
-                r = sd_bus_message_append(m, "{sv}", "auth.no_user_interaction", "b", 1);
+                r = sd_bus_message_append(m, "{sv}", DMBUS_OPTION_NO_USER_INTERACTION, "b", 1);
         return r < 0 ? r : sd_bus_message_close_container(m);
 }
 

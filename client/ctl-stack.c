@@ -125,7 +125,8 @@ static int append_stack(sd_bus_message *m, const Stack *s) {
                 if (r >= 0)
                         r = append_table(m, &d->table);
                 if (r >= 0)
-                        r = d->read_only ? sd_bus_message_append(m, "a{sv}", 1, "read-only", "b", 1) : sd_bus_message_append(m, "a{sv}", 0);
+                        r = d->read_only ? sd_bus_message_append(m, "a{sv}", 1, DMBUS_OPTION_READ_ONLY, "b", 1)
+                                         : sd_bus_message_append(m, "a{sv}", 0);
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
         }
@@ -172,7 +173,7 @@ int verb_create_stack(int argc, char *argv[]) {
                 r = append_stack(call, &stack);
         if (r >= 0)
                 r = arg_ask_password ? sd_bus_message_append(call, "a{sv}", 0)
-                                     : sd_bus_message_append(call, "a{sv}", 1, "auth.no_user_interaction", "b", 1);
+                                     : sd_bus_message_append(call, "a{sv}", 1, DMBUS_OPTION_NO_USER_INTERACTION, "b", 1);
         if (r >= 0)
                 r = sd_bus_message_set_allow_interactive_authorization(call, arg_ask_password);
         if (r < 0)

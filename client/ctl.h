@@ -18,19 +18,12 @@
  * The commands, and every helper that says what went wrong before it returns, return 0 or one of
  * the exit codes below, as they are: a failure is reported once, where it is seen. */
 
-/* Exit codes, one per kind of error the service names (dmbusctl(1) lists them). */
+/* Exit codes besides 0: one per error the service names, as DMBUS_ERRORS (dmbus-names.h) lists
+ * them (dmbusctl(1) too), and these. */
 enum {
         EXIT_FAILED = 1,                /* Failed, or anything else that went wrong */
         EXIT_USAGE = 2,                 /* a command line dmbusctl itself cannot use */
-        EXIT_NOT_FOUND = 3,
-        EXIT_INVALID_ARGUMENT = 4,
-        EXIT_ALREADY_EXISTS = 5,
-        EXIT_BUSY = 6,
-        EXIT_NOT_AUTHORIZED = 7,
-        EXIT_TIMEOUT = 8,
-        EXIT_NOT_SUPPORTED = 9,
         EXIT_NO_SERVICE = 10,           /* dmbusd is not reachable */
-        EXIT_PERMISSION_DENIED = 11,
 };
 
 /* How long a mutation may take before dmbusctl gives up waiting (ctl-ops.c says what adds up to it). */

@@ -25,6 +25,32 @@
 #define DMBUS_ERROR_PERMISSION_DENIED DMBUS_ERROR_PREFIX "PermissionDenied"
 #define DMBUS_ERROR_FAILED DMBUS_ERROR_PREFIX "Failed"
 
+/* Each error, once: X(NAME, EXIT_STATUS, ERRNO...) gives its name, dmbusctl's exit status for it,
+ * and the errnos of a failed operation that the service answers with it (Failed: any other).
+ * dmbus-errors.h looks them up; dmbusd(8), dmbusctl(1) and the XML say the same, which
+ * tests/unit/test-errors.c checks. */
+#define DMBUS_ERRORS(X)                                                 \
+        X(DMBUS_ERROR_FAILED, 1)                                        \
+        X(DMBUS_ERROR_NOT_FOUND, 3, ENXIO, ENODEV, ENOENT)              \
+        X(DMBUS_ERROR_INVALID_ARGUMENT, 4, EINVAL, E2BIG, ERANGE)       \
+        X(DMBUS_ERROR_ALREADY_EXISTS, 5, EEXIST)                        \
+        X(DMBUS_ERROR_BUSY, 6, EBUSY)                                   \
+        X(DMBUS_ERROR_NOT_AUTHORIZED, 7)                                \
+        X(DMBUS_ERROR_TIMEOUT, 8, ETIMEDOUT)                            \
+        X(DMBUS_ERROR_NOT_SUPPORTED, 9, ENOTTY, EOPNOTSUPP, ENOSYS)     \
+        X(DMBUS_ERROR_PERMISSION_DENIED, 11, EPERM, EACCES, EROFS)
+
+/* The keys of the mapping operations' options dicts (the XML says which method takes which). */
+#define DMBUS_OPTION_NO_USER_INTERACTION "auth.no_user_interaction"    /* every one; udisks2's name */
+#define DMBUS_OPTION_UDEV_TIMEOUT_MS "udev-timeout-ms"                  /* every one */
+#define DMBUS_OPTION_READ_ONLY "read-only"
+#define DMBUS_OPTION_ACTIVATE "activate"
+#define DMBUS_OPTION_NOFLUSH "noflush"
+#define DMBUS_OPTION_NOLOCKFS "nolockfs"
+#define DMBUS_OPTION_RETRY "retry"
+#define DMBUS_OPTION_DEFERRED "deferred"
+#define DMBUS_OPTION_FORCE "force"
+
 /* The polkit actions the mutating methods are checked against (data/org.dmbus.devicemapper1.policy),
  * as udisks2 splits its own: a rule can grant one without the others. Every check carries the
  * details "operation" (the method), "name", "uuid" and "subsystem" (the UUID's prefix) of the

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/param.h>
 
-#include "dmbus-names.h"
 #include "hashmap.h"
 #include "log.h"
 #include "read-queue.h"
@@ -36,29 +35,51 @@ struct ReadQueue {
         size_t head, n, bytes;
         Hashmap *by_sender;
         sd_bus_message *released;       /* handed back, not yet dispatched: the filter lets it pass */
+        ReadMethod *reads;              /* the standard interfaces' reads, then read_queue_add_vtable()'s */
+        size_t n_reads;
 };
 
-static const struct {
-        const char *interface, *member, *signature;
-} reads[] = {
+static const ReadMethod standard_reads[] = {
         { "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", "" },
         { "org.freedesktop.DBus.Properties", "Get", "ss" },
         { "org.freedesktop.DBus.Properties", "GetAll", "s" },
         { "org.freedesktop.DBus.Introspectable", "Introspect", "" },
-        { DMBUS_MANAGER_INTERFACE, "ResolveName", "s" },
-        { DMBUS_MANAGER_INTERFACE, "ResolveUUID", "s" },
-        { DMBUS_MANAGER_INTERFACE, "ResolveDevNum", "uu" },
-        { DMBUS_MANAGER_INTERFACE, "ResolvePath", "s" },
-        { DMBUS_MANAGER_INTERFACE, "GetDevices", "" },
-        { DMBUS_MANAGER_INTERFACE, "GetTree", "" },
 };
 
 /* The read's expected signature, or NULL when m is no read. */
-static const char *read_signature(sd_bus_message *m) {
-        for (size_t i = 0; i < ELEMENTSOF(reads); i++)
-                if (sd_bus_message_is_method_call(m, reads[i].interface, reads[i].member) > 0)
-                        return reads[i].signature;
+static const char *read_signature(const ReadQueue *q, sd_bus_message *m) {
+        for (size_t i = 0; i < q->n_reads; i++)
+                if (sd_bus_message_is_method_call(m, q->reads[i].interface, q->reads[i].member) > 0)
+                        return q->reads[i].signature;
         return NULL;
+}
+
+static bool ends_with_options(const char *signature) {
+        size_t n = strlen(signature);
+
+        return n >= 5 && strcmp(signature + n - 5, "a{sv}") == 0;
+}
+
+int read_queue_add_vtable(ReadQueue *q, const char *interface, const sd_bus_vtable *vtable) {
+        ReadMethod *reads;
+
+        assert(q);
+        assert(interface);
+        assert(vtable);
+
+        for (const sd_bus_vtable *v = vtable; v->type != _SD_BUS_VTABLE_END; v++) {
+                if (v->type != _SD_BUS_VTABLE_METHOD || ends_with_options(v->x.method.signature))
+                        continue;
+                /* read_size() checks strings and uint32s only. */
+                if (v->x.method.signature[strspn(v->x.method.signature, "su")] != 0)
+                        return -EINVAL;
+                reads = reallocarray(q->reads, q->n_reads + 1, sizeof(ReadMethod));
+                if (!reads)
+                        return -ENOMEM;
+                q->reads = reads;
+                q->reads[q->n_reads++] = (ReadMethod) { interface, v->x.method.member, v->x.method.signature };
+        }
+        return 0;
 }
 
 static size_t length_of(const char *s) {
@@ -154,7 +175,7 @@ static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 q->released = sd_bus_message_unref(q->released);
                 return 0;
         }
-        signature = read_signature(m);
+        signature = read_signature(q, m);
         if (!signature) {
                 /* Other calls that keep coming would keep the bus busy, and every read waiting: one
                  * that waited READ_WAIT_MAX_USEC goes before this call. Reads that keep coming do
@@ -240,8 +261,11 @@ int read_queue_new(sd_bus *bus, sd_event *event, int64_t priority, bool (*busy)(
         q->userdata = userdata;
         q->items = calloc(READ_QUEUE_MAX, sizeof(QueuedRead));
         q->by_sender = hashmap_new(HASHMAP_KEY_STRING);
-        if (!q->items || !q->by_sender)
+        q->reads = malloc(sizeof(standard_reads));
+        if (!q->items || !q->by_sender || !q->reads)
                 return -ENOMEM;
+        memcpy(q->reads, standard_reads, sizeof(standard_reads));
+        q->n_reads = ELEMENTSOF(standard_reads);
         r = sd_event_add_defer(event, &q->release_source, on_release, q);
         if (r < 0)
                 return r;
@@ -280,6 +304,7 @@ ReadQueue *read_queue_free(ReadQueue *q) {
                 free(e);
         }
         hashmap_free(q->by_sender);
+        free(q->reads);
         sd_bus_message_unref(q->released);
         sd_bus_unref(q->bus);
         return mfree(q);

@@ -12,10 +12,10 @@
 /* Reads wait behind everything else. sd-bus answers a connection's calls in the order they came,
  * so a flood of GetManagedObjects would keep a mutation (and what follows it) waiting behind every
  * read queued before it. A filter takes read calls (GetManagedObjects, Get, GetAll, Introspect,
- * Resolve*, GetDevices, GetTree) out of that order into a queue of their own; a source of lower
- * priority than the bus hands them back (sd_bus_enqueue_for_read) one at a time, whenever nothing
- * else is waiting, or, while calls that are no reads keep coming, one for each such call once the
- * oldest has waited READ_WAIT_MAX_USEC. Each caller's reads keep their order.
+ * and the reads of the service's own vtables) out of that order into a queue of their own; a
+ * source of lower priority than the bus hands them back (sd_bus_enqueue_for_read) one at a time,
+ * whenever nothing else is waiting, or, while calls that are no reads keep coming, one for each
+ * such call once the oldest has waited READ_WAIT_MAX_USEC. Each caller's reads keep their order.
  *
  * What waits is bounded in count and in bytes, for each sender and in all: a read whose arguments
  * are not of its method's signature, or have a string longer than READ_ARGUMENT_MAX, is answered
@@ -43,8 +43,17 @@
 
 typedef struct ReadQueue ReadQueue;
 
+typedef struct ReadMethod {
+        const char *interface, *member, *signature;
+} ReadMethod;
+
 /* busy(userdata): whether an operation is under way; may be NULL. */
 int read_queue_new(sd_bus *bus, sd_event *event, int64_t priority, bool (*busy)(void *userdata), void *userdata,
                    ReadQueue **ret);
 ReadQueue *read_queue_free(ReadQueue *q);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ReadQueue *, read_queue_free);
+
+/* Takes the reads of vtable, an interface's, into the queue: each method without an options dict
+ * last (every mutation takes one, as the contract says). interface and vtable outlive q. -EINVAL
+ * for a read that takes other than strings and uint32s, which the size check does not know. */
+int read_queue_add_vtable(ReadQueue *q, const char *interface, const sd_bus_vtable *vtable);

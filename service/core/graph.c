@@ -8,6 +8,7 @@
 #include "graph.h"
 #include "hashmap.h"
 #include "strv.h"
+#include "validate.h"
 
 /* The reverse edges of one dev_t. */
 typedef struct HolderSet {
@@ -66,7 +67,7 @@ BlockDevice *block_device_free(BlockDevice *d) {
 
 const char *block_device_preferred_device(const BlockDevice *d) {
         for (char **l = d->symlinks; l && *l; l++)
-                if (strncmp(*l, "/dev/mapper/", 12) == 0)
+                if (strncmp(*l, DM_DIR_PREFIX, strlen(DM_DIR_PREFIX)) == 0)
                         return *l;
         return d->devnode ?: "";
 }

@@ -11,6 +11,10 @@
 
 #define DM_NAME_MAX 127         /* bytes, without the NUL (the kernel's DM_NAME_LEN is 128) */
 #define DM_UUID_MAX 128         /* bytes, without the NUL (DM_UUID_LEN is 129) */
+#define DM_DIR_PREFIX "/dev/mapper/"  /* where our udev rules link each device by its name */
+/* A device as messages and the log name it: "NAME" (MAJ:MIN); the caller includes sys/sysmacros.h. */
+#define DEVICE_LABEL_FORMAT "\"%s\" (%u:%u)"
+#define DEVICE_LABEL_ARGS(name, devnum) (name), major(devnum), minor(devnum)
 /* A name as the bus shows names: 1 to 127 bytes as the kernel holds it (a "\\xNN" the bus shows
  * is one byte there), no '/', not ".", "..", or "control". */
 const char *dm_name_invalid_reason(const char *name);

@@ -310,12 +310,14 @@ typedef struct FlagMethod {
 #define FLAG(key, field) { key, offsetof(Operation, field) }
 
 static const FlagMethod flag_methods[] = {
-        { "Load", OPERATION_LOAD, true, { FLAG("read-only", read_only) } },
-        { "Reload", OPERATION_RELOAD, true, { FLAG("read-only", read_only), FLAG("noflush", noflush), FLAG("nolockfs", nolockfs) } },
+        { "Load", OPERATION_LOAD, true, { FLAG(DMBUS_OPTION_READ_ONLY, read_only) } },
+        { "Reload", OPERATION_RELOAD, true,
+          { FLAG(DMBUS_OPTION_READ_ONLY, read_only), FLAG(DMBUS_OPTION_NOFLUSH, noflush), FLAG(DMBUS_OPTION_NOLOCKFS, nolockfs) } },
         { "ClearInactive", OPERATION_CLEAR_INACTIVE, false, {} },
-        { "Suspend", OPERATION_SUSPEND, false, { FLAG("noflush", noflush), FLAG("nolockfs", nolockfs) } },
+        { "Suspend", OPERATION_SUSPEND, false, { FLAG(DMBUS_OPTION_NOFLUSH, noflush), FLAG(DMBUS_OPTION_NOLOCKFS, nolockfs) } },
         { "Resume", OPERATION_RESUME, false, {} },
-        { "Remove", OPERATION_REMOVE, false, { FLAG("retry", retry), FLAG("deferred", deferred), FLAG("force", force) } },
+        { "Remove", OPERATION_REMOVE, false,
+          { FLAG(DMBUS_OPTION_RETRY, retry), FLAG(DMBUS_OPTION_DEFERRED, deferred), FLAG(DMBUS_OPTION_FORCE, force) } },
 };
 
 static const FlagMethod *flag_method_find(const char *member) {
@@ -450,8 +452,8 @@ static int method_remove_stack(sd_bus_message *message, void *userdata, sd_bus_e
         if (r < 0)
                 return r;
         const BusOption options[] = {
-                { "deferred", 'b', &op->deferred },
-                { "force", 'b', &op->force },
+                { DMBUS_OPTION_DEFERRED, 'b', &op->deferred },
+                { DMBUS_OPTION_FORCE, 'b', &op->force },
         };
         return operation_bus_submit(m, TAKE_PTR(op), false, options, ELEMENTSOF(options), error);
 }
@@ -512,9 +514,13 @@ int device_bus_register(Manager *m) {
         assert(m);
 
         r = sd_bus_add_fallback_vtable(m->bus, NULL, DMBUS_BLOCK_PREFIX, DMBUS_BLOCK_INTERFACE, block_vtable, block_find, m);
+        if (r >= 0)
+                r = read_queue_add_vtable(m->reads, DMBUS_BLOCK_INTERFACE, block_vtable);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the Block interface: %m");
         r = sd_bus_add_fallback_vtable(m->bus, NULL, DMBUS_BLOCK_PREFIX, DMBUS_DEVICE_INTERFACE, device_vtable, dm_device_find, m);
+        if (r >= 0)
+                r = read_queue_add_vtable(m->reads, DMBUS_DEVICE_INTERFACE, device_vtable);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the Device interface: %m");
         r = sd_bus_add_node_enumerator(m->bus, NULL, DMBUS_BLOCK_PREFIX, block_enumerate, m);

@@ -207,8 +207,8 @@ static int method_create(sd_bus_message *message, void *userdata, sd_bus_error *
         op->name = name;
         op->uuid = uuid[0] ? uuid : NULL;
         const BusOption options[] = {
-                { "read-only", 'b', &op->read_only },
-                { "activate", 'b', &op->activate },
+                { DMBUS_OPTION_READ_ONLY, 'b', &op->read_only },
+                { DMBUS_OPTION_ACTIVATE, 'b', &op->activate },
         };
         return operation_bus_submit(m, TAKE_PTR(op), true, options, ELEMENTSOF(options), error);
 }
@@ -267,6 +267,8 @@ int manager_bus_register(Manager *m) {
                 return log_error_errno(r, "Failed to add the object manager: %m");
 
         r = sd_bus_add_object_vtable(m->bus, NULL, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, manager_vtable, m);
+        if (r >= 0)
+                r = read_queue_add_vtable(m->reads, DMBUS_MANAGER_INTERFACE, manager_vtable);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the Manager object: %m");
 

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "time-util.h"
+#include "validate.h"
 
 static void on_config_warning(unsigned line, const char *why, void *userdata) {
         log_warning("%s:%u %s; passed over.", CONFIG_PATH, line, why);
@@ -47,8 +48,8 @@ static void tick(Manager *m) {
                         refresh_mark(m->refresh, d->devnum);
                 if (dm->suspended_since != 0 && !dm->suspended_too_long && now >= dm->suspended_since + m->config.suspended_alert_usec) {
                         dm->suspended_too_long = true;
-                        log_warning("\"%s\" (%u:%u) has been suspended for more than %" PRIu64 " s.", dm->name, major(d->devnum),
-                                    minor(d->devnum), m->config.suspended_alert_usec / 1000000);
+                        log_warning(DEVICE_LABEL_FORMAT " has been suspended for more than %" PRIu64 " s.",
+                                    DEVICE_LABEL_ARGS(dm->name, d->devnum), m->config.suspended_alert_usec / 1000000);
                         (void) device_bus_emit_changed(m->bus, d->devnum, 0, DEVICE_CHANGE(HEALTH) | DEVICE_CHANGE(HEALTH_REASON));
                         service_status_changed(m->status);
                 }

@@ -8,6 +8,7 @@
 
 #include "alloc-util.h"
 #include "bus-options.h"
+#include "dmbus-errors.h"
 #include "dmbus-names.h"
 #include "event-priority.h"
 #include "log.h"
@@ -138,7 +139,7 @@ static int read_member_tail(Operation *op, sd_bus_error *error) {
         if (member->n_rows == 0)
                 return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT, "Device %zu of the stack (\"%s\") has an empty table.",
                                          op->n_members, member->name);
-        r = bus_message_read_options(op->request, &(BusOption) { "read-only", 'b', &member->read_only }, 1, error);
+        r = bus_message_read_options(op->request, &(BusOption) { DMBUS_OPTION_READ_ONLY, 'b', &member->read_only }, 1, error);
         if (r < 0)
                 return name_member(op, r, error);
         return sd_bus_message_exit_container(op->request);
@@ -146,7 +147,7 @@ static int read_member_tail(Operation *op, sd_bus_error *error) {
 
 /* A row may name a device of the stack by /dev/mapper/NAME only if an earlier one is made first. */
 static int check_member_references(const Operation *op, sd_bus_error *error) {
-        static const char prefix[] = "/dev/mapper/";
+        static const char prefix[] = DM_DIR_PREFIX;
 
         for (size_t i = 0; i < op->n_members; i++)
                 for (size_t row = 0; row < op->members[i].n_rows; row++)
@@ -230,36 +231,6 @@ int operation_bus_check_new_uuid(const Graph *g, const char *uuid, sd_bus_error 
                                     "A device with the UUID \"%s\" exists already.", error);
 }
 
-/* The name a caller can act on; dmbusd(8) lists this mapping. */
-const char *operation_bus_error_name(int error) {
-        switch (-error) {
-        case ENXIO:
-        case ENODEV:
-        case ENOENT:    /* a device of the table, gone before the load */
-                return DMBUS_ERROR_NOT_FOUND;
-        case EBUSY:
-                return DMBUS_ERROR_BUSY;
-        case EEXIST:
-                return DMBUS_ERROR_ALREADY_EXISTS;
-        case EINVAL:
-        case E2BIG:
-        case ERANGE:
-                return DMBUS_ERROR_INVALID_ARGUMENT;
-        case EPERM:     /* the service's own sandbox (the unit's device policy), or the kernel's rules */
-        case EACCES:
-        case EROFS:     /* a table that writes to a read-only device */
-                return DMBUS_ERROR_PERMISSION_DENIED;
-        case ENOTTY:
-        case EOPNOTSUPP:
-        case ENOSYS:
-                return DMBUS_ERROR_NOT_SUPPORTED;
-        case ETIMEDOUT:
-                return DMBUS_ERROR_TIMEOUT;
-        default:
-                return DMBUS_ERROR_FAILED;
-        }
-}
-
 /* Written on whichever path an operation leaves by, so the service's log tells what was done; a
  * refusal by polkit only at debug level, so that no caller can flood the journal. */
 void operation_bus_log_outcome(const Operation *op, int level, const char *outcome) {
@@ -299,7 +270,7 @@ static void reply(Operation *op) {
         _cleanup_(freep) char *timeout = NULL;
 
         if (op->result < 0)
-                return operation_bus_reply_error(op, operation_bus_error_name(op->result), op->outcome ?: "Out of memory.");
+                return operation_bus_reply_error(op, dmbus_error_from_errno(op->result), op->outcome ?: "Out of memory.");
         if (!op->udev_timed_out)
                 return reply_success(op);
         if (asprintf(&timeout, "%s, but udev did not report the device processed within %" PRIu64 " ms: its links in /dev "
@@ -435,8 +406,8 @@ static int read_all_options(sd_bus_message *message, const BusOption *own, size_
 
         for (size_t i = 0; i < n_own; i++)
                 options[i] = own[i];
-        options[n_own] = (BusOption) { "auth.no_user_interaction", 'b', &common->no_user_interaction };
-        options[n_own + 1] = (BusOption) { "udev-timeout-ms", 'u', &common->udev_timeout_msec };
+        options[n_own] = (BusOption) { DMBUS_OPTION_NO_USER_INTERACTION, 'b', &common->no_user_interaction };
+        options[n_own + 1] = (BusOption) { DMBUS_OPTION_UDEV_TIMEOUT_MS, 'u', &common->udev_timeout_msec };
         r = bus_message_read_options(message, options, n_own + 2, error);
         if (r < 0)
                 return r;

@@ -29,8 +29,6 @@ int operation_bus_check_new_uuid(const Graph *g, const char *uuid, sd_bus_error 
 int operation_bus_submit(Manager *m, Operation *op, bool takes_table, const BusOption *own, size_t n_own,
                          sd_bus_error *error);
 
-/* The named error an operation's -errno stands for. */
-const char *operation_bus_error_name(int error) _pure_;
 /* Answers op's caller with an error, and logs it (a refusal by polkit at debug level only). */
 void operation_bus_reply_error(Operation *op, const char *error_name, const char *message);
 /* A line in the service's log: the method, the caller, what came of it. */

@@ -17,6 +17,7 @@
 #include "strv.h"
 #include "utf8-escape.h"
 #include "udev-sysfs.h"
+#include "validate.h"
 
 /* What runs on an operation's worker thread: ioctls through dm-ops.c and plain sysfs reads, no
  * libdevmapper, no graph, no bus. Every path ends with op->result (0, or the -errno that decides the
@@ -28,7 +29,7 @@ int operation_set_label(Operation *op, const char *name) {
         assert(name);
 
         op->label = mfree(op->label);
-        if (asprintf(&op->label, "\"%s\" (%u:%u)", name, major(op->devnum), minor(op->devnum)) < 0) {
+        if (asprintf(&op->label, DEVICE_LABEL_FORMAT, DEVICE_LABEL_ARGS(name, op->devnum)) < 0) {
                 op->label = NULL;
                 return -ENOMEM;
         }
@@ -401,15 +402,18 @@ static int run_remove(Operation *op, int fd) {
                 }
         }
         note_uevent_floor(op);
-        r = dm_ops_remove_retrying(fd, &op->target, op->deferred, op->retry ? 25 : 1, &result);
+        r = dm_ops_remove_retrying(fd, &op->target, op->deferred, op->retry ? DM_OPS_REMOVE_RETRY_ATTEMPTS : 1, &result);
         /* Whatever came of it, the caller is told: a record kept now could remove, at a later
          * start, a device restored in between. */
         note_settled(op);
         if (r == -EBUSY) {
                 _cleanup_(freep) char *user = first_user(op->devnum, op->caller_uid);
+                char retried[96] = "; the option retry waits for brief users, deferred removes it once closed";
 
-                return record_failure(op, r, "%s is in use: %s%s%s.", op->label, user ?: "opened by something",
-                                      op->retry ? ", and stayed so for 5 s" : "; the option retry waits for brief users, deferred removes it once closed",
+                if (op->retry)
+                        snprintf(retried, sizeof(retried), ", and stayed so for %u s",
+                                 DM_OPS_REMOVE_RETRY_ATTEMPTS * DM_OPS_REMOVE_RETRY_INTERVAL_MSEC / 1000);
+                return record_failure(op, r, "%s is in use: %s%s%s.", op->label, user ?: "opened by something", retried,
                                       op->force ? "; its table is the error target now (force)" : "");
         }
         if (r < 0)

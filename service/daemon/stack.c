@@ -7,12 +7,14 @@
 #include <sys/sysmacros.h>
 
 #include "alloc-util.h"
+#include "dmbus-errors.h"
 #include "dmbus-names.h"
 #include "log.h"
 #include "object-path.h"
 #include "op-record.h"
 #include "operation-bus.h"
 #include "stack.h"
+#include "validate.h"
 
 static void stack_link(Manager *m, Operation *stack) {
         stack->stack_next = m->stacks;
@@ -176,7 +178,7 @@ static void stack_next_step(Manager *m, Operation *stack) {
                 if (asprintf(&text, "%s%s", stack->failure_text,
                              strstr(stack->failure_text, "left behind") ? "" : " Nothing this call made is left.") < 0)
                         text = NULL;
-                return stack_fail(stack, operation_bus_error_name(stack->failure), text);
+                return stack_fail(stack, dmbus_error_from_errno(stack->failure), text);
         }
         stack->step--;
         submit_step(m, stack, OPERATION_REMOVE);
@@ -196,7 +198,7 @@ void stack_step_finished(Manager *m, Operation *step_owned) {
 
                         if (asprintf(&text, "%s Removed: %s; still there: %s.", step->outcome ?: "Out of memory.", removed, left) < 0)
                                 text = NULL;
-                        return stack_fail(stack, operation_bus_error_name(step->result), text);
+                        return stack_fail(stack, dmbus_error_from_errno(step->result), text);
                 }
                 member->done = true;
                 stack->step++;
@@ -267,8 +269,8 @@ static void on_stack_users(const BlockUser *users, size_t n, int error, void *us
         described = block_user_describe(outside, stack->caller_uid);
         for (size_t k = 0; k < stack->n_members; k++)
                 if (stack->members[k].devnum == outside->devnum &&
-                    asprintf(&text, "\"%s\" (%u:%u) is in use: %s; nothing was removed.", stack->members[k].name,
-                             major(outside->devnum), minor(outside->devnum), described ?: "") < 0)
+                    asprintf(&text, DEVICE_LABEL_FORMAT " is in use: %s; nothing was removed.",
+                             DEVICE_LABEL_ARGS(stack->members[k].name, outside->devnum), described ?: "") < 0)
                         text = NULL;
         stack_fail(stack, DMBUS_ERROR_BUSY, text);
 }

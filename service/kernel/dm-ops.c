@@ -143,7 +143,7 @@ int dm_ops_remove_retrying(int fd, const DmOpsDevice *dev, bool deferred, unsign
                 r = dm_ops_remove(fd, dev, deferred, ret);
                 if (r != -EBUSY || i >= attempts)
                         return r;
-                sleep_msec(200);
+                sleep_msec(DM_OPS_REMOVE_RETRY_INTERVAL_MSEC);
         }
 }
 

@@ -44,7 +44,10 @@ int dm_ops_suspend(int fd, const DmOpsDevice *dev, bool noflush, bool nolockfs);
 int dm_ops_resume(int fd, const DmOpsDevice *dev, bool noflush, DmOpsResult *ret);
 int dm_ops_remove(int fd, const DmOpsDevice *dev, bool deferred, DmOpsResult *ret);
 /* The same, trying again while the device is briefly open (udev's probe of a new device, a holder
- * going away), for up to attempts * 200 ms, as libdevmapper's retry does. */
+ * going away), for up to attempts * DM_OPS_REMOVE_RETRY_INTERVAL_MSEC; libdevmapper's retry makes
+ * DM_OPS_REMOVE_RETRY_ATTEMPTS, 5 s. */
+#define DM_OPS_REMOVE_RETRY_INTERVAL_MSEC 200u
+#define DM_OPS_REMOVE_RETRY_ATTEMPTS 25u
 int dm_ops_remove_retrying(int fd, const DmOpsDevice *dev, bool deferred, unsigned attempts, DmOpsResult *ret);
 /* The kernel renames by the current name only. */
 int dm_ops_rename(int fd, const DmOpsDevice *dev, const char *new_name, DmOpsResult *ret);

@@ -12,6 +12,7 @@
 #include "settle.h"
 #include "strv.h"
 #include "udev-sysfs.h"
+#include "validate.h"
 
 /* The undo the record asks for, as far as the device's state still needs it; what was done, in
  * words, into buf. */
@@ -42,9 +43,9 @@ static int undo(int fd, const OpRecord *record, const DmOpsStatus *status, char 
                 }
         }
         if (record->undo & OP_RECORD_REMOVE) {
-                /* udev may still be probing a device it just saw: 5 s, as libdevmapper's retry; then
-                 * the kernel removes it once it is closed. */
-                r = dm_ops_remove_retrying(fd, &dev, false, 25, &result);
+                /* udev may still be probing a device it just saw: as libdevmapper's retry; then the
+                 * kernel removes it once it is closed. */
+                r = dm_ops_remove_retrying(fd, &dev, false, DM_OPS_REMOVE_RETRY_ATTEMPTS, &result);
                 if (r == -EBUSY)
                         r = dm_ops_remove(fd, &dev, true, &result);
                 snprintf(buf, size, "removed it");
@@ -87,19 +88,19 @@ static void settle_one(int fd, const char *dir, const char *id) {
         if (r > 0 && record.diskseq != 0 && block_device_read_diskseq(record.devnum, &diskseq) >= 0 && diskseq != record.diskseq)
                 r = 0;
         if (r == 0 || r == -ENXIO)
-                log_info("A %s of \"%s\" (%u:%u) was cut short by a stop of the service; the device is %s now, left alone.",
-                         record.operation, record.name, major(record.devnum), minor(record.devnum), r == 0 ? "another one" : "gone");
+                log_info("A %s of " DEVICE_LABEL_FORMAT " was cut short by a stop of the service; the device is %s now, left alone.",
+                         record.operation, DEVICE_LABEL_ARGS(record.name, record.devnum), r == 0 ? "another one" : "gone");
         else if (r < 0)
                 log_warning_errno(r, "Cannot read the state of %u:%u to settle a %s cut short: %m",
                                   major(record.devnum), minor(record.devnum), record.operation);
         else {
                 r = undo(fd, &record, &status, what, sizeof(what));
                 if (r < 0)
-                        log_warning_errno(r, "A %s of \"%s\" (%u:%u) was cut short by a stop of the service; settling it failed: %m",
-                                          record.operation, record.name, major(record.devnum), minor(record.devnum));
+                        log_warning_errno(r, "A %s of " DEVICE_LABEL_FORMAT " was cut short by a stop of the service; settling it failed: %m",
+                                          record.operation, DEVICE_LABEL_ARGS(record.name, record.devnum));
                 else
-                        log_info("A %s of \"%s\" (%u:%u) was cut short by a stop of the service: %s.",
-                                 record.operation, record.name, major(record.devnum), minor(record.devnum), what);
+                        log_info("A %s of " DEVICE_LABEL_FORMAT " was cut short by a stop of the service: %s.",
+                                 record.operation, DEVICE_LABEL_ARGS(record.name, record.devnum), what);
         }
         (void) op_record_remove(dir, id);
 }
