@@ -68,16 +68,19 @@ int read_queue_add_vtable(ReadQueue *q, const char *interface, const sd_bus_vtab
         assert(vtable);
 
         for (const sd_bus_vtable *v = vtable; v->type != _SD_BUS_VTABLE_END; v++) {
-                if (v->type != _SD_BUS_VTABLE_METHOD || ends_with_options(v->x.method.signature))
+                /* SD_BUS_NO_ARGS leaves it NULL. */
+                const char *signature = v->type == _SD_BUS_VTABLE_METHOD ? v->x.method.signature ?: "" : NULL;
+
+                if (!signature || ends_with_options(signature))
                         continue;
                 /* read_size() checks strings and uint32s only. */
-                if (v->x.method.signature[strspn(v->x.method.signature, "su")] != 0)
+                if (signature[strspn(signature, "su")] != 0)
                         return -EINVAL;
                 reads = reallocarray(q->reads, q->n_reads + 1, sizeof(ReadMethod));
                 if (!reads)
                         return -ENOMEM;
                 q->reads = reads;
-                q->reads[q->n_reads++] = (ReadMethod) { interface, v->x.method.member, v->x.method.signature };
+                q->reads[q->n_reads++] = (ReadMethod) { interface, v->x.method.member, signature };
         }
         return 0;
 }
