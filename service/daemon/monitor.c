@@ -10,7 +10,6 @@
 #include "log.h"
 #include "monitor.h"
 #include "time-util.h"
-#include "validate.h"
 
 static void on_config_warning(unsigned line, const char *why, void *userdata) {
         log_warning("%s:%u %s; passed over.", CONFIG_PATH, line, why);
@@ -30,6 +29,7 @@ void monitor_load_config(Manager *m) {
         else if (n != -ENOENT)
                 log_warning_errno((int) n, "Cannot read %s, using the defaults: %m", CONFIG_PATH);
         m->config = c;
+        refresh_set_suspended_alert(m->refresh, c.suspended_alert_usec);
         log_debug("Polling every %" PRIu64 " s, suspended devices flagged after %" PRIu64 " s, %zu usage threshold(s).",
                   c.poll_interval_usec / 1000000, c.suspended_alert_usec / 1000000, c.n_thresholds);
 }
@@ -40,19 +40,15 @@ static void tick(Manager *m) {
 
         refresh_request_sweep(m->refresh);
         for (size_t i = 0; graph_iterate(m->graph, &i, &d);) {
-                DmDevice *dm = d->dm;
+                const DmDevice *dm = d->dm;
 
                 if (!dm)
                         continue;
                 if (dm_device_has_usage(dm))
                         refresh_mark(m->refresh, d->devnum);
-                if (dm->suspended_since != 0 && !dm->suspended_too_long && now >= dm->suspended_since + m->config.suspended_alert_usec) {
-                        dm->suspended_too_long = true;
-                        log_warning(DEVICE_LABEL_FORMAT " has been suspended for more than %" PRIu64 " s.",
-                                    DEVICE_LABEL_ARGS(dm->name, d->devnum), m->config.suspended_alert_usec / 1000000);
-                        (void) device_bus_emit_changed(m->bus, d->devnum, 0, DEVICE_CHANGE(HEALTH) | DEVICE_CHANGE(HEALTH_REASON));
-                        service_status_changed(m->status);
-                }
+                /* The refresh judges it, as it reads it. */
+                if (dm->suspended_since != 0 && !dm->suspended_too_long && now >= dm->suspended_since + m->config.suspended_alert_usec)
+                        refresh_mark(m->refresh, d->devnum);
         }
 }
 

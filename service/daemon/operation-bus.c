@@ -11,6 +11,7 @@
 #include "dmbus-errors.h"
 #include "dmbus-names.h"
 #include "event-priority.h"
+#include "list.h"
 #include "log.h"
 #include "object-path.h"
 #include "operation-bus.h"
@@ -314,7 +315,7 @@ static const char *sender_of(const Operation *op) {
 static int check_authorizing_room(Manager *m, const Operation *op, bool reading_table, sd_bus_error *error) {
         size_t n = 0, n_uid = 0, reading = 0, reading_uid = 0, bytes = op->request_bytes;
 
-        for (const Operation *o = m->authorizing; o; o = o->authorizing_next) {
+        LIST_FOREACH(authorizing, o, m->authorizing) {
                 n++;
                 n_uid += o->caller_uid == op->caller_uid;
                 reading += !!o->table_slices;
@@ -332,20 +333,8 @@ static int check_authorizing_room(Manager *m, const Operation *op, bool reading_
         return 0;
 }
 
-static void authorizing_add(Manager *m, Operation *op) {
-        op->authorizing_next = m->authorizing;
-        if (m->authorizing)
-                m->authorizing->authorizing_pprev = &op->authorizing_next;
-        op->authorizing_pprev = &m->authorizing;
-        m->authorizing = op;
-}
-
 static void authorizing_remove(Operation *op) {
-        *op->authorizing_pprev = op->authorizing_next;
-        if (op->authorizing_next)
-                op->authorizing_next->authorizing_pprev = op->authorizing_pprev;
-        op->authorizing_next = NULL;
-        op->authorizing_pprev = NULL;
+        LIST_REMOVE(authorizing, op);
         op->caller = sd_bus_track_unref(op->caller);
 }
 
@@ -432,7 +421,7 @@ static int hold(Manager *m, Operation *op, bool reading_table, sd_bus_error *err
                 op->caller = sd_bus_track_unref(op->caller);
                 return r;
         }
-        authorizing_add(m, op);
+        LIST_PREPEND(authorizing, m->authorizing, op);
         return 0;
 }
 

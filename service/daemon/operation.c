@@ -3,15 +3,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "event-priority.h"
+#include "handback.h"
 #include "hashmap.h"
 #include "log.h"
 #include "operation.h"
@@ -26,7 +25,7 @@ enum {
         STATE_WAITING_FOR_REFRESH,
 };
 
-/* Owned by the main loop, except returned_list, which workers append to under returned_lock. */
+/* Owned by the main loop; a worker uses control_fd and its own operation alone. */
 struct OperationQueue {
         sd_event *event;
         char *record_dir;
@@ -35,10 +34,7 @@ struct OperationQueue {
         void *userdata;
 
         int control_fd;         /* shared by the workers: the kernel serializes per device */
-        int returned_fd;        /* eventfd: a worker handed an operation back */
-        sd_event_source *returned_source;
-        pthread_mutex_t returned_lock;
-        Operation *returned_list;
+        Handback *workers;
 
         Hashmap *by_device;     /* dev_t -> the operation running on it, the head of its FIFO */
         Operation *waiting;     /* for udev or for a refresh */
@@ -112,39 +108,22 @@ static void operation_finish_with(Operation *op, int error, const char *outcome)
         operation_finish(op);
 }
 
-static void *worker(void *userdata) {
+static void worker(void *userdata) {
         Operation *op = userdata;
-        OperationQueue *q = op->queue;
 
-        operation_run(op, q->control_fd);
-
-        pthread_mutex_lock(&q->returned_lock);
-        op->next_returned = q->returned_list;
-        q->returned_list = op;
-        pthread_mutex_unlock(&q->returned_lock);
-        (void) eventfd_write(q->returned_fd, 1);
-        return NULL;
+        operation_run(op, op->queue->control_fd);
 }
 
 static int worker_start(Operation *op) {
         OperationQueue *q = op->queue;
-        pthread_attr_t attr;
-        pthread_t thread;
         int r;
 
-        r = pthread_attr_init(&attr);
-        if (r != 0)
-                return -r;
-        r = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        if (r == 0) {
-                op->state = STATE_RUNNING;
-                q->n_running++;
-                r = pthread_create(&thread, &attr, worker, op);
-                if (r != 0)
-                        q->n_running--;
-        }
-        pthread_attr_destroy(&attr);
-        return -r;
+        op->state = STATE_RUNNING;
+        q->n_running++;
+        r = handback_start(q->workers, worker, op);
+        if (r < 0)
+                q->n_running--;
+        return r;
 }
 
 static void device_queue_advance(OperationQueue *q, Operation *done);
@@ -254,8 +233,9 @@ static bool udev_done_with(OperationQueue *q, const Operation *op) {
 }
 
 /* Back from the worker: what the kernel did must reach udev and the graph before the answer. */
-static void operation_returned(Operation *op) {
-        OperationQueue *q = op->queue;
+static void operation_returned(void *returned, void *userdata) {
+        Operation *op = returned;
+        OperationQueue *q = userdata;
         int r;
 
         q->n_running--;
@@ -280,25 +260,6 @@ static void operation_returned(Operation *op) {
                 log_warning_errno(r, "Cannot time the wait for udev, not waiting: %m");
                 wait_for_refresh(op);
         }
-}
-
-static int on_workers_returned(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        OperationQueue *q = userdata;
-        Operation *list;
-        eventfd_t value;
-
-        (void) eventfd_read(q->returned_fd, &value);
-        pthread_mutex_lock(&q->returned_lock);
-        list = TAKE_PTR(q->returned_list);
-        pthread_mutex_unlock(&q->returned_lock);
-
-        while (list) {
-                Operation *op = list;
-
-                list = op->next_returned;
-                operation_returned(op);
-        }
-        return 0;
 }
 
 void operation_queue_udev_event(OperationQueue *q, const UdevEvent *event) {
@@ -384,9 +345,7 @@ int operation_queue_new(sd_event *event, int control_fd, const char *record_dir,
                 .callbacks = *callbacks,
                 .userdata = userdata,
                 .control_fd = -EBADF,
-                .returned_fd = -EBADF,
         };
-        pthread_mutex_init(&q->returned_lock, NULL);
 
         q->record_dir = strdup(record_dir);
         if (!q->record_dir)
@@ -398,13 +357,9 @@ int operation_queue_new(sd_event *event, int control_fd, const char *record_dir,
         q->control_fd = fcntl(control_fd, F_DUPFD_CLOEXEC, 3);
         if (q->control_fd < 0)
                 return -errno;
-        q->returned_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (q->returned_fd < 0)
-                return -errno;
-        r = sd_event_add_io(event, &q->returned_source, q->returned_fd, EPOLLIN, on_workers_returned, q);
+        r = handback_new(event, EVENT_PRIORITY_KERNEL, operation_returned, NULL, q, &q->workers);
         if (r < 0)
                 return r;
-        (void) sd_event_source_set_priority(q->returned_source, EVENT_PRIORITY_KERNEL);
         *ret = TAKE_PTR(q);
         return 0;
 }
@@ -414,7 +369,8 @@ OperationQueue *operation_queue_free(OperationQueue *q) {
 
         if (!q)
                 return NULL;
-        q->returned_source = sd_event_source_disable_unref(q->returned_source);
+        /* An operation a worker still runs stays its own. */
+        q->workers = handback_free(q->workers);
         while ((op = q->waiting)) {
                 q->waiting = op->next_waiting;
                 operation_free(op);
@@ -429,7 +385,7 @@ OperationQueue *operation_queue_free(OperationQueue *q) {
         q->event = sd_event_unref(q->event);
         if (q->n_running > 0) {
                 /* A worker blocked in the kernel (a suspend waiting for its I/O) still uses the
-                 * fds and the hand-back list: leave them to the exit that follows. */
+                 * control fd: leave it to the exit that follows. */
                 log_info("Exiting with %zu operation(s) still in the kernel.", q->n_running);
                 return NULL;
         }
@@ -438,8 +394,5 @@ OperationQueue *operation_queue_free(OperationQueue *q) {
         free(q->record_dir);
         if (q->control_fd >= 0)
                 close(q->control_fd);
-        if (q->returned_fd >= 0)
-                close(q->returned_fd);
-        pthread_mutex_destroy(&q->returned_lock);
         return mfree(q);
 }

@@ -11,6 +11,7 @@
 #include "bus-options.h"
 #include "devset.h"
 #include "dm-ops.h"
+#include "list.h"
 #include "macro.h"
 #include "table.h"
 #include "udev-sysfs.h"
@@ -113,7 +114,7 @@ struct Operation {
         PolkitQuery *authorization;
         sd_bus_track *caller;
         size_t request_bytes;
-        Operation *authorizing_next, **authorizing_pprev;
+        LIST_FIELDS(Operation, authorizing);
 
         /* A stack operation's (stack.c): its devices, in the order they are made (CREATE_STACK,
          * bottom first) or removed (REMOVE_STACK, top first); while its table is read, where the
@@ -128,7 +129,7 @@ struct Operation {
         int failure;                    /* CREATE_STACK rolling back: the step's -errno ... */
         char *failure_text;             /* ... and what it said */
         UsersScanRequest *users_request;
-        Operation *stack_next, **stack_pprev;
+        LIST_FIELDS(Operation, stack);
         Operation *stack;
 
         /* The queue's. */
@@ -138,7 +139,6 @@ struct Operation {
         int state;
         sd_event_source *timeout_source;
         Operation *next_on_device;      /* the FIFO of operations on one device */
-        Operation *next_returned;       /* the workers' hand-back list */
         Operation *next_waiting;
 };
 

@@ -14,6 +14,7 @@
 #include "refresh.h"
 #include "strv.h"
 #include "time-util.h"
+#include "validate.h"
 
 struct Refresh {
         sd_event *event;
@@ -31,6 +32,7 @@ struct Refresh {
          * libudev's database read costs some 28 system calls, the event has them already. */
         Hashmap *event_links;
         bool rescan;                    /* events may have been lost: read everything */
+        uint64_t suspended_alert_usec;  /* suspended longer: too long (Health "suspended") */
         uint64_t batch_first_event_usec; /* CLOCK_MONOTONIC, when this turn's first change came in */
 
         /* The LIST pass after DM events (on_list()). */
@@ -283,6 +285,16 @@ static int on_dm_event(sd_event_source *s, int fd, uint32_t revents, void *userd
         return 0;
 }
 
+/* Too long suspended is judged here alone, with the rest of a device's state. */
+static void judge_suspended(const Refresh *rf, const BlockDevice *old, BlockDevice *d) {
+        if (!d->dm || d->dm->suspended_since == 0 || realtime_usec() < d->dm->suspended_since + rf->suspended_alert_usec)
+                return;
+        d->dm->suspended_too_long = true;
+        if (!old || !old->dm || !old->dm->suspended_too_long)
+                log_warning(DEVICE_LABEL_FORMAT " has been suspended for more than %" PRIu64 " s.",
+                            DEVICE_LABEL_ARGS(d->dm->name, d->devnum), rf->suspended_alert_usec / 1000000);
+}
+
 static int refresh_device(Refresh *rf, dev_t devnum, DevSet *holders_changed);
 
 /* A device's dependencies that the graph lacks are read too: a loop device a reload put under it. */
@@ -343,10 +355,9 @@ static int refresh_device(Refresh *rf, dev_t devnum, DevSet *holders_changed) {
         }
 
         /* Still suspended: since the first time it was seen so. */
-        if (old && old->dm && d->dm && old->dm->suspended_since != 0 && d->dm->info.suspended) {
+        if (old && old->dm && d->dm && old->dm->suspended_since != 0 && d->dm->info.suspended)
                 d->dm->suspended_since = old->dm->suspended_since;
-                d->dm->suspended_too_long = old->dm->suspended_too_long;
-        }
+        judge_suspended(rf, old, d);
         if (old) {
                 block_device_diff(old, d, &block_changes, &device_changes);
                 if (block_changes & BLOCK_CHANGE(DEPENDENCIES)) {
@@ -385,6 +396,10 @@ static int refresh_device(Refresh *rf, dev_t devnum, DevSet *holders_changed) {
                 rf->callbacks.usage_changed(devnum, &usage_before, &usage_now, rf->userdata);
         }
         return r;
+}
+
+void refresh_set_suspended_alert(Refresh *rf, uint64_t usec) {
+        rf->suspended_alert_usec = usec;
 }
 
 static void mark_everything(Refresh *rf) {

@@ -53,6 +53,9 @@ int refresh_start(Refresh *r);
 
 /* Reads the device again later in this loop turn. */
 void refresh_mark(Refresh *r, dev_t devnum);
+/* A DM device suspended for longer than usec is judged too long suspended (health.h) when it is
+ * read; the owner marks it when that time has come. */
+void refresh_set_suspended_alert(Refresh *r, uint64_t usec);
 /* Compares every DM device's INFO (one cheap ioctl each) and reads again those that changed: what
  * the kernel does not announce (a suspend, an inactive table) shows then. The sweep runs soon, a
  * slice a loop turn, and requests coalesce: its cost is bounded in time whatever N (refresh.c). */

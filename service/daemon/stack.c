@@ -9,6 +9,7 @@
 #include "alloc-util.h"
 #include "dmbus-errors.h"
 #include "dmbus-names.h"
+#include "list.h"
 #include "log.h"
 #include "object-path.h"
 #include "op-record.h"
@@ -16,24 +17,8 @@
 #include "stack.h"
 #include "validate.h"
 
-static void stack_link(Manager *m, Operation *stack) {
-        stack->stack_next = m->stacks;
-        if (m->stacks)
-                m->stacks->stack_pprev = &stack->stack_next;
-        stack->stack_pprev = &m->stacks;
-        m->stacks = stack;
-}
-
-static void stack_unlink(Operation *stack) {
-        *stack->stack_pprev = stack->stack_next;
-        if (stack->stack_next)
-                stack->stack_next->stack_pprev = stack->stack_pprev;
-        stack->stack_next = NULL;
-        stack->stack_pprev = NULL;
-}
-
 static void stack_fail(Operation *stack, const char *error_name, const char *message) {
-        stack_unlink(stack);
+        LIST_REMOVE(stack, stack);
         users_scan_request_cancel(TAKE_PTR(stack->users_request));
         operation_bus_reply_error(stack, error_name, message ?: "Out of memory.");
         operation_free(stack);
@@ -58,7 +43,7 @@ static void stack_succeed(Operation *stack, const char *outcome) {
                 return stack_fail(stack, DMBUS_ERROR_FAILED, "It was done, but the reply could not be made.");
         operation_bus_log_outcome(stack, LOG_INFO, outcome);
         (void) sd_bus_send(NULL, reply, NULL);
-        stack_unlink(stack);
+        LIST_REMOVE(stack, stack);
         operation_free(stack);
 }
 
@@ -285,7 +270,7 @@ void stack_start(Manager *m, Operation *stack) {
 
         stack->manager = m;
         stack->step = 0;
-        stack_link(m, stack);
+        LIST_PREPEND(stack, m->stacks, stack);
         /* deferred: devices in use are removed once closed, by the kernel. */
         if (stack->kind == OPERATION_CREATE_STACK || stack->deferred)
                 return stack_next_step(m, stack);
@@ -303,11 +288,9 @@ void stack_start(Manager *m, Operation *stack) {
 }
 
 void stack_stop_waiting(Manager *m) {
-        for (Operation *stack = m->stacks, *next; stack; stack = next) {
-                next = stack->stack_next;
+        LIST_FOREACH_SAFE(stack, stack, next, m->stacks)
                 if (stack->users_request)
                         stack_fail(stack, DMBUS_ERROR_FAILED, "The service is stopping; nothing was removed.");
-        }
 }
 
 void stack_drop_all(Manager *m) {

@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/param.h>
-#include <unistd.h>
 
 #include "alloc-util.h"
 #include "event-priority.h"
+#include "handback.h"
+#include "list.h"
 #include "log.h"
 #include "time-util.h"
 #include "users-scan.h"
@@ -26,29 +25,22 @@ struct UsersScanRequest {
         void *userdata;
         bool privileged;
         bool in_flight;
-        UsersScanRequest *next, **pprev;
+        LIST_FIELDS(UsersScanRequest, requests);
 };
 
-/* One scan's input and output, owned by its thread until it is handed back through done_fd. */
+/* One scan's input and output, its thread's until it is handed back. */
 typedef struct ScanJob {
         dev_t *devnums;
         size_t n_devnums;
         BlockUser *users;
         size_t n_users;
         int error;
-        int done_fd;
-        pthread_mutex_t *lock;
-        bool *orphaned;         /* the scanner went away: the thread frees what is left */
 } ScanJob;
 
 struct UsersScan {
         sd_event *event;
-        int done_fd;
-        sd_event_source *done_source;
-        pthread_mutex_t lock;
+        Handback *handback;
         bool running;
-        bool orphaned;
-        ScanJob *job;
         UsersScanRequest *pending;      /* for the next scan */
         UsersScanRequest *in_flight;    /* answered by the running one */
         size_t n_pending;               /* unprivileged ones */
@@ -60,7 +52,9 @@ struct UsersScan {
         sd_event_source *rest_source;
 };
 
-static void scan_job_free(ScanJob *job) {
+static void scan_job_free(void *userdata) {
+        ScanJob *job = userdata;
+
         if (!job)
                 return;
         block_users_free(job->users, job->n_users);
@@ -68,46 +62,20 @@ static void scan_job_free(ScanJob *job) {
         free(job);
 }
 
-static void request_unlink(UsersScanRequest *r) {
-        *r->pprev = r->next;
-        if (r->next)
-                r->next->pprev = r->pprev;
-}
-
-static void request_link(UsersScanRequest **head, UsersScanRequest *r) {
-        r->next = *head;
-        if (*head)
-                (*head)->pprev = &r->next;
-        r->pprev = head;
-        *head = r;
-}
-
 static void request_free(UsersScanRequest *r) {
         free(r->devnums);
         free(r);
 }
 
-static void *scan_thread(void *userdata) {
+static void scan_run(void *userdata) {
         ScanJob *job = userdata;
-        bool orphaned;
 
         job->error = block_users_scan(job->devnums, job->n_devnums, &job->users, &job->n_users);
-
-        pthread_mutex_lock(job->lock);
-        orphaned = *job->orphaned;
-        pthread_mutex_unlock(job->lock);
-        if (orphaned)
-                scan_job_free(job);
-        else
-                (void) eventfd_write(job->done_fd, 1);
-        return NULL;
 }
 
 /* The union of the pending requests' devices, scanned on a new thread; they wait in flight. */
 static void start_next(UsersScan *s) {
         ScanJob *job;
-        pthread_attr_t attr;
-        pthread_t thread;
         size_t n = 0;
         int r;
 
@@ -121,7 +89,7 @@ static void start_next(UsersScan *s) {
                         return;
         }
         job = calloc(1, sizeof(ScanJob));
-        for (UsersScanRequest *q = s->pending; q; q = q->next)
+        LIST_FOREACH(requests, q, s->pending)
                 n += q->n_devnums;
         if (job)
                 job->devnums = malloc(MAX(n, (size_t) 1) * sizeof(dev_t));
@@ -130,32 +98,19 @@ static void start_next(UsersScan *s) {
                 r = -ENOMEM;
                 goto fail;
         }
-        for (UsersScanRequest *q = s->pending; q; q = q->next) {
+        LIST_FOREACH(requests, q, s->pending) {
                 memcpy(job->devnums + job->n_devnums, q->devnums, q->n_devnums * sizeof(dev_t));
                 job->n_devnums += q->n_devnums;
         }
-        job->done_fd = s->done_fd;
-        job->lock = &s->lock;
-        job->orphaned = &s->orphaned;
-
-        r = -pthread_attr_init(&attr);
-        if (r == 0) {
-                r = -pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-                if (r == 0)
-                        r = -pthread_create(&thread, &attr, scan_thread, job);
-                pthread_attr_destroy(&attr);
-        }
+        r = handback_start(s->handback, scan_run, job);
         if (r < 0) {
                 scan_job_free(job);
                 goto fail;
         }
-        s->job = job;
         s->running = true;
         s->started_usec = now_usec();
-        s->in_flight = TAKE_PTR(s->pending);
-        if (s->in_flight)
-                s->in_flight->pprev = &s->in_flight;
-        for (UsersScanRequest *q = s->in_flight; q; q = q->next)
+        LIST_MOVE(requests, s->in_flight, s->pending);
+        LIST_FOREACH(requests, q, s->in_flight)
                 q->in_flight = true;
         s->n_pending = s->n_pending_privileged = 0;
         return;
@@ -165,7 +120,7 @@ fail:
         while (s->pending) {
                 UsersScanRequest *q = s->pending;
 
-                request_unlink(q);
+                LIST_REMOVE(requests, q);
                 q->callback(NULL, 0, r, q->userdata);
                 request_free(q);
         }
@@ -192,24 +147,21 @@ static void answer(UsersScanRequest *q, const ScanJob *job) {
         q->callback(mine, n, 0, q->userdata);
 }
 
-static int on_scan_done(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+static void on_scan_done(void *returned, void *userdata) {
         UsersScan *s = userdata;
-        ScanJob *job = TAKE_PTR(s->job);
-        eventfd_t value;
+        ScanJob *job = returned;
 
-        (void) eventfd_read(s->done_fd, &value);
         s->running = false;
         s->rested_usec = 2 * now_usec() - s->started_usec;
         while (s->in_flight) {
                 UsersScanRequest *q = s->in_flight;
 
-                request_unlink(q);
+                LIST_REMOVE(requests, q);
                 answer(q, job);
                 request_free(q);
         }
         scan_job_free(job);
         start_next(s);
-        return 0;
 }
 
 static int on_rested(sd_event_source *source, uint64_t usec, void *userdata) {
@@ -228,14 +180,9 @@ int users_scan_new(sd_event *event, UsersScan **ret) {
         if (!s)
                 return -ENOMEM;
         s->event = sd_event_ref(event);
-        pthread_mutex_init(&s->lock, NULL);
-        s->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (s->done_fd < 0)
-                return -errno;
-        r = sd_event_add_io(event, &s->done_source, s->done_fd, EPOLLIN, on_scan_done, s);
+        r = handback_new(event, EVENT_PRIORITY_KERNEL, on_scan_done, scan_job_free, s, &s->handback);
         if (r < 0)
                 return r;
-        (void) sd_event_source_set_priority(s->done_source, EVENT_PRIORITY_KERNEL);
         r = sd_event_add_time(event, &s->rest_source, CLOCK_MONOTONIC, 0, 0, on_rested, s);
         if (r < 0)
                 return r;
@@ -247,30 +194,19 @@ int users_scan_new(sd_event *event, UsersScan **ret) {
 }
 
 UsersScan *users_scan_free(UsersScan *s) {
-        bool running;
-
         if (!s)
                 return NULL;
-        s->done_source = sd_event_source_disable_unref(s->done_source);
+        /* A scan still running frees its job on its thread. */
+        s->handback = handback_free(s->handback);
         s->rest_source = sd_event_source_disable_unref(s->rest_source);
         for (UsersScanRequest **list = &s->pending; list; list = list == &s->pending ? &s->in_flight : NULL)
                 while (*list) {
                         UsersScanRequest *q = *list;
 
-                        request_unlink(q);
+                        LIST_REMOVE(requests, q);
                         request_free(q);
                 }
         s->event = sd_event_unref(s->event);
-        pthread_mutex_lock(&s->lock);
-        running = s->running;
-        s->orphaned = true;
-        pthread_mutex_unlock(&s->lock);
-        /* A scan still running frees its job; the lock and the fd go with the process. */
-        if (running)
-                return NULL;
-        if (s->done_fd >= 0)
-                close(s->done_fd);
-        pthread_mutex_destroy(&s->lock);
         return mfree(s);
 }
 
@@ -295,7 +231,7 @@ int users_scan_request(UsersScan *s, const dev_t *devnums, size_t n, bool privil
         memcpy(q->devnums, devnums, n * sizeof(dev_t));
         *q = (UsersScanRequest) { .scan = s, .devnums = q->devnums, .n_devnums = n, .callback = callback, .userdata = userdata,
                                   .privileged = privileged };
-        request_link(&s->pending, q);
+        LIST_PREPEND(requests, s->pending, q);
         if (privileged)
                 s->n_pending_privileged++;
         else
@@ -313,6 +249,6 @@ void users_scan_request_cancel(UsersScanRequest *q) {
                 q->scan->n_pending_privileged--;
         else if (!q->in_flight)
                 q->scan->n_pending--;
-        request_unlink(q);
+        LIST_REMOVE(requests, q);
         request_free(q);
 }

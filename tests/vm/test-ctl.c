@@ -320,18 +320,15 @@ static void test_monitor(void) {
         assert_line(flat, json_removed);
 }
 
-int main(int argc, char *argv[]) {
-        int r;
-
-        g_test_init(&argc, &argv, NULL);
-        vm_require_guest();
+static void set_up(void) {
         ctl = g_getenv("DMBUSCTL");
         flatten = g_getenv("DMBUS_CTL_JSON_FLATTEN");
         g_assert_nonnull(ctl);
         g_assert_nonnull(flatten);
         build_stack();
-        daemon_under_test = vm_daemon_start();
+}
 
+static void add_cases(void) {
         g_test_add_func("/ctl/tree", test_tree);
         g_test_add_func("/ctl/tree-json", test_tree_json);
         g_test_add_func("/ctl/tree-dot", test_tree_dot);
@@ -341,12 +338,15 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/ctl/errors", test_errors);
         g_test_add_func("/ctl/help", test_help);
         g_test_add_func("/ctl/monitor", test_monitor);
-        r = g_test_run();
+}
 
-        g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
-        vm_daemon_free(daemon_under_test);
+static void tear_down(void) {
         vm_do("dmsetup remove ctl-top ctl-base ctl-inact && dmsetup resume ctl-susp && dmsetup remove ctl-susp");
         for (unsigned i = 0; i < G_N_ELEMENTS(loops); i++)
                 vm_loop_free(loops[i]);
-        return r;
+}
+
+int main(int argc, char *argv[]) {
+        return vm_suite_run(argc, argv, &(VmSuite) { .set_up = set_up, .add_cases = add_cases, .tear_down = tear_down },
+                            &daemon_under_test);
 }

@@ -164,15 +164,7 @@ static void test_sigterm_exits_cleanly(void) {
         g_assert_nonnull(strstr(info, "dmbusd " PACKAGE_VERSION " ready"));
 }
 
-int main(int argc, char *argv[]) {
-        int r;
-
-        g_test_init(&argc, &argv, NULL);
-        if (!g_test_subprocess()) {
-                vm_require_guest();
-                daemon_under_test = vm_daemon_start();
-        }
-
+static void add_cases(void) {
         g_test_add_func("/foundation/ready-after-name", test_ready_after_name);
         g_test_add_func("/foundation/manager-properties", test_manager_properties);
         g_test_add_func("/foundation/introspection-matches-contract", test_introspection_matches_contract);
@@ -182,8 +174,8 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/foundation/policy-non-root/subprocess", test_policy_non_root_subprocess);
         g_test_add_func("/foundation/udev-links-from-project-rules-alone", test_udev_links_from_project_rules_alone);
         g_test_add_func("/foundation/sigterm-exits-cleanly", test_sigterm_exits_cleanly);
+}
 
-        r = g_test_run();
-        vm_daemon_free(daemon_under_test);
-        return r;
+int main(int argc, char *argv[]) {
+        return vm_suite_run(argc, argv, &(VmSuite) { .add_cases = add_cases }, &daemon_under_test);
 }

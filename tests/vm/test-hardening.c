@@ -1465,23 +1465,14 @@ static int run_helper(const char *name, const char *arg) {
         return 92;
 }
 
-int main(int argc, char *argv[]) {
-        int r;
-
-        if (argc >= 4 && strcmp(argv[1], "--helper") == 0)
-                return run_helper(argv[2], argv[3]);
-        self_path = realpath(argv[0], NULL);
-
-        /* Line by line: a case that aborts still leaves the lines before it. */
-        setvbuf(stdout, NULL, _IOLBF, 0);
-        g_test_init(&argc, &argv, NULL);
-        vm_require_guest();
+static void set_up(void) {
         loop = vm_loop_new(8);
         slow_loop = vm_loop_new(8);
         fault_loop = vm_loop_new(8);
-        daemon_under_test = vm_daemon_start();
-        start_polkitd();
+}
 
+static void add_cases(void) {
+        start_polkitd();
         g_test_add_func("/hardening/secrets", test_secrets);
         g_test_add_func("/hardening/paths", test_paths);
         g_test_add_func("/hardening/names-not-utf8", test_names_not_utf8);
@@ -1502,15 +1493,30 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/hardening/forced-remove-then-restored", test_forced_remove_then_restored);
         g_test_add_func("/hardening/records-left-alone", test_records_left_alone);
         g_test_add_func("/hardening/sigterm-mid-reload", test_sigterm_mid_reload);
-        r = g_test_run();
+}
 
-        /* What the unit's MemoryMax= must stay above: the most the daemon's cgroup held. */
+/* What the unit's MemoryMax= must stay above: the most the daemon's cgroup held. */
+static void print_memory_peak(void) {
         g_autofree char *peak = vm_sh("cat /sys/fs/cgroup/system.slice/" VM_UNIT "/memory.peak");
+
         printf("# FIGURE the most dmbusd's cgroup held over these cases: %.1f MiB\n", g_ascii_strtod(peak, NULL) / 1048576);
-        g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
-        vm_daemon_free(daemon_under_test);
+}
+
+static void tear_down(void) {
         vm_loop_free(loop);
         vm_loop_free(slow_loop);
         vm_loop_free(fault_loop);
-        return r;
+}
+
+int main(int argc, char *argv[]) {
+        if (argc >= 4 && strcmp(argv[1], "--helper") == 0)
+                return run_helper(argv[2], argv[3]);
+        self_path = realpath(argv[0], NULL);
+
+        /* Line by line: a case that aborts still leaves the lines before it. */
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        return vm_suite_run(argc, argv,
+                            &(VmSuite) { .set_up = set_up, .add_cases = add_cases, .before_stop = print_memory_peak,
+                                         .tear_down = tear_down },
+                            &daemon_under_test);
 }

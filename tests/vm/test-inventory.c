@@ -696,15 +696,7 @@ static void test_many_at_start(void) {
         vm_do("dmsetup remove --noudevsync $(seq 0 %d | sed 's/^/dmbus-i-many-/') && udevadm settle", MANY - 1);
 }
 
-int main(int argc, char *argv[]) {
-        int r;
-
-        g_test_init(&argc, &argv, NULL);
-        vm_require_guest();
-        build_stacks();
-        /* Started after the stacks exist: all it knows comes from its start-up scan. */
-        daemon_under_test = vm_daemon_start();
-
+static void add_cases(void) {
         g_test_add_func("/inventory/daemon-started-after-sees-all", test_daemon_started_after_sees_all);
         for (unsigned i = 0; i < G_N_ELEMENTS(device_names); i++) {
                 g_autofree char *test_path = g_strdup_printf("/inventory/properties/%s", device_names[i]);
@@ -717,9 +709,9 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/inventory/tree-matches-dmsetup", test_tree_matches_dmsetup);
         g_test_add_func("/inventory/crypt-key-never-shown", test_crypt_key_never_shown);
         g_test_add_func("/inventory/many-at-start", test_many_at_start);
+}
 
-        r = g_test_run();
-        g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
-        vm_daemon_free(daemon_under_test);
-        return r;
+int main(int argc, char *argv[]) {
+        /* The stacks are built first: all the daemon knows comes from its start-up scan. */
+        return vm_suite_run(argc, argv, &(VmSuite) { .set_up = build_stacks, .add_cases = add_cases }, &daemon_under_test);
 }

@@ -502,12 +502,7 @@ static void test_object_manager_client(void) {
         vm_loop_free(pv);
 }
 
-int main(int argc, char *argv[]) {
-        int r;
-
-        g_test_init(&argc, &argv, NULL);
-        vm_require_guest();
-        daemon_under_test = vm_daemon_start();
+static void add_cases(void) {
         bus = vm_system_bus();
         mirror = new_table((GDestroyNotify) g_hash_table_unref);
         signals = g_ptr_array_new_with_free_func(g_free);
@@ -529,9 +524,8 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/live/9-storm", test_storm);
         g_test_add_func("/live/9-storm-daemon-started-midway", test_daemon_started_mid_storm);
         g_test_add_func("/live/10-object-manager-client", test_object_manager_client);
+}
 
-        r = g_test_run();
-        g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
-        vm_daemon_free(daemon_under_test);
-        return r;
+int main(int argc, char *argv[]) {
+        return vm_suite_run(argc, argv, &(VmSuite) { .add_cases = add_cases }, &daemon_under_test);
 }

@@ -934,15 +934,12 @@ static void test_udev_stopped(void) {
         remove_ok("dmbus-unseen", NULL);
 }
 
-int main(int argc, char *argv[]) {
-        int r;
-
-        g_test_init(&argc, &argv, NULL);
-        vm_require_guest();
+static void set_up(void) {
         for (unsigned i = 0; i < G_N_ELEMENTS(loops); i++)
                 loops[i] = vm_loop_new(32);
-        daemon_under_test = vm_daemon_start();
+}
 
+static void add_cases(void) {
         g_test_add_func("/ops/life-cycle", test_life_cycle);
         g_test_add_func("/ops/inactive-create", test_inactive_create);
         g_test_add_func("/ops/table-kinds", test_table_kinds);
@@ -960,11 +957,14 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/ops/users-private", test_users_private);
         g_test_add_func("/ops/reads-answered-during-slow-suspend", test_reads_answered_during_slow_suspend);
         g_test_add_func("/ops/udev-stopped", test_udev_stopped);
-        r = g_test_run();
+}
 
-        g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
-        vm_daemon_free(daemon_under_test);
+static void tear_down(void) {
         for (unsigned i = 0; i < G_N_ELEMENTS(loops); i++)
                 vm_loop_free(loops[i]);
-        return r;
+}
+
+int main(int argc, char *argv[]) {
+        return vm_suite_run(argc, argv, &(VmSuite) { .set_up = set_up, .add_cases = add_cases, .tear_down = tear_down },
+                            &daemon_under_test);
 }

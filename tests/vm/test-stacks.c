@@ -633,18 +633,15 @@ static void test_pkttyagent(void) {
         vm_do("tmux kill-server; rm -f /etc/polkit-1/rules.d/50-dmbus-agent.rules /run/agent-result");
 }
 
-int main(int argc, char *argv[]) {
-        int r;
-
-        g_test_init(&argc, &argv, NULL);
-        vm_require_guest();
+static void set_up(void) {
         for (unsigned i = 0; i < G_N_ELEMENTS(loops); i++)
                 loops[i] = vm_loop_new(32);
         /* The monitor every second, a suspend flagged after two, thresholds at 80 and 90 %. */
         vm_do("mkdir -p /etc/dmbus && printf '[Monitor]\\nPollIntervalSec=1\\nSuspendedAlertSec=2\\nThresholds=80 90\\n' "
               ">/etc/dmbus/dmbusd.conf");
-        daemon_under_test = vm_daemon_start();
+}
 
+static void add_cases(void) {
         g_test_add_func("/stacks/get-users", test_get_users);
         g_test_add_func("/stacks/remove-stack", test_remove_stack);
         g_test_add_func("/stacks/remove-stack-diamond-and-holder", test_remove_stack_diamond_and_holder);
@@ -660,12 +657,15 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/stacks/ctl-top", test_ctl_top);
         g_test_add_func("/stacks/completion", test_completion);
         g_test_add_func("/stacks/pkttyagent", test_pkttyagent);
-        r = g_test_run();
+}
 
-        g_assert_cmpint(vm_daemon_stop(daemon_under_test), ==, 0);
-        vm_daemon_free(daemon_under_test);
+static void tear_down(void) {
         for (unsigned i = 0; i < G_N_ELEMENTS(loops); i++)
                 vm_loop_free(loops[i]);
         vm_do("rm -f /etc/dmbus/dmbusd.conf");
-        return r;
+}
+
+int main(int argc, char *argv[]) {
+        return vm_suite_run(argc, argv, &(VmSuite) { .set_up = set_up, .add_cases = add_cases, .tear_down = tear_down },
+                            &daemon_under_test);
 }

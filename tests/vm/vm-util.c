@@ -218,6 +218,29 @@ void vm_daemon_wait_restarted(VmDaemon *d) {
         unit_ready(d);
 }
 
+int vm_suite_run(int argc, char *argv[], const VmSuite *suite, VmDaemon **daemon) {
+        int r;
+
+        g_test_init(&argc, &argv, NULL);
+        if (g_test_subprocess()) {
+                suite->add_cases();
+                return g_test_run();
+        }
+        vm_require_guest();
+        if (suite->set_up)
+                suite->set_up();
+        *daemon = vm_daemon_start();
+        suite->add_cases();
+        r = g_test_run();
+        if (suite->before_stop)
+                suite->before_stop();
+        g_assert_cmpint(vm_daemon_stop(*daemon), ==, 0);
+        g_clear_pointer(daemon, vm_daemon_free);
+        if (suite->tear_down)
+                suite->tear_down();
+        return r;
+}
+
 char *vm_daemon_log(VmDaemon *d) {
         char *contents = NULL;
 

@@ -46,6 +46,19 @@ char *vm_daemon_log(VmDaemon *d);
 char *vm_daemon_log_wait(VmDaemon *d, const char *needle);
 void vm_daemon_free(VmDaemon *d);
 
+/* A program of cases against the daemon, as vm_suite_run() runs it; all but add_cases may be NULL. */
+typedef struct VmSuite {
+        void (*set_up)(void);           /* what the daemon is to find at its start */
+        void (*add_cases)(void);        /* the daemon runs: adds the cases, and what they share */
+        void (*before_stop)(void);      /* the cases ran; the daemon still runs */
+        void (*tear_down)(void);        /* it stopped: removes what set_up made */
+} VmSuite;
+
+/* GTest set up, the guest checked, set_up, the daemon started (in *daemon), add_cases, the cases,
+ * before_stop, the daemon stopped (it must exit 0), tear_down: returns what g_test_run() does. A
+ * GTest subprocess runs its case alone. */
+int vm_suite_run(int argc, char *argv[], const VmSuite *suite, VmDaemon **daemon);
+
 /* polkitd: started (systemd's polkit.service in a systemd guest) and owning its name; or stopped
  * with no way to activate it (its activation file hidden) until restored. */
 void vm_polkit_start(void);
