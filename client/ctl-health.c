@@ -9,29 +9,24 @@
 
 /* health, who and list: what the service knows of devices' condition and users. */
 
-/* Options --help and --json[=pretty|short] only, then the bus: 0, -1 after --help, or an exit code. */
-static int start(int argc, char *argv[], const char *usage, unsigned n_args, bool *pretty, sd_bus **ret_bus) {
+/* The common options only (--json where has_json), then the bus: 0, -1 after --help, or an exit
+ * code. */
+static int start(int argc, char *argv[], const char *usage, unsigned n_args, bool has_json, sd_bus **ret_bus) {
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "json", optional_argument, NULL, 'j' },
-                { "no-ask-password", no_argument, NULL, 'P' },
+                COMMON_OPTIONS,
                 {}
         };
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case 'h':
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                if (c == 'h') {
                         printf("%s", usage);
                         return -1;
-                case 'j':
-                        r = parse_json_mode(optarg, pretty);
-                        if (r != 0)
-                                return r;
-                        break;
-                case 'P': break;
-                default: return EXIT_USAGE;
                 }
+                r = common_option(c, optarg, argv[0], has_json);
+                if (r != 0)
+                        return r;
+        }
         if ((unsigned) (argc - optind) != n_args)
                 return usage_error("%s takes %u argument%s", argv[0], n_args, n_args == 1 ? "" : "s");
         return bus_connect(ret_bus);
@@ -39,7 +34,7 @@ static int start(int argc, char *argv[], const char *usage, unsigned n_args, boo
 
 int verb_health(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        bool pretty = false, first = true;
+        bool first = true;
         Node *nodes = NULL;
         size_t n = 0, unwell = 0;
         int r;
@@ -47,7 +42,7 @@ int verb_health(int argc, char *argv[]) {
         r = start(argc, argv,
                   "dmbusctl health [--json[=pretty|short]]\n\n"
                   "The DM devices whose Health is not \"ok\" (degraded, suspended, failed), with why. Exits 0 when\n"
-                  "every device is ok, 1 when one is not: a check for monitoring.\n", 0, &pretty, &bus);
+                  "every device is ok, 1 when one is not: a check for monitoring.\n", 0, true, &bus);
         if (r == 0)
                 r = load_nodes(bus, &nodes, &n);
         if (r < 0)
@@ -66,7 +61,7 @@ int verb_health(int argc, char *argv[]) {
                         printf("%s (%u:%u) %s: %s\n", node->name, node->major, node->minor, node->health, node->health_reason ?: "");
                         continue;
                 }
-                printf(pretty ? "%s\n  {\"name\": " : "%s{\"name\": ", first ? "" : ",");
+                printf(arg_json_pretty ? "%s\n  {\"name\": " : "%s{\"name\": ", first ? "" : ",");
                 json_string(stdout, node->name);
                 printf(", \"major\": %u, \"minor\": %u, \"health\": ", node->major, node->minor);
                 json_string(stdout, node->health);
@@ -76,19 +71,18 @@ int verb_health(int argc, char *argv[]) {
                 first = false;
         }
         if (arg_json)
-                printf(pretty && !first ? "\n]\n" : "]\n");
+                printf(arg_json_pretty && !first ? "\n]\n" : "]\n");
         nodes_free(nodes, n);
         return unwell > 0 ? EXIT_FAILED : 0;
 }
 
 int verb_list(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        bool pretty = false;
         Node *nodes = NULL;
         size_t n = 0;
         int r;
 
-        r = start(argc, argv, "dmbusctl list\n\nThe names of the DM devices, one a line.\n", 0, &pretty, &bus);
+        r = start(argc, argv, "dmbusctl list\n\nThe names of the DM devices, one a line.\n", 0, false, &bus);
         if (r == 0)
                 r = load_nodes(bus, &nodes, &n);
         if (r < 0)
@@ -103,7 +97,7 @@ int verb_list(int argc, char *argv[]) {
 }
 
 /* One user from GetUsers' (sa{sv}): "process pid=1234 comm=dd uid=0", or a JSON object. */
-static int print_user(sd_bus_message *reply, bool first, bool pretty) {
+static int print_user(sd_bus_message *reply, bool first) {
         const char *kind;
         int r;
 
@@ -114,7 +108,7 @@ static int print_user(sd_bus_message *reply, bool first, bool pretty) {
         if (r < 0)
                 return r;
         if (arg_json) {
-                printf(pretty ? "%s\n  {\"kind\": " : "%s{\"kind\": ", first ? "" : ",");
+                printf(arg_json_pretty ? "%s\n  {\"kind\": " : "%s{\"kind\": ", first ? "" : ",");
                 json_string(stdout, kind);
                 printf(", \"details\": ");
         } else
@@ -132,13 +126,12 @@ int verb_who(int argc, char *argv[]) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(freep) char *path = NULL;
-        bool pretty = false;
         int r;
 
         r = start(argc, argv,
                   "dmbusctl who [--json[=pretty|short]] DEVICE\n\n"
                   "What keeps DEVICE in use: devices stacked on it (holder), mounts, swap, and processes that have\n"
-                  "it open (pid, comm, uid). Nothing printed: nothing uses it.\n", 1, &pretty, &bus);
+                  "it open (pid, comm, uid). Nothing printed: nothing uses it.\n", 1, true, &bus);
         if (r == 0)
                 r = resolve_device(bus, argv[optind], &path);
         if (r < 0)
@@ -151,11 +144,11 @@ int verb_who(int argc, char *argv[]) {
         r = sd_bus_message_enter_container(reply, 'a', "(sa{sv})");
         if (arg_json)
                 printf("[");
-        for (bool first = true; r >= 0 && (r = print_user(reply, first, pretty)) > 0; first = false)
+        for (bool first = true; r >= 0 && (r = print_user(reply, first)) > 0; first = false)
                 ;
         if (r < 0)
                 return failure_exit(r, "cannot read the reply");
         if (arg_json)
-                printf(pretty ? "\n]\n" : "]\n");
+                printf(arg_json_pretty ? "\n]\n" : "]\n");
         return 0;
 }

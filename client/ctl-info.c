@@ -65,10 +65,11 @@ static int print_interface(sd_bus *bus, const char *path, const char *interface,
 }
 
 static int help_info(void) {
-        printf("dmbusctl info [--json] DEVICE\n\n"
+        printf("dmbusctl info [--json[=pretty|short]] DEVICE\n\n"
                "Every property of the device's object. DEVICE is a DM name, a UUID, MAJ:MIN, a path in /dev,\n"
                "or an object path.\n\n"
-               "  --json   one JSON object: {\"path\": ..., \"Block\": {...}, \"Device\": {...}}\n");
+               "  --json[=short]  one JSON object: {\"path\": ..., \"Block\": {...}, \"Device\": {...}}\n"
+               "  --json=pretty   the same, indented\n");
         return 0;
 }
 
@@ -80,26 +81,20 @@ static int help_resolve(void) {
 
 /* info and resolve: one DEVICE argument (--json for info), resolved through the service. Returns
  * 0 with the bus and the path, -1 when --help was printed, or an exit code. */
-static int open_device(int argc, char *argv[], int (*help)(void), bool json_allowed, sd_bus **ret_bus, char **ret_path) {
+static int open_device(int argc, char *argv[], int (*help)(void), bool has_json, sd_bus **ret_bus, char **ret_path) {
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "json", no_argument, NULL, 'j' },
-                { "no-ask-password", no_argument, NULL, 'P' },
+                COMMON_OPTIONS,
                 {}
         };
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case 'h': return help(), -1;
-                case 'j':
-                        if (!json_allowed)
-                                return usage_error("%s has no --json", argv[0]);
-                        arg_json = true;
-                        break;
-                case 'P': break;
-                default: return EXIT_USAGE;
-                }
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                if (c == 'h')
+                        return help(), -1;
+                r = common_option(c, optarg, argv[0], has_json);
+                if (r != 0)
+                        return r;
+        }
         if (argc - optind != 1)
                 return usage_error("%s takes one DEVICE", argv[0]);
         r = bus_connect(ret_bus);
@@ -108,29 +103,44 @@ static int open_device(int argc, char *argv[], int (*help)(void), bool json_allo
         return resolve_device(*ret_bus, argv[optind], ret_path);
 }
 
-int verb_info(int argc, char *argv[]) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(freep) char *path = NULL;
+typedef struct Device {
+        sd_bus *bus;
+        const char *path;
+} Device;
+
+static int print_device(const void *userdata) {
+        const Device *device = userdata;
+        const char *path = device->path;
         bool first = true;
         int r;
 
-        r = open_device(argc, argv, help_info, true, &bus, &path);
-        if (r != 0)
-                return r < 0 ? 0 : r;
         if (arg_json) {
                 printf("{\"path\": ");
                 json_string(stdout, path);
                 first = false;
         } else
                 printf("Path: %s\n", path);
-        r = print_interface(bus, path, DMBUS_BLOCK_INTERFACE, &first);
+        r = print_interface(device->bus, path, DMBUS_BLOCK_INTERFACE, &first);
         if (r == 0)
-                r = print_interface(bus, path, DMBUS_DEVICE_INTERFACE, &first);
+                r = print_interface(device->bus, path, DMBUS_DEVICE_INTERFACE, &first);
         if (r != 0)
                 return r;
         if (arg_json)
                 printf("}\n");
         return 0;
+}
+
+int verb_info(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(freep) char *path = NULL;
+        int r;
+
+        r = open_device(argc, argv, help_info, true, &bus, &path);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        if (arg_json_pretty)
+                return print_json_indented(print_device, &(Device) { bus, path });
+        return print_device(&(Device) { bus, path });
 }
 
 int verb_resolve(int argc, char *argv[]) {

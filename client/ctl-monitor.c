@@ -102,31 +102,31 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 }
 
 static int help_monitor(void) {
-        printf("dmbusctl monitor [--json]\n\n"
+        printf("dmbusctl monitor [--json[=short]]\n\n"
                "Prints each signal of the service as it arrives, one line each, with a UTC timestamp:\n"
                "added PATH PROPERTIES, removed PATH, changed PATH INTERFACE NEW-VALUES, event PATH event_nr=N.\n"
                "Runs until interrupted.\n\n"
-               "  --json   one JSON object per line\n");
+               "  --json[=short]  one JSON object per line\n");
         return 0;
 }
 
 int verb_monitor(int argc, char *argv[]) {
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "json", no_argument, NULL, 'j' },
-                { "no-ask-password", no_argument, NULL, 'P' },
+                COMMON_OPTIONS,
                 {}
         };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case 'h': return help_monitor();
-                case 'j': arg_json = true; break;
-                case 'P': break;
-                default: return EXIT_USAGE;
-                }
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                if (c == 'h')
+                        return help_monitor();
+                r = common_option(c, optarg, "monitor", true);
+                if (r != 0)
+                        return r;
+        }
+        if (arg_json_pretty)
+                return usage_error("monitor prints one JSON object a line: --json=pretty is not for it");
         if (optind < argc)
                 return usage_error("monitor takes no arguments");
         r = bus_connect(&bus);

@@ -144,22 +144,21 @@ static void request_done(Request *req) {
 
 /* 0, -1 when --help was printed, or an exit code. */
 static int parse_request(int argc, char *argv[], Request *req) {
-        enum { OPT_TABLE = 0x100, OPT_TABLE_FILE, OPT_UUID, OPT_INACTIVE, OPT_NO_ASK, OPT_FLAG0 };
-        struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
+        enum { OPT_TABLE = OPT_COMMAND_FIRST, OPT_TABLE_FILE, OPT_UUID, OPT_INACTIVE, OPT_FLAG0 };
+        enum { N_FIXED = 7 };           /* COMMON_OPTIONS and the four above */
+        struct option options[N_FIXED + ELEMENTSOF(((const Verb *) NULL)->flags) + 1] = {
+                COMMON_OPTIONS,
                 { "table", required_argument, NULL, OPT_TABLE },
                 { "table-file", required_argument, NULL, OPT_TABLE_FILE },
                 { "uuid", required_argument, NULL, OPT_UUID },
                 { "inactive", no_argument, NULL, OPT_INACTIVE },
-                { "no-ask-password", no_argument, NULL, OPT_NO_ASK },
-                {}, {}, {}, {}, {},
         };
         const Verb *verb = req->verb;
         bool create = strcmp(verb->name, "create") == 0;
         int c, r = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(verb->flags) && verb->flags[i]; i++)
-                options[6 + i] = (struct option) { verb->flags[i], no_argument, NULL, OPT_FLAG0 + (int) i };
+                options[N_FIXED + i] = (struct option) { verb->flags[i], no_argument, NULL, OPT_FLAG0 + (int) i };
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 if (c == 'h')
@@ -174,8 +173,8 @@ static int parse_request(int argc, char *argv[], Request *req) {
                         req->uuid = optarg;
                 else if (c == OPT_INACTIVE && create)
                         req->inactive = true;
-                else if (c == OPT_NO_ASK)
-                        arg_ask_password = false;
+                else if (c == OPT_JSON || c == OPT_NO_ASK_PASSWORD || c == '?')
+                        r = common_option(c, optarg, verb->name, false);
                 else
                         return usage_error("%s does not take that option", verb->name);
                 if (r != 0)

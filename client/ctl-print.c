@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alloc-util.h"
 #include "ctl.h"
 
 void json_string(FILE *f, const char *s) {
@@ -204,15 +205,25 @@ int value_print(sd_bus_message *m, FILE *f, bool json, const char *indent) {
         }
 }
 
-int parse_json_mode(const char *mode, bool *ret_pretty) {
-        if (mode && strcmp(mode, "pretty") != 0 && strcmp(mode, "short") != 0)
-                return usage_error("--json takes pretty or short, not \"%s\"", mode);
-        arg_json = true;
-        *ret_pretty = mode && strcmp(mode, "pretty") == 0;
-        return 0;
+int common_option(int c, const char *arg, const char *command, bool has_json) {
+        switch (c) {
+        case OPT_JSON:
+                if (!has_json)
+                        return usage_error("%s prints no JSON", command);
+                if (arg && strcmp(arg, "pretty") != 0 && strcmp(arg, "short") != 0)
+                        return usage_error("--json takes pretty or short, not \"%s\"", arg);
+                arg_json = true;
+                arg_json_pretty = arg && strcmp(arg, "pretty") == 0;
+                return 0;
+        case OPT_NO_ASK_PASSWORD:
+                arg_ask_password = false;
+                return 0;
+        default:
+                return EXIT_USAGE;      /* getopt said why */
+        }
 }
 
-void json_pretty_print(FILE *f, const char *json) {
+static void json_pretty_print(FILE *f, const char *json) {
         unsigned depth = 0;
         bool in_string = false;
 
@@ -252,4 +263,23 @@ void json_pretty_print(FILE *f, const char *json) {
                         fputc(*p, f);
                 }
         }
+}
+
+int print_json_indented(int (*print)(const void *userdata), const void *userdata) {
+        _cleanup_(freep) char *json = NULL;
+        size_t size = 0;
+        FILE *out = stdout, *buffer = open_memstream(&json, &size);
+        int r;
+
+        if (!buffer)
+                return failure_exit(-errno, "cannot print");
+        /* glibc's stdout is a variable: the printers write to it. */
+        stdout = buffer;
+        r = print(userdata);
+        stdout = out;
+        if (fclose(buffer) != 0)
+                return failure_exit(-errno, "cannot print");
+        if (r == 0)
+                json_pretty_print(stdout, json);
+        return r;
 }

@@ -135,9 +135,8 @@ static int append_stack(sd_bus_message *m, const Stack *s) {
 
 int verb_create_stack(int argc, char *argv[]) {
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
+                COMMON_OPTIONS,
                 { "file", required_argument, NULL, 'f' },
-                { "no-ask-password", no_argument, NULL, 'P' },
                 {}
         };
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -157,8 +156,10 @@ int verb_create_stack(int argc, char *argv[]) {
                                "A table may name a device made earlier in the file as /dev/mapper/NAME.\n");
                         return 0;
                 case 'f': file = optarg; break;
-                case 'P': arg_ask_password = false; break;
-                default: return EXIT_USAGE;
+                default:
+                        r = common_option(c, optarg, "create-stack", false);
+                        if (r != 0)
+                                return r;
                 }
         if (!file || optind < argc)
                 return usage_error("usage: dmbusctl create-stack --file FILE|-");

@@ -142,10 +142,9 @@ static int top_loop(sd_bus *bus, double interval, unsigned count, bool terminal)
 
 int verb_top(int argc, char *argv[]) {
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
+                COMMON_OPTIONS,
                 { "delay", required_argument, NULL, 'd' },
                 { "iterations", required_argument, NULL, 'n' },
-                { "no-ask-password", no_argument, NULL, 'P' },
                 {}
         };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -175,8 +174,10 @@ int verb_top(int argc, char *argv[]) {
                         if (*end || count == 0)
                                 return usage_error("--iterations takes a count above 0, not \"%s\"", optarg);
                         break;
-                case 'P': break;
-                default: return EXIT_USAGE;
+                default:
+                        r = common_option(c, optarg, "top", false);
+                        if (r != 0)
+                                return r;
                 }
         if (optind < argc)
                 return usage_error("top takes no arguments");

@@ -124,21 +124,15 @@ static void print_forest(const Node *nodes, size_t n) {
         printf("]\n");
 }
 
-/* The one-line JSON, indented. */
-static int print_pretty(const Node *nodes, size_t n) {
-        _cleanup_(freep) char *json = NULL;
-        size_t size = 0;
-        FILE *out = stdout, *buffer = open_memstream(&json, &size);
+typedef struct Forest {
+        const Node *nodes;
+        size_t n;
+} Forest;
 
-        if (!buffer)
-                return failure_exit(-errno, "cannot print");
-        /* glibc's stdout is a variable: the printers write to it. */
-        stdout = buffer;
-        print_forest(nodes, n);
-        stdout = out;
-        if (fclose(buffer) != 0)
-                return failure_exit(-errno, "cannot print");
-        json_pretty_print(stdout, json);
+static int print_forest_of(const void *userdata) {
+        const Forest *forest = userdata;
+
+        print_forest(forest->nodes, forest->n);
         return 0;
 }
 
@@ -155,14 +149,12 @@ static int help_tree(void) {
 
 int verb_tree(int argc, char *argv[]) {
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "json", optional_argument, NULL, 'j' },
+                COMMON_OPTIONS,
                 { "dot", no_argument, NULL, 'd' },
-                { "no-ask-password", no_argument, NULL, 'P' },
                 {}
         };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        bool dot = false, pretty = false;
+        bool dot = false;
         Node *nodes = NULL;
         size_t n = 0;
         int c, r;
@@ -170,14 +162,11 @@ int verb_tree(int argc, char *argv[]) {
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h': return help_tree();
-                case 'j':
-                        r = parse_json_mode(optarg, &pretty);
+                case 'd': dot = true; break;
+                default:
+                        r = common_option(c, optarg, "tree", true);
                         if (r != 0)
                                 return r;
-                        break;
-                case 'd': dot = true; break;
-                case 'P': break;
-                default: return EXIT_USAGE;
                 }
         if (optind < argc)
                 return usage_error("tree takes no arguments");
@@ -192,8 +181,8 @@ int verb_tree(int argc, char *argv[]) {
 
         if (dot)
                 print_dot(nodes, n);
-        else if (pretty)
-                r = print_pretty(nodes, n);
+        else if (arg_json_pretty)
+                r = print_json_indented(print_forest_of, &(Forest) { nodes, n });
         else
                 print_forest(nodes, n);
         nodes_free(nodes, n);

@@ -29,9 +29,22 @@ enum {
 /* How long a mutation may take before dmbusctl gives up waiting (ctl-ops.c says what adds up to it). */
 #define CTL_OPERATION_TIMEOUT_USEC (16 * 60 * UINT64_C(1000000))
 
-/* Options every command may take. */
+/* The options every command takes, parsed by common_option(), at the head of each command's getopt
+ * table: a command's own options are letters, or from OPT_COMMAND_FIRST on. */
 extern bool arg_json;
+extern bool arg_json_pretty;
 extern bool arg_ask_password;
+
+enum {
+        OPT_JSON = 0x100,
+        OPT_NO_ASK_PASSWORD,
+        OPT_COMMAND_FIRST,
+};
+
+#define COMMON_OPTIONS                                                  \
+        { "help", no_argument, NULL, 'h' },                             \
+        { "json", optional_argument, NULL, OPT_JSON },                  \
+        { "no-ask-password", no_argument, NULL, OPT_NO_ASK_PASSWORD }
 
 /* ctl-bus.c */
 int bus_connect(sd_bus **ret);
@@ -54,10 +67,13 @@ int value_print(sd_bus_message *m, FILE *f, bool json, const char *indent);
 void json_string(FILE *f, const char *s);
 /* "32.0M": binary units, as lsblk prints them. */
 void size_human(uint64_t bytes, char buf[static 16]);
-/* --json[=pretty|short]: sets arg_json; 0, or an exit code. */
-int parse_json_mode(const char *mode, bool *ret_pretty);
-/* One line of JSON, indented two spaces a level. */
-void json_pretty_print(FILE *f, const char *json);
+/* What a command's getopt loop has no case of: --json[=pretty|short] (refused by a command that
+ * prints no JSON: has_json false), --no-ask-password, or an option getopt refused. 0, or an exit
+ * code. */
+int common_option(int c, const char *arg, const char *command, bool has_json);
+/* Runs print with standard output caught, then prints the one line of JSON it wrote indented two
+ * spaces a level (--json=pretty). print's return value, or an exit code. */
+int print_json_indented(int (*print)(const void *userdata), const void *userdata);
 /* The time now, ISO 8601 in UTC with microseconds. */
 void timestamp_now(char buf[static 32]);
 

@@ -5,6 +5,7 @@
 #include "ctl.h"
 
 bool arg_json = false;
+bool arg_json_pretty = false;
 bool arg_ask_password = true;
 
 static const struct {

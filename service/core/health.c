@@ -3,18 +3,16 @@
 #include <string.h>
 
 #include "health.h"
+#include "string-table.h"
 
-const char *health_to_string(Health health) {
-        static const char *const names[_HEALTH_MAX] = {
-                [HEALTH_OK] = "ok",
-                [HEALTH_DEGRADED] = "degraded",
-                [HEALTH_SUSPENDED] = "suspended",
-                [HEALTH_FAILED] = "failed",
-        };
+static const char *const health_table[_HEALTH_MAX] = {
+        [HEALTH_OK] = "ok",
+        [HEALTH_DEGRADED] = "degraded",
+        [HEALTH_SUSPENDED] = "suspended",
+        [HEALTH_FAILED] = "failed",
+};
 
-        assert(health >= 0 && health < _HEALTH_MAX);
-        return names[health];
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(health, Health);
 
 Health dm_device_health(const DmDevice *dm) {
         assert(dm);

@@ -7,13 +7,14 @@
 
 #include "log-control-bus.h"
 #include "log.h"
+#include "string-table.h"
 
 #define LOG_CONTROL_PATH "/org/freedesktop/LogControl1"
 #define LOG_CONTROL_INTERFACE "org.freedesktop.LogControl1"
 /* Lines go to stderr: under systemd, the journal's stream for the unit. */
 #define LOG_TARGET "console"
 
-static const char *const log_level_names[] = {
+static const char *const log_level_table[] = {
         [LOG_EMERG] = "emerg",
         [LOG_ALERT] = "alert",
         [LOG_CRIT] = "crit",
@@ -24,9 +25,11 @@ static const char *const log_level_names[] = {
         [LOG_DEBUG] = "debug",
 };
 
+DEFINE_PRIVATE_STRING_TABLE_LOOKUP(log_level, int);
+
 static int property_get_log_level(sd_bus *bus, const char *path, const char *interface, const char *property,
                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "s", log_level_names[log_get_max_level()]);
+        return sd_bus_message_append(reply, "s", log_level_to_string(log_get_max_level()));
 }
 
 static int property_set_log_level(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -37,14 +40,13 @@ static int property_set_log_level(sd_bus *bus, const char *path, const char *int
         r = sd_bus_message_read(value, "s", &level);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < ELEMENTSOF(log_level_names); i++)
-                if (strcmp(level, log_level_names[i]) == 0) {
-                        log_set_max_level((int) i);
-                        log_info("Log level set to %s.", log_level_names[i]);
-                        return 0;
-                }
-        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                "Unknown log level; one of emerg, alert, crit, err, warning, notice, info, debug.");
+        r = log_level_from_string(level);
+        if (r < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "Unknown log level; one of emerg, alert, crit, err, warning, notice, info, debug.");
+        log_set_max_level(r);
+        log_info("Log level set to %s.", log_level_to_string(r));
+        return 0;
 }
 
 static int property_set_log_target(sd_bus *bus, const char *path, const char *interface, const char *property,

@@ -23,12 +23,12 @@
 #include "udev-sysfs.h"
 #include "validate.h"
 
-/* udev takes ~0.1 s per event on an idle machine; seconds leave room for a busy one. */
+/* Seconds: room for a busy udev, far above an idle one's time per event (BENCHMARKS.md). */
 #define UDEV_TIMEOUT_MSEC_DEFAULT 5000
 #define UDEV_TIMEOUT_MSEC_MAX (10 * 60 * 1000)
 
 /* A slice of a table from a caller that is not root: sd-bus checks every byte of every string it
- * reads (UTF-8), about 2 ms a MiB natively, ten times that under TCG. */
+ * reads (UTF-8), so a slice bounds the loop turn (BENCHMARKS.md has what one costs). */
 #define TABLE_SLICE_BYTES (64u * 1024)
 
 /* The encoding of a row that the message holds beside its text: two numbers, two lengths, two

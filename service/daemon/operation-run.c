@@ -14,6 +14,7 @@
 #include "log.h"
 #include "op-record.h"
 #include "operation.h"
+#include "string-table.h"
 #include "strv.h"
 #include "utf8-escape.h"
 #include "udev-sysfs.h"
@@ -41,7 +42,7 @@ static const char *table_error_hint(int r) {
         return r == -EINVAL ? " (the kernel log says which row and why)" : "";
 }
 
-static const char *const kind_names[_OPERATION_KIND_MAX] = {
+static const char *const operation_kind_table[_OPERATION_KIND_MAX] = {
         [OPERATION_CREATE] = "Create",
         [OPERATION_LOAD] = "Load",
         [OPERATION_CLEAR_INACTIVE] = "ClearInactive",
@@ -56,11 +57,7 @@ static const char *const kind_names[_OPERATION_KIND_MAX] = {
         [OPERATION_CREATE_STACK] = "CreateStack",
 };
 
-const char *operation_kind_to_string(OperationKind kind) {
-        assert(kind >= 0 && kind < _OPERATION_KIND_MAX);
-
-        return kind_names[kind];
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(operation_kind, OperationKind);
 
 /* The outcome: the -errno that decides the error's kind, and a sentence saying what failed and in
  * what state the device is; returns error, as log_error_errno() does. */

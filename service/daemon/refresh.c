@@ -29,7 +29,7 @@ struct Refresh {
         sd_event_source *refresh_source;
         DevSet dirty;                   /* devices to read again this loop turn */
         /* dev_t → the links its latest udev event carried, for its next reading (taken there):
-         * libudev's database read costs some 28 system calls, the event has them already. */
+         * libudev's database read costs many system calls (BENCHMARKS.md), the event has them already. */
         Hashmap *event_links;
         bool rescan;                    /* events may have been lost: read everything */
         uint64_t suspended_alert_usec;  /* suspended longer: too long (Health "suspended") */

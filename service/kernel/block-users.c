@@ -18,6 +18,7 @@
 #include "block-users.h"
 #include "fileio.h"
 #include "mountinfo.h"
+#include "string-table.h"
 #include "utf8-escape.h"
 
 typedef struct UserList {
@@ -253,17 +254,14 @@ int block_users_scan(const dev_t *devnums, size_t n_devnums, BlockUser **ret, si
         return 0;
 }
 
-const char *block_user_kind_to_string(BlockUserKind kind) {
-        static const char *const names[_BLOCK_USER_KIND_MAX] = {
-                [BLOCK_USER_HOLDER] = "holder",
-                [BLOCK_USER_MOUNT] = "mount",
-                [BLOCK_USER_SWAP] = "swap",
-                [BLOCK_USER_PROCESS] = "process",
-        };
+static const char *const block_user_kind_table[_BLOCK_USER_KIND_MAX] = {
+        [BLOCK_USER_HOLDER] = "holder",
+        [BLOCK_USER_MOUNT] = "mount",
+        [BLOCK_USER_SWAP] = "swap",
+        [BLOCK_USER_PROCESS] = "process",
+};
 
-        assert(kind >= 0 && kind < _BLOCK_USER_KIND_MAX);
-        return names[kind];
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(block_user_kind, BlockUserKind);
 
 bool block_user_visible_to(const BlockUser *user, uid_t viewer) {
         assert(user);
