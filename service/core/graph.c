@@ -357,6 +357,53 @@ void graph_get_holders(const Graph *g, dev_t devnum, const dev_t **ret, size_t *
         *ret_n = h ? h->n : 0;
 }
 
+typedef struct Collected {
+        dev_t *items;
+        size_t n, allocated;
+} Collected;
+
+static int collect_above(const Graph *g, dev_t devnum, Collected *c) {
+        const dev_t *holders;
+        size_t n;
+        int r;
+
+        for (size_t i = 0; i < c->n; i++)
+                if (c->items[i] == devnum)
+                        return 0;
+        graph_get_holders(g, devnum, &holders, &n);
+        for (size_t i = 0; i < n; i++) {
+                const BlockDevice *holder = graph_get(g, holders[i]);
+
+                if (holder && holder->dm) {
+                        r = collect_above(g, holders[i], c);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (GREEDY_REALLOC(c->items, c->allocated, c->n + 1) < 0)
+                return -ENOMEM;
+        c->items[c->n++] = devnum;
+        return 0;
+}
+
+int graph_collect_dm_above(const Graph *g, dev_t devnum, dev_t **ret, size_t *ret_n) {
+        Collected c = {};
+        int r;
+
+        assert(g);
+        assert(ret);
+        assert(ret_n);
+
+        r = collect_above(g, devnum, &c);
+        if (r < 0) {
+                free(c.items);
+                return r;
+        }
+        *ret = c.items;
+        *ret_n = c.n;
+        return 0;
+}
+
 size_t graph_size(const Graph *g) {
         return hashmap_size(g->by_devnum);
 }

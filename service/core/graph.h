@@ -165,6 +165,9 @@ BlockDevice *graph_get_by_uuid(const Graph *g, const char *uuid);
 
 /* The devices that list devnum among their dependencies (whether devnum is in the graph or not). */
 void graph_get_holders(const Graph *g, dev_t devnum, const dev_t **ret, size_t *ret_n);
+/* devnum's device and every DM device above it, each once and after every one that sits on it:
+ * the order a teardown goes in, top first (*ret freed by the caller). 0 or -ENOMEM. */
+int graph_collect_dm_above(const Graph *g, dev_t devnum, dev_t **ret, size_t *ret_n);
 
 size_t graph_size(const Graph *g);
 size_t graph_dm_count(const Graph *g);

@@ -406,34 +406,30 @@ static int method_get_users(sd_bus_message *message, void *userdata, sd_bus_erro
         return users_bus_get_users(manager_of(sd_bus_message_get_bus(message)), message, error);
 }
 
-/* Appends d, after every DM device above it: the order a teardown goes in, top first. */
-static int collect_stack(const Graph *g, const BlockDevice *d, Operation *op) {
-        const dev_t *holders;
+/* The stack's members, top first, each with the name and UUID it has now. */
+static int collect_stack(const Graph *g, dev_t devnum, Operation *op) {
+        _cleanup_(freep) dev_t *devnums = NULL;
         size_t n;
         int r;
 
-        for (size_t i = 0; i < op->n_members; i++)
-                if (op->members[i].devnum == d->devnum)
-                        return 0;
-        graph_get_holders(g, d->devnum, &holders, &n);
+        r = graph_collect_dm_above(g, devnum, &devnums, &n);
+        if (r < 0)
+                return r;
+        op->members = calloc(n, sizeof(StackMember));
+        if (!op->members)
+                return -ENOMEM;
+        op->n_members_allocated = n;
         for (size_t i = 0; i < n; i++) {
-                const BlockDevice *holder = graph_get(g, holders[i]);
+                const DmDevice *dm = graph_get(g, devnums[i])->dm;
 
-                if (holder && holder->dm) {
-                        r = collect_stack(g, holder, op);
-                        if (r < 0)
-                                return r;
-                }
+                op->members[op->n_members++] = (StackMember) {
+                        .devnum = devnums[i],
+                        .name = strdup(dm->name),
+                        .uuid = strdup(dm->uuid),
+                };
+                if (!op->members[i].name || !op->members[i].uuid)
+                        return -ENOMEM;
         }
-        if (GREEDY_REALLOC(op->members, op->n_members_allocated, op->n_members + 1) < 0)
-                return -ENOMEM;
-        op->members[op->n_members++] = (StackMember) {
-                .devnum = d->devnum,
-                .name = strdup(d->dm->name),
-                .uuid = strdup(d->dm->uuid),
-        };
-        if (!op->members[op->n_members - 1].name || !op->members[op->n_members - 1].uuid)
-                return -ENOMEM;
         return 0;
 }
 
@@ -441,14 +437,12 @@ static int collect_stack(const Graph *g, const BlockDevice *d, Operation *op) {
 static int method_remove_stack(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = manager_of(sd_bus_message_get_bus(message));
         _cleanup_(operation_freep) Operation *op = NULL;
-        BlockDevice *d;
         int r;
 
         r = device_operation_new(message, userdata, OPERATION_REMOVE_STACK, &op);
         if (r < 0)
                 return r;
-        d = graph_get(m->graph, op->devnum);
-        r = collect_stack(m->graph, d, op);
+        r = collect_stack(m->graph, op->devnum, op);
         if (r < 0)
                 return r;
         const BusOption options[] = {

@@ -326,25 +326,70 @@ static int note_dependencies(DevSet *holders_changed, const dev_t *deps, size_t 
         return 0;
 }
 
+/* Gone from the kernel: out of the graph; the devices it mapped onto lost a holder. */
+static int forget_device(Refresh *rf, const BlockDevice *old, DevSet *holders_changed) {
+        dev_t devnum = old->devnum;
+        int r;
+
+        r = note_dependencies(holders_changed, old->deps, old->n_deps);
+        if (r < 0)
+                return r;
+        /* While it can still be enumerated, so the signal lists its interfaces. */
+        rf->callbacks.device_removing(devnum, rf->userdata);
+        graph_remove(rf->graph, devnum);
+        log_debug("%u:%u is gone.", major(devnum), minor(devnum));
+        return 0;
+}
+
+/* d, just read, against old (NULL: new): what a reading cannot know carried over, what changed,
+ * and whose holders changed with it. */
+static int compare_device(Refresh *rf, const BlockDevice *old, BlockDevice *d, DevSet *holders_changed,
+                          unsigned *ret_block_changes, unsigned *ret_device_changes) {
+        int r;
+
+        *ret_block_changes = *ret_device_changes = 0;
+        /* Still suspended: since the first time it was seen so. */
+        if (old && old->dm && d->dm && old->dm->suspended_since != 0 && d->dm->info.suspended)
+                d->dm->suspended_since = old->dm->suspended_since;
+        judge_suspended(rf, old, d);
+        if (!old)
+                return note_dependencies(holders_changed, d->deps, d->n_deps);
+        block_device_diff(old, d, ret_block_changes, ret_device_changes);
+        if (!(*ret_block_changes & BLOCK_CHANGE(DEPENDENCIES)))
+                return 0;
+        r = note_dependencies(holders_changed, old->deps, old->n_deps);
+        return r < 0 ? r : note_dependencies(holders_changed, d->deps, d->n_deps);
+}
+
+/* What changed of devnum, now in the graph, to the owner; usage_before: NULL when it had none. */
+static void announce_device(Refresh *rf, dev_t devnum, bool added, unsigned block_changes, unsigned device_changes,
+                            const Usage *usage_before) {
+        const BlockDevice *now = graph_get(rf->graph, devnum);
+
+        if (added)
+                rf->callbacks.device_added(devnum, rf->userdata);
+        else if (block_changes != 0 || device_changes != 0)
+                rf->callbacks.device_changed(devnum, block_changes, device_changes, rf->userdata);
+        if (device_changes & DEVICE_CHANGE(EVENT_NUMBER))
+                rf->callbacks.device_event(devnum, now && now->dm ? now->dm->info.event_nr : 0, rf->userdata);
+        if (usage_before && (device_changes & DEVICE_CHANGE(PARSED_STATUS))) {
+                Usage usage_now = now && now->dm ? dm_device_usage(now->dm) : (Usage) {};
+
+                rf->callbacks.usage_changed(devnum, usage_before, &usage_now, rf->userdata);
+        }
+}
+
 static int refresh_device(Refresh *rf, dev_t devnum, DevSet *holders_changed) {
         BlockDevice *old = graph_get(rf->graph, devnum), *d = NULL;
         _cleanup_(strv_freep) char **links = rf->event_links ? hashmap_remove_u64(rf->event_links, devnum) : NULL;
-        unsigned block_changes = 0, device_changes = 0;
+        unsigned block_changes, device_changes;
+        bool added = !old, had_usage = old && old->dm && dm_device_has_usage(old->dm);
+        Usage usage_before = had_usage ? dm_device_usage(old->dm) : (Usage) {};
         int r;
 
         r = inventory_read_device(rf->dm, rf->udev, devnum, &links, &d);
-        if (r == -ENXIO || r == -ENODEV) {
-                if (!old)
-                        return 0;
-                r = note_dependencies(holders_changed, old->deps, old->n_deps);
-                if (r < 0)
-                        return r;
-                /* While it can still be enumerated, so the signal lists its interfaces. */
-                rf->callbacks.device_removing(devnum, rf->userdata);
-                graph_remove(rf->graph, devnum);
-                log_debug("%u:%u is gone.", major(devnum), minor(devnum));
-                return 0;
-        }
+        if (r == -ENXIO || r == -ENODEV)
+                return old ? forget_device(rf, old, holders_changed) : 0;
         if (r < 0)
                 return log_warning_errno(r, "Failed to read %u:%u again, keeping what we knew: %m", major(devnum), minor(devnum));
 
@@ -353,48 +398,17 @@ static int refresh_device(Refresh *rf, dev_t devnum, DevSet *holders_changed) {
                 block_device_free(d);
                 return 0;
         }
-
-        /* Still suspended: since the first time it was seen so. */
-        if (old && old->dm && d->dm && old->dm->suspended_since != 0 && d->dm->info.suspended)
-                d->dm->suspended_since = old->dm->suspended_since;
-        judge_suspended(rf, old, d);
-        if (old) {
-                block_device_diff(old, d, &block_changes, &device_changes);
-                if (block_changes & BLOCK_CHANGE(DEPENDENCIES)) {
-                        r = note_dependencies(holders_changed, old->deps, old->n_deps);
-                        if (r >= 0)
-                                r = note_dependencies(holders_changed, d->deps, d->n_deps);
-                }
-        } else
-                r = note_dependencies(holders_changed, d->deps, d->n_deps);
+        r = compare_device(rf, old, d, holders_changed, &block_changes, &device_changes);
         if (r < 0) {
                 block_device_free(d);
                 return r;
         }
-
-        bool had_usage = old && old->dm && dm_device_has_usage(old->dm);
-        Usage usage_before = had_usage ? dm_device_usage(old->dm) : (Usage) {};
-        bool added = !old;
-        uint32_t event_nr = d->dm ? d->dm->info.event_nr : 0;
         r = graph_put(rf->graph, d);     /* frees old */
         if (r < 0)
                 return r;
-
         /* Bottom up: what it maps onto is on the bus before it names it in Dependencies. */
         r = add_missing_dependencies(rf, graph_get(rf->graph, devnum), holders_changed);
-
-        if (added)
-                rf->callbacks.device_added(devnum, rf->userdata);
-        else if (block_changes != 0 || device_changes != 0)
-                rf->callbacks.device_changed(devnum, block_changes, device_changes, rf->userdata);
-        if (device_changes & DEVICE_CHANGE(EVENT_NUMBER))
-                rf->callbacks.device_event(devnum, event_nr, rf->userdata);
-        if (had_usage && (device_changes & DEVICE_CHANGE(PARSED_STATUS))) {
-                const BlockDevice *now = graph_get(rf->graph, devnum);
-                Usage usage_now = now && now->dm ? dm_device_usage(now->dm) : (Usage) {};
-
-                rf->callbacks.usage_changed(devnum, &usage_before, &usage_now, rf->userdata);
-        }
+        announce_device(rf, devnum, added, block_changes, device_changes, had_usage ? &usage_before : NULL);
         return r;
 }
 

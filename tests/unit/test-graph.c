@@ -159,6 +159,34 @@ static void test_diff(void) {
         block_device_free(b);
 }
 
+/* A diamond over a loop device, a plain device beside it: loop0 <- base <- {left, right} <- top. */
+static void test_collect_dm_above(void) {
+        Graph *g = graph_new();
+        dev_t loop0 = makedev(7, 0), base = makedev(254, 0), left = makedev(254, 1), right = makedev(254, 2), top = makedev(254, 3);
+        dev_t both[] = { left, right };
+        dev_t *collected;
+        size_t n;
+
+        g_assert_cmpint(graph_put(g, make(7, 0, "loop0", NULL, NULL, NULL, 0)), ==, 0);
+        g_assert_cmpint(graph_put(g, make(254, 0, "dm-0", "base", NULL, &loop0, 1)), ==, 0);
+        g_assert_cmpint(graph_put(g, make(254, 1, "dm-1", "left", NULL, &base, 1)), ==, 0);
+        g_assert_cmpint(graph_put(g, make(254, 2, "dm-2", "right", NULL, &base, 1)), ==, 0);
+        g_assert_cmpint(graph_put(g, make(254, 3, "dm-3", "top", NULL, both, 2)), ==, 0);
+
+        g_assert_cmpint(graph_collect_dm_above(g, base, &collected, &n), ==, 0);
+        g_assert_cmpuint(n, ==, 4);
+        g_assert_true(collected[0] == top);
+        g_assert_true(collected[3] == base);
+        g_assert_true((collected[1] == left && collected[2] == right) || (collected[1] == right && collected[2] == left));
+        free(collected);
+
+        g_assert_cmpint(graph_collect_dm_above(g, top, &collected, &n), ==, 0);
+        g_assert_cmpuint(n, ==, 1);
+        g_assert_true(collected[0] == top);
+        free(collected);
+        graph_free(g);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/graph/lookups-and-holders", test_lookups_and_holders);
@@ -167,5 +195,6 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/graph/name-taken-over", test_name_taken_over);
         g_test_add_func("/graph/preferred-device", test_preferred_device);
         g_test_add_func("/graph/diff", test_diff);
+        g_test_add_func("/graph/collect-dm-above", test_collect_dm_above);
         return g_test_run();
 }
