@@ -95,37 +95,46 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(BlockDevice *, block_device_free);
 void dm_targets_free(DmTarget *targets, size_t n);
 void status_fields_free(StatusField *fields, size_t n);
 
-/* The properties of a device that can change, each with its change bit: BLOCK_CHANGE(p) and
- * DEVICE_CHANGE(p). The bus layer names them by these indexes, so no order is to be kept. */
+/* The properties of a device that can change, each once: X(ID, NAME) gives its change bit,
+ * BLOCK_CHANGE(ID) or DEVICE_CHANGE(ID), and its name on the bus. The bus layer checks at start
+ * that its vtables hold these and no other changing ones. */
+#define BLOCK_PROPERTIES(X)                                                     \
+        X(DEVICE_NODE, "DeviceNode")                                            \
+        X(PREFERRED_DEVICE, "PreferredDevice")                                  \
+        X(SIZE, "Size")                                                         \
+        X(READ_ONLY, "ReadOnly")                                                \
+        X(SYMLINKS, "Symlinks")                                                 \
+        X(DEPENDENCIES, "Dependencies")                                         \
+        X(HOLDERS, "Holders")   /* a reverse edge: set by the refresh, never by a diff */
+
+#define DEVICE_PROPERTIES(X)                                                    \
+        X(NAME, "Name")                                                         \
+        X(UUID, "UUID")                                                         \
+        X(SUBSYSTEM, "Subsystem")       /* derived from the UUID: changes with it */ \
+        X(SUSPENDED, "Suspended")                                               \
+        X(LIVE_TABLE, "LiveTable")                                              \
+        X(INACTIVE_TABLE, "InactiveTable")                                      \
+        X(READ_ONLY, "ReadOnly")                                                \
+        X(OPEN_COUNT, "OpenCount")                                              \
+        X(EVENT_NUMBER, "EventNumber")                                          \
+        X(TARGET_COUNT, "TargetCount")                                          \
+        X(DEFERRED_REMOVE, "DeferredRemove")                                    \
+        X(TABLE, "Table")                                                       \
+        X(STATUS, "Status")                                                     \
+        X(PARSED_STATUS, "ParsedStatus")                                        \
+        X(HEALTH, "Health")                                                     \
+        X(HEALTH_REASON, "HealthReason")                                        \
+        X(SUSPENDED_SINCE, "SuspendedSince")
+
+#define _BLOCK_PROPERTY_ENUM(id, name) BLOCK_PROPERTY_##id,
+#define _DEVICE_PROPERTY_ENUM(id, name) DEVICE_PROPERTY_##id,
 typedef enum BlockProperty {
-        BLOCK_PROPERTY_DEVICE_NODE,
-        BLOCK_PROPERTY_PREFERRED_DEVICE,
-        BLOCK_PROPERTY_SIZE,
-        BLOCK_PROPERTY_READ_ONLY,
-        BLOCK_PROPERTY_SYMLINKS,
-        BLOCK_PROPERTY_DEPENDENCIES,
-        BLOCK_PROPERTY_HOLDERS,         /* a reverse edge: set by the refresh, never by a diff */
+        BLOCK_PROPERTIES(_BLOCK_PROPERTY_ENUM)
         _BLOCK_PROPERTY_MAX,
 } BlockProperty;
 
 typedef enum DeviceProperty {
-        DEVICE_PROPERTY_NAME,
-        DEVICE_PROPERTY_UUID,
-        DEVICE_PROPERTY_SUBSYSTEM,      /* derived from the UUID: changes with it */
-        DEVICE_PROPERTY_SUSPENDED,
-        DEVICE_PROPERTY_LIVE_TABLE,
-        DEVICE_PROPERTY_INACTIVE_TABLE,
-        DEVICE_PROPERTY_READ_ONLY,
-        DEVICE_PROPERTY_OPEN_COUNT,
-        DEVICE_PROPERTY_EVENT_NUMBER,
-        DEVICE_PROPERTY_TARGET_COUNT,
-        DEVICE_PROPERTY_DEFERRED_REMOVE,
-        DEVICE_PROPERTY_TABLE,
-        DEVICE_PROPERTY_STATUS,
-        DEVICE_PROPERTY_PARSED_STATUS,
-        DEVICE_PROPERTY_HEALTH,
-        DEVICE_PROPERTY_HEALTH_REASON,
-        DEVICE_PROPERTY_SUSPENDED_SINCE,
+        DEVICE_PROPERTIES(_DEVICE_PROPERTY_ENUM)
         _DEVICE_PROPERTY_MAX,
 } DeviceProperty;
 

@@ -502,11 +502,43 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_VTABLE_END
 };
 
+/* Property names by change bit (graph.h). */
+#define PROPERTY_NAME(id, name) name,
+static const char *const block_property_names[_BLOCK_PROPERTY_MAX] = { BLOCK_PROPERTIES(PROPERTY_NAME) };
+static const char *const device_property_names[_DEVICE_PROPERTY_MAX] = { DEVICE_PROPERTIES(PROPERTY_NAME) };
+#undef PROPERTY_NAME
+
+/* The vtable's properties that emit changes are the names, no more and no fewer: -EPROTO if not. */
+static int check_changing_properties(const sd_bus_vtable *vtable, const char *const *names, size_t n_names) {
+        size_t n = 0;
+
+        for (const sd_bus_vtable *v = vtable; v->type != _SD_BUS_VTABLE_END; v++) {
+                bool listed = false;
+
+                if (v->type != _SD_BUS_VTABLE_PROPERTY || !(v->flags & SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE))
+                        continue;
+                for (size_t i = 0; i < n_names && !listed; i++)
+                        listed = strcmp(names[i], v->x.property.member) == 0;
+                if (!listed)
+                        return log_error_errno(EPROTO, "%s emits changes, but has no change bit (graph.h).",
+                                               v->x.property.member);
+                n++;
+        }
+        if (n != n_names)
+                return log_error_errno(EPROTO, "A property with a change bit (graph.h) is not in the vtable.");
+        return 0;
+}
+
 int device_bus_register(Manager *m) {
         int r;
 
         assert(m);
 
+        r = check_changing_properties(block_vtable, block_property_names, ELEMENTSOF(block_property_names));
+        if (r >= 0)
+                r = check_changing_properties(device_vtable, device_property_names, ELEMENTSOF(device_property_names));
+        if (r < 0)
+                return r;
         r = sd_bus_add_fallback_vtable(m->bus, NULL, DMBUS_BLOCK_PREFIX, DMBUS_BLOCK_INTERFACE, block_vtable, block_find, m);
         if (r >= 0)
                 r = read_queue_add_vtable(m->reads, DMBUS_BLOCK_INTERFACE, block_vtable);
@@ -534,37 +566,6 @@ int device_bus_emit_removed(sd_bus *bus, dev_t devnum) {
 
         return sd_bus_emit_object_removed(bus, block_object_path(devnum, buf));
 }
-
-/* Property names by change bit (graph.h); the vtables above list them with their types. */
-static const char *const block_property_names[_BLOCK_PROPERTY_MAX] = {
-        [BLOCK_PROPERTY_DEVICE_NODE] = "DeviceNode",
-        [BLOCK_PROPERTY_PREFERRED_DEVICE] = "PreferredDevice",
-        [BLOCK_PROPERTY_SIZE] = "Size",
-        [BLOCK_PROPERTY_READ_ONLY] = "ReadOnly",
-        [BLOCK_PROPERTY_SYMLINKS] = "Symlinks",
-        [BLOCK_PROPERTY_DEPENDENCIES] = "Dependencies",
-        [BLOCK_PROPERTY_HOLDERS] = "Holders",
-};
-
-static const char *const device_property_names[_DEVICE_PROPERTY_MAX] = {
-        [DEVICE_PROPERTY_NAME] = "Name",
-        [DEVICE_PROPERTY_UUID] = "UUID",
-        [DEVICE_PROPERTY_SUBSYSTEM] = "Subsystem",
-        [DEVICE_PROPERTY_SUSPENDED] = "Suspended",
-        [DEVICE_PROPERTY_LIVE_TABLE] = "LiveTable",
-        [DEVICE_PROPERTY_INACTIVE_TABLE] = "InactiveTable",
-        [DEVICE_PROPERTY_READ_ONLY] = "ReadOnly",
-        [DEVICE_PROPERTY_OPEN_COUNT] = "OpenCount",
-        [DEVICE_PROPERTY_EVENT_NUMBER] = "EventNumber",
-        [DEVICE_PROPERTY_TARGET_COUNT] = "TargetCount",
-        [DEVICE_PROPERTY_DEFERRED_REMOVE] = "DeferredRemove",
-        [DEVICE_PROPERTY_TABLE] = "Table",
-        [DEVICE_PROPERTY_STATUS] = "Status",
-        [DEVICE_PROPERTY_PARSED_STATUS] = "ParsedStatus",
-        [DEVICE_PROPERTY_HEALTH] = "Health",
-        [DEVICE_PROPERTY_HEALTH_REASON] = "HealthReason",
-        [DEVICE_PROPERTY_SUSPENDED_SINCE] = "SuspendedSince",
-};
 
 static int emit_changed(sd_bus *bus, const char *path, const char *interface, const char *const *names, size_t n_names,
                         unsigned changes) {
