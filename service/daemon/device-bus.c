@@ -14,6 +14,7 @@
 #include "log.h"
 #include "object-path.h"
 #include "operation-bus.h"
+#include "stack.h"
 #include "strv.h"
 #include "udev-sysfs.h"
 #include "users-bus.h"
@@ -445,6 +446,7 @@ static int method_remove_stack(sd_bus_message *message, void *userdata, sd_bus_e
         r = collect_stack(m->graph, op->devnum, op);
         if (r < 0)
                 return r;
+        op->authorized = stack_start;
         const BusOption options[] = {
                 { DMBUS_OPTION_DEFERRED, 'b', &op->deferred },
                 { DMBUS_OPTION_FORCE, 'b', &op->force },

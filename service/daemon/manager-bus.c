@@ -15,6 +15,7 @@
 #include "manager-bus.h"
 #include "object-path.h"
 #include "operation-bus.h"
+#include "stack.h"
 #include "validate.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -227,6 +228,7 @@ static int method_create_stack(sd_bus_message *message, void *userdata, sd_bus_e
                 operation_free(op);
                 return -ENOMEM;
         }
+        op->authorized = stack_start;
         return operation_bus_submit(m, op, true, NULL, 0, error);
 }
 

@@ -18,6 +18,7 @@
 #include "monitor.h"
 #include "op-record.h"
 #include "operation-bus.h"
+#include "operation-run.h"
 #include "settle.h"
 #include "stack.h"
 #include "users-bus.h"
@@ -74,6 +75,14 @@ static void on_operations_active_changed(void *userdata) {
         service_status_changed(m->status);
 }
 
+/* A stop waits for the last operation, and the last stack. */
+static void on_operation_ended(void *userdata) {
+        Manager *m = userdata;
+
+        if (m->stopping && operation_queue_active(m->operations) == 0 && !m->stacks)
+                (void) sd_event_exit(m->event, 0);
+}
+
 static void count_for_status(ServiceStatusCounts *ret, void *userdata) {
         Manager *m = userdata;
         BlockDevice *d;
@@ -106,9 +115,10 @@ static int manager_wire(Manager *m) {
                 .refreshed = on_refreshed,
         };
         static const OperationQueueCallbacks operation_callbacks = {
+                .run = operation_run,
                 .mark = on_operation_mark,
-                .finished = operation_bus_finished,
                 .active_changed = on_operations_active_changed,
+                .ended = on_operation_ended,
         };
         int r;
 

@@ -15,9 +15,9 @@
 #include "log.h"
 #include "object-path.h"
 #include "operation-bus.h"
+#include "operation-reply.h"
 #include "polkit.h"
 #include "sender-uid.h"
-#include "stack.h"
 #include "strv.h"
 #include "time-util.h"
 #include "udev-sysfs.h"
@@ -232,69 +232,10 @@ int operation_bus_check_new_uuid(const Graph *g, const char *uuid, sd_bus_error 
                                     "A device with the UUID \"%s\" exists already.", error);
 }
 
-/* Written on whichever path an operation leaves by, so the service's log tells what was done; a
- * refusal by polkit only at debug level, so that no caller can flood the journal. */
-void operation_bus_log_outcome(const Operation *op, int level, const char *outcome) {
-        log_full_errno(level, 0, "%s from %s: %s", operation_kind_to_string(op->kind),
-                       sd_bus_message_get_sender(op->request) ?: "?", outcome);
-}
-
-void operation_bus_reply_error(Operation *op, const char *error_name, const char *message) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-
-        operation_bus_log_outcome(op, strcmp(error_name, DMBUS_ERROR_NOT_AUTHORIZED) == 0 ? LOG_DEBUG : LOG_INFO, message);
-        (void) sd_bus_error_set(&error, error_name, message);
-        (void) sd_bus_reply_method_error(op->request, &error);
-}
-
-static void reply_success(Operation *op) {
-        char buf[BLOCK_OBJECT_PATH_MAX];
-        int r;
-
-        operation_bus_log_outcome(op, LOG_INFO, op->outcome ?: "done");
-        switch (op->kind) {
-        case OPERATION_CREATE:
-                r = sd_bus_reply_method_return(op->request, "o", block_object_path(op->devnum, buf));
-                break;
-        case OPERATION_MESSAGE:
-                r = sd_bus_reply_method_return(op->request, "s", op->reply_text);
-                break;
-        default:
-                r = sd_bus_reply_method_return(op->request, NULL);
-        }
-        /* Every call gets an answer: one that cannot be built becomes an error that can. */
-        if (r < 0 && r != -ENOTCONN && r != -ECONNRESET)
-                operation_bus_reply_error(op, DMBUS_ERROR_FAILED, "It was done, but its answer could not be sent.");
-}
-
-static void reply(Operation *op) {
-        _cleanup_(freep) char *timeout = NULL;
-
-        if (op->result < 0)
-                return operation_bus_reply_error(op, dmbus_error_from_errno(op->result), op->outcome ?: "Out of memory.");
-        if (!op->udev_timed_out)
-                return reply_success(op);
-        if (asprintf(&timeout, "%s, but udev did not report the device processed within %" PRIu64 " ms: its links in /dev "
-                     "may be missing or stale. Is systemd-udevd running?", op->outcome ?: "It was done", op->udev_timeout_usec / 1000) < 0)
-                timeout = NULL;
-        operation_bus_reply_error(op, DMBUS_ERROR_TIMEOUT, timeout ?: "Out of memory.");
-}
-
-void operation_bus_finished(Operation *op, void *userdata) {
-        Manager *m = userdata;
-
-        assert(op);
-        assert(m);
-
-        if (op->stack)
-                stack_step_finished(m, op);
-        else {
-                reply(op);
-                operation_free(op);
-        }
-        /* A stop waits for the last one. */
-        if (m->stopping && operation_queue_active(m->operations) == 0 && !m->stacks)
-                (void) sd_event_exit(m->event, 0);
+/* The queue's finished callback of a plain operation: its reply, then it goes. */
+static void reply_and_free(Operation *op, void *userdata) {
+        operation_reply(op);
+        operation_free(op);
 }
 
 /* What callers may make us hold while polkit decides: each request stays in memory until then.
@@ -338,12 +279,12 @@ static void authorizing_remove(Operation *op) {
         op->caller = sd_bus_track_unref(op->caller);
 }
 
-/* Authorized: to the queue, or, for many devices, to stack.c. */
+/* Authorized: to the method's continuation (a stack's), or to the queue. */
 static void submit(Operation *op) {
-        if (operation_kind_is_stack(op->kind))
-                stack_start(op->manager, op);
-        else
-                operation_submit(op);
+        if (op->authorized)
+                return op->authorized(op);
+        op->finished = reply_and_free;
+        operation_submit(op);
 }
 
 static void on_authorized(void *userdata, const char *error_name, const char *error_message) {
@@ -353,7 +294,7 @@ static void on_authorized(void *userdata, const char *error_name, const char *er
         op->authorization = NULL;
         authorizing_remove(op);
         if (error_name) {
-                operation_bus_reply_error(op, error_name, error_message);
+                operation_reply_error(op, error_name, error_message);
                 operation_free(op);
                 return;
         }
@@ -377,7 +318,7 @@ void operation_bus_drop_authorizing(Manager *m) {
                 Operation *op = m->authorizing;
 
                 authorizing_remove(op);
-                operation_bus_reply_error(op, DMBUS_ERROR_FAILED, "The service is stopping; nothing was done.");
+                operation_reply_error(op, DMBUS_ERROR_FAILED, "The service is stopping; nothing was done.");
                 operation_free(op);
         }
 }

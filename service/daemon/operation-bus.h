@@ -29,14 +29,5 @@ int operation_bus_check_new_uuid(const Graph *g, const char *uuid, sd_bus_error 
 int operation_bus_submit(Manager *m, Operation *op, bool takes_table, const BusOption *own, size_t n_own,
                          sd_bus_error *error);
 
-/* Answers op's caller with an error, and logs it (a refusal by polkit at debug level only). */
-void operation_bus_reply_error(Operation *op, const char *error_name, const char *message);
-/* A line in the service's log: the method, the caller, what came of it. */
-void operation_bus_log_outcome(const Operation *op, int level, const char *outcome);
-
-/* The queue's finished callback (userdata: the Manager): the reply, and a log line; during a stop,
- * the end of the loop after the last one. */
-void operation_bus_finished(Operation *op, void *userdata);
-
 /* Withdraws every question to polkit still open and answers its caller: for the stop. */
 void operation_bus_drop_authorizing(Manager *m);

@@ -13,51 +13,16 @@
 #include "dm-ops.h"
 #include "log.h"
 #include "op-record.h"
-#include "operation.h"
-#include "string-table.h"
+#include "operation-run.h"
 #include "strv.h"
 #include "utf8-escape.h"
 #include "udev-sysfs.h"
 #include "validate.h"
 
-/* What runs on an operation's worker thread: ioctls through dm-ops.c and plain sysfs reads, no
- * libdevmapper, no graph, no bus. Every path ends with op->result (0, or the -errno that decides the
- * kind of error) and op->outcome: what was done, or what failed and in what state the device was
- * left. */
-
-int operation_set_label(Operation *op, const char *name) {
-        assert(op);
-        assert(name);
-
-        op->label = mfree(op->label);
-        if (asprintf(&op->label, DEVICE_LABEL_FORMAT, DEVICE_LABEL_ARGS(name, op->devnum)) < 0) {
-                op->label = NULL;
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 /* EINVAL from a table load: the kernel said which row and why, in its log only. */
 static const char *table_error_hint(int r) {
         return r == -EINVAL ? " (the kernel log says which row and why)" : "";
 }
-
-static const char *const operation_kind_table[_OPERATION_KIND_MAX] = {
-        [OPERATION_CREATE] = "Create",
-        [OPERATION_LOAD] = "Load",
-        [OPERATION_CLEAR_INACTIVE] = "ClearInactive",
-        [OPERATION_SUSPEND] = "Suspend",
-        [OPERATION_RESUME] = "Resume",
-        [OPERATION_RELOAD] = "Reload",
-        [OPERATION_REMOVE] = "Remove",
-        [OPERATION_RENAME] = "Rename",
-        [OPERATION_SET_UUID] = "SetUUID",
-        [OPERATION_MESSAGE] = "SendMessage",
-        [OPERATION_REMOVE_STACK] = "RemoveStack",
-        [OPERATION_CREATE_STACK] = "CreateStack",
-};
-
-DEFINE_STRING_TABLE_LOOKUP_TO_STRING(operation_kind, OperationKind);
 
 /* The outcome: the -errno that decides the error's kind, and a sentence saying what failed and in
  * what state the device is; returns error, as log_error_errno() does. */

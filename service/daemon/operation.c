@@ -15,8 +15,10 @@
 #include "log.h"
 #include "operation.h"
 #include "polkit.h"
+#include "string-table.h"
 #include "strv.h"
 #include "time-util.h"
+#include "validate.h"
 
 enum {
         STATE_QUEUED,           /* behind another operation on its device */
@@ -44,6 +46,35 @@ struct OperationQueue {
          * active: udev may be done with an operation's event before its worker is back. */
         Hashmap *udev_seen;
 };
+
+static const char *const operation_kind_table[_OPERATION_KIND_MAX] = {
+        [OPERATION_CREATE] = "Create",
+        [OPERATION_LOAD] = "Load",
+        [OPERATION_CLEAR_INACTIVE] = "ClearInactive",
+        [OPERATION_SUSPEND] = "Suspend",
+        [OPERATION_RESUME] = "Resume",
+        [OPERATION_RELOAD] = "Reload",
+        [OPERATION_REMOVE] = "Remove",
+        [OPERATION_RENAME] = "Rename",
+        [OPERATION_SET_UUID] = "SetUUID",
+        [OPERATION_MESSAGE] = "SendMessage",
+        [OPERATION_REMOVE_STACK] = "RemoveStack",
+        [OPERATION_CREATE_STACK] = "CreateStack",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(operation_kind, OperationKind);
+
+int operation_set_label(Operation *op, const char *name) {
+        assert(op);
+        assert(name);
+
+        op->label = mfree(op->label);
+        if (asprintf(&op->label, DEVICE_LABEL_FORMAT, DEVICE_LABEL_ARGS(name, op->devnum)) < 0) {
+                op->label = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
 
 Operation *operation_new(OperationQueue *q, OperationKind kind, sd_bus_message *request) {
         Operation *op;
@@ -98,7 +129,8 @@ static void operation_finish(Operation *op) {
         if (--q->n_active == 0)
                 q->udev_seen = hashmap_free(q->udev_seen);
         q->callbacks.active_changed(q->userdata);
-        q->callbacks.finished(op, q->userdata);
+        op->finished(op, op->finished_userdata);
+        q->callbacks.ended(q->userdata);
 }
 
 static void operation_finish_with(Operation *op, int error, const char *outcome) {
@@ -111,7 +143,7 @@ static void operation_finish_with(Operation *op, int error, const char *outcome)
 static void worker(void *userdata) {
         Operation *op = userdata;
 
-        operation_run(op, op->queue->control_fd);
+        op->queue->callbacks.run(op, op->queue->control_fd);
 }
 
 static int worker_start(Operation *op) {
@@ -147,6 +179,7 @@ void operation_submit(Operation *op) {
 
         assert(op);
         assert(op->queue);
+        assert(op->finished);
 
         q = op->queue;
         q->n_active++;

@@ -115,6 +115,7 @@ struct Operation {
         sd_bus_track *caller;
         size_t request_bytes;
         LIST_FIELDS(Operation, authorizing);
+        void (*authorized)(Operation *op);      /* what takes it once authorized: NULL, the queue */
 
         /* A stack operation's (stack.c): its devices, in the order they are made (CREATE_STACK,
          * bottom first) or removed (REMOVE_STACK, top first); while its table is read, where the
@@ -132,6 +133,11 @@ struct Operation {
         LIST_FIELDS(Operation, stack);
         Operation *stack;
 
+        /* Set by whoever submits it: called on the main loop once it is over (result and outcome
+         * say how), to answer for it and free it. */
+        void (*finished)(Operation *op, void *userdata);
+        void *finished_userdata;
+
         /* The queue's. */
         OperationQueue *queue;          /* the one it will be submitted to */
         const char *record_dir;         /* where the worker keeps its record (op-record.h) */
@@ -147,14 +153,16 @@ Operation *operation_free(Operation *op);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Operation *, operation_free);
 
 
-/* What the queue asks of its owner, on the main loop. */
+/* What the queue asks of its owner: run on a worker thread, the others on the main loop. */
 typedef struct OperationQueueCallbacks {
+        /* Does the ioctls, fills in the outcome (operation-run.h). */
+        void (*run)(Operation *op, int control_fd);
         /* Read this device again; the refresh's answer is operation_queue_refreshed(). */
         void (*mark)(dev_t devnum, void *userdata);
-        /* The operation is over (op->result says how): answer its caller, then operation_free(). */
-        void (*finished)(Operation *op, void *userdata);
         /* The count of operations under way changed (operation_queue_active()). */
         void (*active_changed)(void *userdata);
+        /* An operation ended, and its own finished callback ran. */
+        void (*ended)(void *userdata);
 } OperationQueueCallbacks;
 
 /* control_fd is the DM control fd the workers' ioctls go through: the queue keeps a duplicate.
@@ -170,17 +178,15 @@ size_t operation_queue_active(OperationQueue *q) _pure_;
 OperationQueue *operation_queue_free(OperationQueue *q);
 DEFINE_TRIVIAL_CLEANUP_FUNC(OperationQueue *, operation_queue_free);
 
-/* Takes op (made for its queue); its outcome comes through the finished callback, now or later. */
+/* Takes op (made for its queue, op->finished set); its outcome comes through op->finished, now or
+ * later. */
 void operation_submit(Operation *op);
 
 /* What the refresh saw: every processed udev event, and every device it read again. */
 void operation_queue_udev_event(OperationQueue *q, const UdevEvent *event);
 void operation_queue_refreshed(OperationQueue *q, const DevSet *devices);
 
-/* operation-run.c, below the queue: */
 const char *operation_kind_to_string(OperationKind kind) _pure_;
-/* Run on the worker thread: does the ioctls, fills in the outcome. */
-void operation_run(Operation *op, int control_fd);
 /* Sets op->label to "NAME" (MAJ:MIN) of op->devnum, for messages: 0 or -ENOMEM. The bus layer
  * sets it as it makes the operation; Create's worker once the device exists. */
 int operation_set_label(Operation *op, const char *name);

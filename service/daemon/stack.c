@@ -13,14 +13,14 @@
 #include "log.h"
 #include "object-path.h"
 #include "op-record.h"
-#include "operation-bus.h"
+#include "operation-reply.h"
 #include "stack.h"
 #include "validate.h"
 
 static void stack_fail(Operation *stack, const char *error_name, const char *message) {
         LIST_REMOVE(stack, stack);
         users_scan_request_cancel(TAKE_PTR(stack->users_request));
-        operation_bus_reply_error(stack, error_name, message ?: "Out of memory.");
+        operation_reply_error(stack, error_name, message ?: "Out of memory.");
         operation_free(stack);
 }
 
@@ -41,7 +41,7 @@ static void stack_succeed(Operation *stack, const char *outcome) {
                 r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return stack_fail(stack, DMBUS_ERROR_FAILED, "It was done, but the reply could not be made.");
-        operation_bus_log_outcome(stack, LOG_INFO, outcome);
+        operation_log_outcome(stack, LOG_INFO, outcome);
         (void) sd_bus_send(NULL, reply, NULL);
         LIST_REMOVE(stack, stack);
         operation_free(stack);
@@ -70,6 +70,8 @@ static char *member_list(const Operation *stack, bool done) {
         return list;
 }
 
+static void step_finished(Operation *step, void *userdata);
+
 static Operation *step_new(Manager *m, Operation *stack, OperationKind kind, const StackMember *member) {
         _cleanup_(operation_freep) Operation *step = operation_new(m->operations, kind, stack->request);
 
@@ -77,6 +79,8 @@ static Operation *step_new(Manager *m, Operation *stack, OperationKind kind, con
                 return NULL;
         step->stack = stack;
         step->manager = m;
+        step->finished = step_finished;
+        step->finished_userdata = m;
         step->caller_uid = stack->caller_uid;
         step->udev_timeout_usec = stack->udev_timeout_usec;
         if (kind == OPERATION_CREATE) {
@@ -169,13 +173,15 @@ static void stack_next_step(Manager *m, Operation *stack) {
         submit_step(m, stack, OPERATION_REMOVE);
 }
 
-void stack_step_finished(Manager *m, Operation *step_owned) {
+/* A step's finished callback (operation.h): takes it, and goes on. */
+static void step_finished(Operation *step_owned, void *userdata) {
         _cleanup_(operation_freep) Operation *step = step_owned;
+        Manager *m = userdata;
         Operation *stack = step->stack;
         StackMember *member = &stack->members[stack->step];
         _cleanup_(freep) char *text = NULL;
 
-        operation_bus_log_outcome(stack, step->result < 0 ? LOG_INFO : LOG_DEBUG, step->outcome ?: "done");
+        operation_log_outcome(stack, step->result < 0 ? LOG_INFO : LOG_DEBUG, step->outcome ?: "done");
 
         if (stack->kind == OPERATION_REMOVE_STACK) {
                 if (step->result < 0) {
@@ -260,15 +266,16 @@ static void on_stack_users(const BlockUser *users, size_t n, int error, void *us
         stack_fail(stack, DMBUS_ERROR_BUSY, text);
 }
 
-void stack_start(Manager *m, Operation *stack) {
+void stack_start(Operation *stack) {
         _cleanup_(freep) dev_t *devnums = NULL;
+        Manager *m;
         int r;
 
-        assert(m);
         assert(stack);
+        assert(stack->manager);
         assert(operation_kind_is_stack(stack->kind));
 
-        stack->manager = m;
+        m = stack->manager;
         stack->step = 0;
         LIST_PREPEND(stack, m->stacks, stack);
         /* deferred: devices in use are removed once closed, by the kernel. */

@@ -14,10 +14,9 @@
  * made, top first; until the stack is whole, every device it made keeps the record of its Create,
  * so that a service killed halfway removes them at its next start (settle.c). */
 
-/* Takes the authorized stack operation (op->members filled in by the bus layer). */
-void stack_start(Manager *m, Operation *op);
-/* The queue's finished callback for a step (op->stack set): takes it, and goes on. */
-void stack_step_finished(Manager *m, Operation *step);
+/* Takes the authorized stack operation (op->members and op->manager filled in by the bus layer):
+ * the continuation its method hands the bus layer (op->authorized). */
+void stack_start(Operation *op);
 /* For a stop: a teardown still waiting for its users scan ends now, nothing removed. A stack with
  * a step under way ends when that step does (a build removes what it made first). */
 void stack_stop_waiting(Manager *m);

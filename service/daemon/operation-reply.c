@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc-util.h"
+#include "dmbus-errors.h"
+#include "dmbus-names.h"
+#include "log.h"
+#include "object-path.h"
+#include "operation-reply.h"
+
+/* Written on whichever path an operation leaves by, so the service's log tells what was done; a
+ * refusal by polkit only at debug level, so that no caller can flood the journal. */
+void operation_log_outcome(const Operation *op, int level, const char *outcome) {
+        log_full_errno(level, 0, "%s from %s: %s", operation_kind_to_string(op->kind),
+                       sd_bus_message_get_sender(op->request) ?: "?", outcome);
+}
+
+void operation_reply_error(Operation *op, const char *error_name, const char *message) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        operation_log_outcome(op, strcmp(error_name, DMBUS_ERROR_NOT_AUTHORIZED) == 0 ? LOG_DEBUG : LOG_INFO, message);
+        (void) sd_bus_error_set(&error, error_name, message);
+        (void) sd_bus_reply_method_error(op->request, &error);
+}
+
+static void reply_success(Operation *op) {
+        char buf[BLOCK_OBJECT_PATH_MAX];
+        int r;
+
+        operation_log_outcome(op, LOG_INFO, op->outcome ?: "done");
+        switch (op->kind) {
+        case OPERATION_CREATE:
+                r = sd_bus_reply_method_return(op->request, "o", block_object_path(op->devnum, buf));
+                break;
+        case OPERATION_MESSAGE:
+                r = sd_bus_reply_method_return(op->request, "s", op->reply_text);
+                break;
+        default:
+                r = sd_bus_reply_method_return(op->request, NULL);
+        }
+        /* Every call gets an answer: one that cannot be built becomes an error that can. */
+        if (r < 0 && r != -ENOTCONN && r != -ECONNRESET)
+                operation_reply_error(op, DMBUS_ERROR_FAILED, "It was done, but its answer could not be sent.");
+}
+
+void operation_reply(Operation *op) {
+        _cleanup_(freep) char *timeout = NULL;
+
+        if (op->result < 0)
+                return operation_reply_error(op, dmbus_error_from_errno(op->result), op->outcome ?: "Out of memory.");
+        if (!op->udev_timed_out)
+                return reply_success(op);
+        if (asprintf(&timeout, "%s, but udev did not report the device processed within %" PRIu64 " ms: its links in /dev "
+                     "may be missing or stale. Is systemd-udevd running?", op->outcome ?: "It was done", op->udev_timeout_usec / 1000) < 0)
+                timeout = NULL;
+        operation_reply_error(op, DMBUS_ERROR_TIMEOUT, timeout ?: "Out of memory.");
+}
