@@ -37,7 +37,7 @@ typedef struct Manager {
         OperationQueue *operations;
         ServiceStatus *status;
         Operation *authorizing;         /* waiting for polkit (operation-bus.c) */
-        Operation *stacks;              /* RemoveStack and CreateStack under way (stack.c) */
+        struct Stack *stacks;           /* RemoveStack and CreateStack under way (stack.c) */
         SenderUids *sender_uids;
         UsersScan *users;
         struct UsersQuery *users_queries;       /* GetUsers waiting (users-bus.c) */

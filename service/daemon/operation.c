@@ -110,7 +110,6 @@ Operation *operation_free(Operation *op) {
                 free(op->members[i].uuid);
         }
         free(op->members);
-        free(op->failure_text);
         free(op->label);
         free(op->expected_name);
         free(op->expected_uuid);

@@ -117,21 +117,13 @@ struct Operation {
         LIST_FIELDS(Operation, authorizing);
         void (*authorized)(Operation *op);      /* what takes it once authorized: NULL, the queue */
 
-        /* A stack operation's (stack.c): its devices, in the order they are made (CREATE_STACK,
-         * bottom first) or removed (REMOVE_STACK, top first); while its table is read, where the
-         * member's rows begin and whether the reading is inside them; the step running and how
-         * far it got; its users scan; the list of stacks under way. A step's stack. */
+        /* A stack operation's devices, in the order they are made (CREATE_STACK, bottom first) or
+         * removed (REMOVE_STACK, top first); while its table is read, where the member's rows
+         * begin and whether the reading is inside them. How far it got is stack.c's. */
         StackMember *members;
         size_t n_members, n_members_allocated;
         size_t table_first_row;
         bool in_member_table;
-        size_t step;
-        bool rolling_back;
-        int failure;                    /* CREATE_STACK rolling back: the step's -errno ... */
-        char *failure_text;             /* ... and what it said */
-        UsersScanRequest *users_request;
-        LIST_FIELDS(Operation, stack);
-        Operation *stack;
 
         /* Set by whoever submits it: called on the main loop once it is over (result and outcome
          * say how), to answer for it and free it. */

@@ -17,38 +17,55 @@
 #include "stack.h"
 #include "validate.h"
 
-static void stack_fail(Operation *stack, const char *error_name, const char *message) {
-        LIST_REMOVE(stack, stack);
-        users_scan_request_cancel(TAKE_PTR(stack->users_request));
-        operation_reply_error(stack, error_name, message ?: "Out of memory.");
-        operation_free(stack);
+/* A stack under way: the caller's request (its kind, members and options) and how far it got. */
+struct Stack {
+        Operation *op;
+        Manager *manager;
+        size_t step;                    /* the member the step under way is for */
+        bool rolling_back;
+        int failure;                    /* CREATE_STACK rolling back: the step's -errno ... */
+        char *failure_text;             /* ... and what it said */
+        UsersScanRequest *users_request;
+        LIST_FIELDS(Stack, stacks);     /* Manager.stacks */
+};
+
+static void stack_free(Stack *stack) {
+        LIST_REMOVE(stacks, stack);
+        users_scan_request_cancel(stack->users_request);
+        operation_free(stack->op);
+        free(stack->failure_text);
+        free(stack);
+}
+
+static void stack_fail(Stack *stack, const char *error_name, const char *message) {
+        operation_reply_error(stack->op, error_name, message ?: "Out of memory.");
+        stack_free(stack);
 }
 
 /* The reply: the objects of the devices made (CREATE_STACK) or removed (REMOVE_STACK). */
-static void stack_succeed(Operation *stack, const char *outcome) {
+static void stack_succeed(Stack *stack, const char *outcome) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_message_new_method_return(stack->request, &reply);
+        r = sd_bus_message_new_method_return(stack->op->request, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "o");
-        for (size_t i = 0; r >= 0 && i < stack->n_members; i++) {
+        for (size_t i = 0; r >= 0 && i < stack->op->n_members; i++) {
                 char buf[BLOCK_OBJECT_PATH_MAX];
 
-                r = sd_bus_message_append(reply, "o", block_object_path(stack->members[i].devnum, buf));
+                r = sd_bus_message_append(reply, "o", block_object_path(stack->op->members[i].devnum, buf));
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return stack_fail(stack, DMBUS_ERROR_FAILED, "It was done, but the reply could not be made.");
-        operation_log_outcome(stack, LOG_INFO, outcome);
+        operation_log_outcome(stack->op, LOG_INFO, outcome);
         (void) sd_bus_send(NULL, reply, NULL);
-        LIST_REMOVE(stack, stack);
-        operation_free(stack);
+        stack_free(stack);
 }
 
 /* "a", "b" of the members done (or not), for messages; "none" when there are none. */
-static char *member_list(const Operation *stack, bool done) {
+static char *member_list(const Stack *stack, bool done) {
         char *list = NULL;
         size_t size = 0;
         FILE *f = open_memstream(&list, &size);
@@ -56,9 +73,9 @@ static char *member_list(const Operation *stack, bool done) {
 
         if (!f)
                 return NULL;
-        for (size_t i = 0; i < stack->n_members; i++)
-                if (stack->members[i].done == done) {
-                        fprintf(f, "%s\"%s\"", first ? "" : ", ", stack->members[i].name);
+        for (size_t i = 0; i < stack->op->n_members; i++)
+                if (stack->op->members[i].done == done) {
+                        fprintf(f, "%s\"%s\"", first ? "" : ", ", stack->op->members[i].name);
                         first = false;
                 }
         if (first)
@@ -72,17 +89,16 @@ static char *member_list(const Operation *stack, bool done) {
 
 static void step_finished(Operation *step, void *userdata);
 
-static Operation *step_new(Manager *m, Operation *stack, OperationKind kind, const StackMember *member) {
-        _cleanup_(operation_freep) Operation *step = operation_new(m->operations, kind, stack->request);
+static Operation *step_new(Manager *m, Stack *stack, OperationKind kind, const StackMember *member) {
+        _cleanup_(operation_freep) Operation *step = operation_new(m->operations, kind, stack->op->request);
 
         if (!step)
                 return NULL;
-        step->stack = stack;
         step->manager = m;
         step->finished = step_finished;
-        step->finished_userdata = m;
-        step->caller_uid = stack->caller_uid;
-        step->udev_timeout_usec = stack->udev_timeout_usec;
+        step->finished_userdata = stack;
+        step->caller_uid = stack->op->caller_uid;
+        step->udev_timeout_usec = stack->op->udev_timeout_usec;
         if (kind == OPERATION_CREATE) {
                 /* The step's own copies: a stop that gives up on the stack frees its members while
                  * the step's worker may still be in the kernel. */
@@ -97,15 +113,15 @@ static Operation *step_new(Manager *m, Operation *stack, OperationKind kind, con
                 step->rows = malloc(member->n_rows * sizeof(DmTableRow));
                 if (!step->rows)
                         return NULL;
-                memcpy(step->rows, stack->rows + member->first_row, member->n_rows * sizeof(DmTableRow));
+                memcpy(step->rows, stack->op->rows + member->first_row, member->n_rows * sizeof(DmTableRow));
                 step->n_rows = step->n_rows_allocated = member->n_rows;
                 return TAKE_PTR(step);
         }
         /* Remove: brief users (udev's probe of the device above, going away) are waited for. */
         step->devnum = member->devnum;
         step->retry = true;
-        step->force = stack->force;
-        step->deferred = stack->deferred;
+        step->force = stack->op->force;
+        step->deferred = stack->op->deferred;
         step->expected_name = strdup(member->name);
         step->expected_uuid = strdup(member->uuid);
         if (!step->expected_name || !step->expected_uuid || operation_set_label(step, member->name) < 0)
@@ -113,10 +129,10 @@ static Operation *step_new(Manager *m, Operation *stack, OperationKind kind, con
         return TAKE_PTR(step);
 }
 
-static void stack_next_step(Manager *m, Operation *stack);
+static void stack_next_step(Manager *m, Stack *stack);
 
-static void submit_step(Manager *m, Operation *stack, OperationKind kind) {
-        Operation *step = step_new(m, stack, kind, &stack->members[stack->step]);
+static void submit_step(Manager *m, Stack *stack, OperationKind kind) {
+        Operation *step = step_new(m, stack, kind, &stack->op->members[stack->step]);
 
         if (!step)
                 return stack_fail(stack, DMBUS_ERROR_FAILED, "Out of memory; the stack is left as it is now.");
@@ -124,7 +140,7 @@ static void submit_step(Manager *m, Operation *stack, OperationKind kind) {
 }
 
 /* CREATE_STACK failed at a step: what it made goes again, top first, then the caller hears why. */
-static void create_roll_back(Manager *m, Operation *stack, int error, const char *why) {
+static void create_roll_back(Manager *m, Stack *stack, int error, const char *why) {
         stack->rolling_back = true;
         stack->failure = error;
         free(stack->failure_text);
@@ -132,11 +148,11 @@ static void create_roll_back(Manager *m, Operation *stack, int error, const char
         stack_next_step(m, stack);
 }
 
-static void stack_next_step(Manager *m, Operation *stack) {
+static void stack_next_step(Manager *m, Stack *stack) {
         _cleanup_(freep) char *text = NULL;
 
-        if (stack->kind == OPERATION_REMOVE_STACK) {
-                if (stack->step == stack->n_members)
+        if (stack->op->kind == OPERATION_REMOVE_STACK) {
+                if (stack->step == stack->op->n_members)
                         return stack_succeed(stack, "Removed the stack");
                 if (m->stopping) {
                         _cleanup_(freep) char *removed = member_list(stack, true), *left = member_list(stack, false);
@@ -149,10 +165,10 @@ static void stack_next_step(Manager *m, Operation *stack) {
         }
 
         if (!stack->rolling_back) {
-                if (stack->step == stack->n_members) {
+                if (stack->step == stack->op->n_members) {
                         /* Whole: nothing for a later start to undo. */
-                        for (size_t i = 0; i < stack->n_members; i++)
-                                (void) op_record_remove(OP_RECORD_DIR, stack->members[i].record_id);
+                        for (size_t i = 0; i < stack->op->n_members; i++)
+                                (void) op_record_remove(OP_RECORD_DIR, stack->op->members[i].record_id);
                         return stack_succeed(stack, "Created the stack");
                 }
                 if (m->stopping)
@@ -161,7 +177,7 @@ static void stack_next_step(Manager *m, Operation *stack) {
         }
 
         /* Rolling back: the highest device still made. */
-        while (stack->step > 0 && !stack->members[stack->step - 1].done)
+        while (stack->step > 0 && !stack->op->members[stack->step - 1].done)
                 stack->step--;
         if (stack->step == 0) {
                 if (asprintf(&text, "%s%s", stack->failure_text,
@@ -176,14 +192,14 @@ static void stack_next_step(Manager *m, Operation *stack) {
 /* A step's finished callback (operation.h): takes it, and goes on. */
 static void step_finished(Operation *step_owned, void *userdata) {
         _cleanup_(operation_freep) Operation *step = step_owned;
-        Manager *m = userdata;
-        Operation *stack = step->stack;
-        StackMember *member = &stack->members[stack->step];
+        Stack *stack = userdata;
+        Manager *m = stack->manager;
+        StackMember *member = &stack->op->members[stack->step];
         _cleanup_(freep) char *text = NULL;
 
-        operation_log_outcome(stack, step->result < 0 ? LOG_INFO : LOG_DEBUG, step->outcome ?: "done");
+        operation_log_outcome(stack->op, step->result < 0 ? LOG_INFO : LOG_DEBUG, step->outcome ?: "done");
 
-        if (stack->kind == OPERATION_REMOVE_STACK) {
+        if (stack->op->kind == OPERATION_REMOVE_STACK) {
                 if (step->result < 0) {
                         _cleanup_(freep) char *removed = member_list(stack, true), *left = member_list(stack, false);
 
@@ -236,7 +252,7 @@ static void step_finished(Operation *step_owned, void *userdata) {
 
 static void on_stack_users(const BlockUser *users, size_t n, int error, void *userdata) {
         _cleanup_(freep) char *text = NULL, *described = NULL;
-        Operation *stack = userdata;
+        Stack *stack = userdata;
         const BlockUser *outside = NULL;
 
         stack->users_request = NULL;
@@ -249,45 +265,52 @@ static void on_stack_users(const BlockUser *users, size_t n, int error, void *us
         for (size_t i = 0; i < n && !outside; i++) {
                 bool member = false;
 
-                for (size_t k = 0; users[i].kind == BLOCK_USER_HOLDER && k < stack->n_members && !member; k++)
-                        member = stack->members[k].devnum == users[i].holder;
+                for (size_t k = 0; users[i].kind == BLOCK_USER_HOLDER && k < stack->op->n_members && !member; k++)
+                        member = stack->op->members[k].devnum == users[i].holder;
                 if (!member)
                         outside = &users[i];
         }
         if (!outside)
                 return stack_next_step(stack->manager, stack);
 
-        described = block_user_describe(outside, stack->caller_uid);
-        for (size_t k = 0; k < stack->n_members; k++)
-                if (stack->members[k].devnum == outside->devnum &&
+        described = block_user_describe(outside, stack->op->caller_uid);
+        for (size_t k = 0; k < stack->op->n_members; k++)
+                if (stack->op->members[k].devnum == outside->devnum &&
                     asprintf(&text, DEVICE_LABEL_FORMAT " is in use: %s; nothing was removed.",
-                             DEVICE_LABEL_ARGS(stack->members[k].name, outside->devnum), described ?: "") < 0)
+                             DEVICE_LABEL_ARGS(stack->op->members[k].name, outside->devnum), described ?: "") < 0)
                         text = NULL;
         stack_fail(stack, DMBUS_ERROR_BUSY, text);
 }
 
-void stack_start(Operation *stack) {
+void stack_start(Operation *op) {
         _cleanup_(freep) dev_t *devnums = NULL;
         Manager *m;
+        Stack *stack;
         int r;
 
-        assert(stack);
-        assert(stack->manager);
-        assert(operation_kind_is_stack(stack->kind));
+        assert(op);
+        assert(op->manager);
+        assert(operation_kind_is_stack(op->kind));
 
-        m = stack->manager;
-        stack->step = 0;
-        LIST_PREPEND(stack, m->stacks, stack);
+        m = op->manager;
+        stack = calloc(1, sizeof(Stack));
+        if (!stack) {
+                operation_reply_error(op, DMBUS_ERROR_FAILED, "Out of memory; nothing was done.");
+                operation_free(op);
+                return;
+        }
+        *stack = (Stack) { .op = op, .manager = m };
+        LIST_PREPEND(stacks, m->stacks, stack);
         /* deferred: devices in use are removed once closed, by the kernel. */
-        if (stack->kind == OPERATION_CREATE_STACK || stack->deferred)
+        if (stack->op->kind == OPERATION_CREATE_STACK || stack->op->deferred)
                 return stack_next_step(m, stack);
 
-        devnums = malloc(stack->n_members * sizeof(dev_t));
+        devnums = malloc(stack->op->n_members * sizeof(dev_t));
         if (!devnums)
                 return stack_fail(stack, DMBUS_ERROR_FAILED, "Out of memory; nothing was removed.");
-        for (size_t i = 0; i < stack->n_members; i++)
-                devnums[i] = stack->members[i].devnum;
-        r = users_scan_request(m->users, devnums, stack->n_members, true, on_stack_users, stack, &stack->users_request);
+        for (size_t i = 0; i < stack->op->n_members; i++)
+                devnums[i] = stack->op->members[i].devnum;
+        r = users_scan_request(m->users, devnums, stack->op->n_members, true, on_stack_users, stack, &stack->users_request);
         if (r == -EBUSY)
                 return stack_fail(stack, DMBUS_ERROR_BUSY, "Too many requests are looking for users of devices; try again later.");
         if (r < 0)
@@ -295,7 +318,7 @@ void stack_start(Operation *stack) {
 }
 
 void stack_stop_waiting(Manager *m) {
-        LIST_FOREACH_SAFE(stack, stack, next, m->stacks)
+        LIST_FOREACH_SAFE(stacks, stack, next, m->stacks)
                 if (stack->users_request)
                         stack_fail(stack, DMBUS_ERROR_FAILED, "The service is stopping; nothing was removed.");
 }

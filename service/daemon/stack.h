@@ -14,6 +14,8 @@
  * made, top first; until the stack is whole, every device it made keeps the record of its Create,
  * so that a service killed halfway removes them at its next start (settle.c). */
 
+typedef struct Stack Stack;
+
 /* Takes the authorized stack operation (op->members and op->manager filled in by the bus layer):
  * the continuation its method hands the bus layer (op->authorized). */
 void stack_start(Operation *op);
