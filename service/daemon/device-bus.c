@@ -345,7 +345,7 @@ static int method_flag_operation(sd_bus_message *message, void *userdata, sd_bus
         for (; n_flags < ELEMENTSOF(method->flags) && method->flags[n_flags].key; n_flags++)
                 flags[n_flags] = (BusOption) { method->flags[n_flags].key, 'b', (char *) op + method->flags[n_flags].offset };
         return operation_bus_submit(manager_of(sd_bus_message_get_bus(message)), TAKE_PTR(op), method->takes_table, flags, n_flags,
-                                    error);
+                                    NULL, error);
 }
 
 /* Rename and SetUUID: a new name or UUID, nobody's yet; the kernel sets a UUID only once. */
@@ -372,7 +372,7 @@ static int new_identifier_method(sd_bus_message *message, DmDevice *dm, Operatio
                 op->name = value;
         else
                 op->uuid = value;
-        return operation_bus_submit(m, op, false, NULL, 0, error);
+        return operation_bus_submit(m, op, false, NULL, 0, NULL, error);
 }
 
 static int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -400,7 +400,7 @@ static int method_send_message(sd_bus_message *message, void *userdata, sd_bus_e
                 return r;
         op->sector = sector;
         op->message = text;
-        return operation_bus_submit(manager_of(sd_bus_message_get_bus(message)), op, false, NULL, 0, error);
+        return operation_bus_submit(manager_of(sd_bus_message_get_bus(message)), op, false, NULL, 0, NULL, error);
 }
 
 static int method_get_users(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -446,12 +446,11 @@ static int method_remove_stack(sd_bus_message *message, void *userdata, sd_bus_e
         r = collect_stack(m->graph, op->devnum, op);
         if (r < 0)
                 return r;
-        op->authorized = stack_start;
         const BusOption options[] = {
                 { DMBUS_OPTION_DEFERRED, 'b', &op->deferred },
                 { DMBUS_OPTION_FORCE, 'b', &op->force },
         };
-        return operation_bus_submit(m, TAKE_PTR(op), false, options, ELEMENTSOF(options), error);
+        return operation_bus_submit(m, TAKE_PTR(op), false, options, ELEMENTSOF(options), stack_start, error);
 }
 
 #define DM_FIELD(field) offsetof(DmDevice, field)

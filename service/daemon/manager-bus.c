@@ -211,7 +211,7 @@ static int method_create(sd_bus_message *message, void *userdata, sd_bus_error *
                 { DMBUS_OPTION_READ_ONLY, 'b', &op->read_only },
                 { DMBUS_OPTION_ACTIVATE, 'b', &op->activate },
         };
-        return operation_bus_submit(m, TAKE_PTR(op), true, options, ELEMENTSOF(options), error);
+        return operation_bus_submit(m, TAKE_PTR(op), true, options, ELEMENTSOF(options), NULL, error);
 }
 
 /* The devices, their tables and options are read and checked by operation-bus.c, a slice a turn
@@ -228,8 +228,7 @@ static int method_create_stack(sd_bus_message *message, void *userdata, sd_bus_e
                 operation_free(op);
                 return -ENOMEM;
         }
-        op->authorized = stack_start;
-        return operation_bus_submit(m, op, true, NULL, 0, error);
+        return operation_bus_submit(m, op, true, NULL, 0, stack_start, error);
 }
 
 static const sd_bus_vtable manager_vtable[] = {

@@ -36,7 +36,7 @@ typedef struct Manager {
         ReadQueue *reads;
         OperationQueue *operations;
         ServiceStatus *status;
-        Operation *authorizing;         /* waiting for polkit (operation-bus.c) */
+        struct Pending *authorizing;    /* read, or waiting for polkit (operation-bus.c) */
         struct Stack *stacks;           /* RemoveStack and CreateStack under way (stack.c) */
         SenderUids *sender_uids;
         UsersScan *users;

@@ -23,6 +23,26 @@
 #include "udev-sysfs.h"
 #include "validate.h"
 
+/* A request between its method handler and the queue: its table read a slice a loop turn (from a
+ * caller that is not root), the options to read after it, the main loop's CPU time spent on it;
+ * then the question to polkit, with its caller followed (a check is withdrawn when it leaves the
+ * bus), and what the request holds. Each one waiting is on Manager.authorizing. */
+typedef struct Pending {
+        Operation *op;
+        Manager *manager;
+        OperationAuthorized authorized;
+        sd_event_source *table_slices;
+        size_t table_text;
+        BusOption own_options[OPERATION_OWN_OPTIONS_MAX];
+        size_t n_own_options;
+        uint64_t preauth_usec, preauth_turn_max_usec;
+        bool from_root;
+        PolkitQuery *authorization;
+        sd_bus_track *caller;
+        size_t request_bytes;
+        LIST_FIELDS(struct Pending, authorizing);
+} Pending;
+
 /* Seconds: room for a busy udev, far above an idle one's time per event (BENCHMARKS.md). */
 #define UDEV_TIMEOUT_MSEC_DEFAULT 5000
 #define UDEV_TIMEOUT_MSEC_MAX (10 * 60 * 1000)
@@ -39,7 +59,9 @@
  * about max_text bytes of types and parameters, and checks each as it comes (table.h). 1 once the
  * array is read and left, 0 when rows are left for the next slice. Stops at the first row past the
  * bounds: a message may be far larger than a valid table (32 MiB on the system bus). */
-static int read_table_rows(sd_bus_message *message, Operation *op, size_t max_text, sd_bus_error *error) {
+static int read_table_rows(Pending *p, size_t max_text, sd_bus_error *error) {
+        Operation *op = p->op;
+
         for (size_t slice = 0; slice < max_text;) {
                 const char *invalid;
                 char reason[256];
@@ -48,11 +70,11 @@ static int read_table_rows(sd_bus_message *message, Operation *op, size_t max_te
                 size_t text;
                 int r;
 
-                r = sd_bus_message_read(message, "(ttss)", &row.start, &row.length, &row.type, &row.params);
+                r = sd_bus_message_read(op->request, "(ttss)", &row.start, &row.length, &row.type, &row.params);
                 if (r < 0)
                         return r;
                 if (r == 0) {
-                        r = sd_bus_message_exit_container(message);
+                        r = sd_bus_message_exit_container(op->request);
                         return r < 0 ? r : 1;
                 }
                 if (op->n_rows == TABLE_ROWS_MAX)
@@ -62,14 +84,14 @@ static int read_table_rows(sd_bus_message *message, Operation *op, size_t max_te
                 if (invalid)
                         return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, invalid);
                 text = strlen(row.type) + strlen(row.params);
-                op->table_text += text;
-                if (op->table_text > TABLE_TEXT_MAX)
+                p->table_text += text;
+                if (p->table_text > TABLE_TEXT_MAX)
                         return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT,
                                                  "The table's types and parameters add up to more than %d bytes.", TABLE_TEXT_MAX);
                 if (GREEDY_REALLOC(op->rows, op->n_rows_allocated, op->n_rows + 1) < 0)
                         return -ENOMEM;
                 op->rows[op->n_rows++] = row;
-                op->request_bytes += sizeof(row) + ROW_WIRE_BYTES + text;
+                p->request_bytes += sizeof(row) + ROW_WIRE_BYTES + text;
                 slice += text;
         }
         return 0;
@@ -91,8 +113,9 @@ static int name_member(const Operation *op, int r, sd_bus_error *error) {
 
 /* A new device of the stack: a name and UUID that are nobody's, in the kernel or earlier in the
  * call; then its table begins. */
-static int read_member_head(Operation *op, sd_bus_error *error) {
-        const Graph *g = op->manager->graph;
+static int read_member_head(Pending *p, sd_bus_error *error) {
+        Operation *op = p->op;
+        const Graph *g = p->manager->graph;
         const char *name, *uuid;
         StackMember *member;
         int r;
@@ -108,7 +131,7 @@ static int read_member_head(Operation *op, sd_bus_error *error) {
         *member = (StackMember) { .name = strdup(name), .uuid = strdup(uuid), .first_row = op->n_rows };
         if (!member->name || !member->uuid)
                 return -ENOMEM;
-        op->request_bytes += sizeof(*member) + strlen(name) + strlen(uuid);
+        p->request_bytes += sizeof(*member) + strlen(name) + strlen(uuid);
         r = operation_bus_check_new_name(g, name, error);
         if (r >= 0 && uuid[0])
                 r = operation_bus_check_new_uuid(g, uuid, error);
@@ -172,8 +195,9 @@ static int check_member_references(const Operation *op, sd_bus_error *error) {
 
 /* CreateStack's a(ssa(ttss)a{sv}), read as read_table_rows() reads a table: 1 once read whole and
  * checked, 0 when more is left for the next slice. */
-static int read_stack_members(Operation *op, size_t max_text, sd_bus_error *error) {
-        size_t text_before = op->table_text;
+static int read_stack_members(Pending *p, size_t max_text, sd_bus_error *error) {
+        Operation *op = p->op;
+        size_t text_before = p->table_text;
         int r;
 
         for (;;) {
@@ -183,13 +207,13 @@ static int read_stack_members(Operation *op, size_t max_text, sd_bus_error *erro
                                 return r;
                         if (r == 0)
                                 break;
-                        r = read_member_head(op, error);
+                        r = read_member_head(p, error);
                         if (r < 0)
                                 return r;
                 }
-                if (op->table_text - text_before >= max_text)
+                if (p->table_text - text_before >= max_text)
                         return 0;
-                r = read_table_rows(op->request, op, max_text - (op->table_text - text_before), error);
+                r = read_table_rows(p, max_text - (p->table_text - text_before), error);
                 if (r <= 0)
                         return name_member(op, r, error);
                 r = read_member_tail(op, error);
@@ -206,10 +230,10 @@ static int read_stack_members(Operation *op, size_t max_text, sd_bus_error *erro
 }
 
 /* The table, or CreateStack's devices, read up to about max_text bytes: 1 when done, 0 when not. */
-static int read_request_rows(Operation *op, size_t max_text, sd_bus_error *error) {
-        if (op->kind == OPERATION_CREATE_STACK)
-                return read_stack_members(op, max_text, error);
-        return read_table_rows(op->request, op, max_text, error);
+static int read_request_rows(Pending *p, size_t max_text, sd_bus_error *error) {
+        if (p->op->kind == OPERATION_CREATE_STACK)
+                return read_stack_members(p, max_text, error);
+        return read_table_rows(p, max_text, error);
 }
 
 /* invalid: why value is not acceptable, or NULL; existing: the device that has it already. */
@@ -252,15 +276,27 @@ static const char *sender_of(const Operation *op) {
         return sd_bus_message_get_sender(op->request) ?: "";
 }
 
+static Pending *pending_free(Pending *p) {
+        if (!p)
+                return NULL;
+        sd_event_source_disable_unref(p->table_slices);
+        polkit_query_cancel(p->authorization);
+        sd_bus_track_unref(p->caller);
+        operation_free(p->op);
+        return mfree(p);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(Pending *, pending_free);
+
 /* At most AUTHORIZING_MAX entries: counted afresh, nothing to keep in step. */
-static int check_authorizing_room(Manager *m, const Operation *op, bool reading_table, sd_bus_error *error) {
-        size_t n = 0, n_uid = 0, reading = 0, reading_uid = 0, bytes = op->request_bytes;
+static int check_authorizing_room(Manager *m, const Pending *p, bool reading_table, sd_bus_error *error) {
+        size_t n = 0, n_uid = 0, reading = 0, reading_uid = 0, bytes = p->request_bytes;
+        uid_t uid = p->op->caller_uid;
 
         LIST_FOREACH(authorizing, o, m->authorizing) {
                 n++;
-                n_uid += o->caller_uid == op->caller_uid;
+                n_uid += o->op->caller_uid == uid;
                 reading += !!o->table_slices;
-                reading_uid += o->table_slices && o->caller_uid == op->caller_uid;
+                reading_uid += o->table_slices && o->op->caller_uid == uid;
                 bytes += o->request_bytes;
         }
         if (n_uid >= AUTHORIZING_PER_UID_MAX)
@@ -274,40 +310,45 @@ static int check_authorizing_room(Manager *m, const Operation *op, bool reading_
         return 0;
 }
 
-static void authorizing_remove(Operation *op) {
-        LIST_REMOVE(authorizing, op);
-        op->caller = sd_bus_track_unref(op->caller);
+static void authorizing_remove(Pending *p) {
+        LIST_REMOVE(authorizing, p);
+        p->caller = sd_bus_track_unref(p->caller);
 }
 
-/* Authorized: to the method's continuation (a stack's), or to the queue. */
-static void submit(Operation *op) {
-        if (op->authorized)
-                return op->authorized(op);
+/* Authorized: the operation to the method's continuation (a stack's), or to the queue; the rest
+ * of the request goes. */
+static void submit(Pending *p_owned) {
+        _cleanup_(pending_freep) Pending *p = p_owned;
+        Operation *op = TAKE_PTR(p->op);
+
+        if (p->authorized)
+                return p->authorized(p->manager, op);
         op->finished = reply_and_free;
         operation_submit(op);
 }
 
 static void on_authorized(void *userdata, const char *error_name, const char *error_message) {
-        Operation *op = userdata;
+        Pending *p = userdata;
 
         /* The question is over: polkit.c frees it. */
-        op->authorization = NULL;
-        authorizing_remove(op);
+        p->authorization = NULL;
+        authorizing_remove(p);
         if (error_name) {
-                operation_reply_error(op, error_name, error_message);
-                operation_free(op);
+                operation_reply_error(p->op, error_name, error_message);
+                pending_free(p);
                 return;
         }
-        submit(op);
+        submit(p);
 }
 
 /* The caller left the bus while polkit decided: nobody to answer, nothing to do. */
 static int on_caller_gone(sd_bus_track *track, void *userdata) {
-        Operation *op = userdata;
+        Pending *p = userdata;
 
-        log_debug("%s from %s: the caller left before polkit answered; withdrawn.", operation_kind_to_string(op->kind), sender_of(op));
-        authorizing_remove(op);
-        operation_free(op);
+        log_debug("%s from %s: the caller left before polkit answered; withdrawn.", operation_kind_to_string(p->op->kind),
+                  sender_of(p->op));
+        authorizing_remove(p);
+        pending_free(p);
         return 0;
 }
 
@@ -315,11 +356,11 @@ void operation_bus_drop_authorizing(Manager *m) {
         assert(m);
 
         while (m->authorizing) {
-                Operation *op = m->authorizing;
+                Pending *p = m->authorizing;
 
-                authorizing_remove(op);
-                operation_reply_error(op, DMBUS_ERROR_FAILED, "The service is stopping; nothing was done.");
-                operation_free(op);
+                authorizing_remove(p);
+                operation_reply_error(p->op, DMBUS_ERROR_FAILED, "The service is stopping; nothing was done.");
+                pending_free(p);
         }
 }
 
@@ -347,22 +388,22 @@ static int read_all_options(sd_bus_message *message, const BusOption *own, size_
         return 0;
 }
 
-/* Holds op within the bounds above while it waits (for its table's slices, then for polkit), and
+/* Holds p within the bounds above while it waits (for its table's slices, then for polkit), and
  * follows its caller meanwhile. */
-static int hold(Manager *m, Operation *op, bool reading_table, sd_bus_error *error) {
+static int hold(Manager *m, Pending *p, bool reading_table, sd_bus_error *error) {
         int r;
 
-        r = check_authorizing_room(m, op, reading_table, error);
+        r = check_authorizing_room(m, p, reading_table, error);
         if (r < 0)
                 return r;
-        r = sd_bus_track_new(sd_bus_message_get_bus(op->request), &op->caller, on_caller_gone, op);
+        r = sd_bus_track_new(sd_bus_message_get_bus(p->op->request), &p->caller, on_caller_gone, p);
         if (r >= 0)
-                r = sd_bus_track_add_sender(op->caller, op->request);
+                r = sd_bus_track_add_sender(p->caller, p->op->request);
         if (r < 0) {
-                op->caller = sd_bus_track_unref(op->caller);
+                p->caller = sd_bus_track_unref(p->caller);
                 return r;
         }
-        LIST_PREPEND(authorizing, m->authorizing, op);
+        LIST_PREPEND(authorizing, m->authorizing, p);
         return 0;
 }
 
@@ -419,20 +460,21 @@ static int polkit_details(const Operation *op, char ***ret) {
         return 0;
 }
 
-static int authorize(Manager *m, Operation *op, bool interactive, sd_bus_error *error) {
+static int authorize(Manager *m, Pending *p, bool interactive, sd_bus_error *error) {
         _cleanup_(strv_freep) char **details = NULL;
+        Operation *op = p->op;
         int r;
 
-        r = hold(m, op, false, error);
+        r = hold(m, p, false, error);
         if (r < 0)
                 return r;
         log_debug("%s from %s: read and checked in %" PRIu64 " us of the main loop's CPU time, at most %" PRIu64 " us a turn; asking polkit.",
-                  operation_kind_to_string(op->kind), sender_of(op), op->preauth_usec, op->preauth_turn_max_usec);
+                  operation_kind_to_string(op->kind), sender_of(op), p->preauth_usec, p->preauth_turn_max_usec);
         r = polkit_details(op, &details);
         if (r >= 0)
-                r = polkit_check(op->request, polkit_action(op->kind), details, interactive, on_authorized, op, &op->authorization);
+                r = polkit_check(op->request, polkit_action(op->kind), details, interactive, on_authorized, p, &p->authorization);
         if (r < 0) {
-                authorizing_remove(op);
+                authorizing_remove(p);
                 return sd_bus_error_setf(error, DMBUS_ERROR_NOT_AUTHORIZED, "Cannot ask polkit whether you may (%s): not authorized.",
                                          strerror(-r));
         }
@@ -448,35 +490,36 @@ static int check_table_form(Operation *op, sd_bus_error *error) {
         return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT, table_invalid_reason(op->rows, 0, reason, sizeof(reason)));
 }
 
-/* The main loop's CPU time spent on op since started (thread_cpu_usec()), in one turn. */
-static void count_preauth(Operation *op, uint64_t started) {
+/* The main loop's CPU time spent on p since started (thread_cpu_usec()), in one turn. */
+static void count_preauth(Pending *p, uint64_t started) {
         uint64_t spent = thread_cpu_usec() - started;
 
-        op->preauth_usec += spent;
-        if (spent > op->preauth_turn_max_usec)
-                op->preauth_turn_max_usec = spent;
+        p->preauth_usec += spent;
+        if (spent > p->preauth_turn_max_usec)
+                p->preauth_turn_max_usec = spent;
 }
 
-/* The rest of a request once its table, if any, is read: the options, then the queue for root,
- * polkit for anyone else. Takes op unless it fails. turn_started: the main loop's CPU time when
- * this turn began working on op. */
-static int finish_request(Manager *m, Operation *op, uint64_t turn_started, sd_bus_error *error) {
+/* The rest of a request once its table, if any, is read: the options, then the operation to its
+ * continuation or the queue for root, polkit for anyone else. Takes p unless it fails.
+ * turn_started: the main loop's CPU time when this turn began working on it. */
+static int finish_request(Manager *m, Pending *p, uint64_t turn_started, sd_bus_error *error) {
         CommonOptions common = { .udev_timeout_msec = UDEV_TIMEOUT_MSEC_DEFAULT };
+        Operation *op = p->op;
         bool interactive;
         int r;
 
-        r = read_all_options(op->request, op->own_options, op->n_own_options, &common, error);
+        r = read_all_options(op->request, p->own_options, p->n_own_options, &common, error);
         if (r < 0)
                 return r;
         op->udev_timeout_usec = (uint64_t) common.udev_timeout_msec * 1000;
         /* The caller's header says whether it can wait for a password; the option can only say no. */
         interactive = sd_bus_message_get_allow_interactive_authorization(op->request) > 0 && !common.no_user_interaction;
-        count_preauth(op, turn_started);
-        if (op->from_root) {
-                submit(op);
+        count_preauth(p, turn_started);
+        if (p->from_root) {
+                submit(p);
                 return 0;
         }
-        return authorize(m, op, interactive, error);
+        return authorize(m, p, interactive, error);
 }
 
 /* A refusal after the handler returned: answered here, logged at debug level only, since the
@@ -490,59 +533,65 @@ static void reply_refusal(Operation *op, int r, sd_bus_error *error) {
 
 static int on_table_slice(sd_event_source *s, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        Operation *op = userdata;
+        Pending *p = userdata;
         uint64_t started = thread_cpu_usec();
         int r;
 
-        r = read_request_rows(op, TABLE_SLICE_BYTES, &error);
+        r = read_request_rows(p, TABLE_SLICE_BYTES, &error);
         if (r == 0) {
-                count_preauth(op, started);
+                count_preauth(p, started);
                 return 0;       /* more, next turn */
         }
-        op->table_slices = sd_event_source_disable_unref(op->table_slices);
-        authorizing_remove(op);
+        p->table_slices = sd_event_source_disable_unref(p->table_slices);
+        authorizing_remove(p);
         if (r > 0)
-                r = check_table_form(op, &error);
+                r = check_table_form(p->op, &error);
         if (r >= 0)
-                r = finish_request(op->manager, op, started, &error);
+                r = finish_request(p->manager, p, started, &error);
         if (r < 0) {
-                reply_refusal(op, r, &error);
-                operation_free(op);
+                reply_refusal(p->op, r, &error);
+                pending_free(p);
         }
         return 0;
 }
 
 /* A table from a caller that is not root: read a slice a loop turn, after everything else (reads
  * included), so that no such caller holds the loop for long. */
-static int read_table_in_slices(Manager *m, Operation *op, sd_bus_error *error) {
+static int read_table_in_slices(Manager *m, Pending *p, sd_bus_error *error) {
         int r;
 
-        r = hold(m, op, true, error);
+        r = hold(m, p, true, error);
         if (r < 0)
                 return r;
-        r = sd_event_add_defer(m->event, &op->table_slices, on_table_slice, op);
+        r = sd_event_add_defer(m->event, &p->table_slices, on_table_slice, p);
         if (r >= 0)
-                r = sd_event_source_set_priority(op->table_slices, EVENT_PRIORITY_UNPRIVILEGED_TABLES);
+                r = sd_event_source_set_priority(p->table_slices, EVENT_PRIORITY_UNPRIVILEGED_TABLES);
         if (r >= 0)
-                r = sd_event_source_set_enabled(op->table_slices, SD_EVENT_ON);
+                r = sd_event_source_set_enabled(p->table_slices, SD_EVENT_ON);
         if (r < 0) {
-                op->table_slices = sd_event_source_disable_unref(op->table_slices);
-                authorizing_remove(op);
+                p->table_slices = sd_event_source_disable_unref(p->table_slices);
+                authorizing_remove(p);
         }
         return r;
 }
 
-static int submit_request(Manager *m, Operation *op_owned, bool takes_table, const BusOption *own, size_t n_own,
-                          sd_bus_error *error) {
-        _cleanup_(operation_freep) Operation *op = op_owned;
+static int submit_request(Manager *m, Operation *op, bool takes_table, const BusOption *own, size_t n_own,
+                          OperationAuthorized authorized, sd_bus_error *error) {
+        _cleanup_(pending_freep) Pending *p = NULL;
         int r;
 
-        if (m->stopping)
+        if (m->stopping) {
+                operation_free(op);
                 return sd_bus_error_set(error, DMBUS_ERROR_FAILED, "The service is stopping; nothing was done. Try again once it is back.");
-        op->manager = m;
+        }
+        p = calloc(1, sizeof(Pending));
+        if (!p) {
+                operation_free(op);
+                return -ENOMEM;
+        }
+        *p = (Pending) { .op = op, .manager = m, .authorized = authorized, .n_own_options = n_own };
         for (size_t i = 0; i < n_own; i++)
-                op->own_options[i] = own[i];
-        op->n_own_options = n_own;
+                p->own_options[i] = own[i];
 
         r = sender_uids_get(m->sender_uids, op->request, &op->caller_uid);
         if (r == -ESRCH) {
@@ -553,35 +602,36 @@ static int submit_request(Manager *m, Operation *op_owned, bool takes_table, con
         if (r < 0)
                 return sd_bus_error_setf(error, DMBUS_ERROR_NOT_AUTHORIZED, "Cannot tell who is calling (%s): not authorized.",
                                          strerror(-r));
-        op->from_root = op->caller_uid == 0;
+        p->from_root = op->caller_uid == 0;
 
         if (takes_table) {
                 r = op->kind == OPERATION_CREATE_STACK ? sd_bus_message_enter_container(op->request, 'a', "(ssa(ttss)a{sv})")
                                                         : sd_bus_message_enter_container(op->request, 'a', "(ttss)");
                 if (r < 0)
                         return r;
-                if (!op->from_root) {
-                        r = read_table_in_slices(m, op, error);
+                if (!p->from_root) {
+                        r = read_table_in_slices(m, p, error);
                         if (r < 0)
                                 return r;
-                        count_preauth(op, op->started_cpu_usec);
-                        TAKE_PTR(op);
+                        count_preauth(p, op->started_cpu_usec);
+                        TAKE_PTR(p);
                         return 1;
                 }
-                r = read_request_rows(op, SIZE_MAX, error);
+                r = read_request_rows(p, SIZE_MAX, error);
                 if (r >= 0)
                         r = check_table_form(op, error);
                 if (r < 0)
                         return r;
         }
-        r = finish_request(m, op, op->started_cpu_usec, error);
+        r = finish_request(m, p, op->started_cpu_usec, error);
         if (r < 0)
                 return r;
-        TAKE_PTR(op);
+        TAKE_PTR(p);
         return 1;
 }
 
-int operation_bus_submit(Manager *m, Operation *op, bool takes_table, const BusOption *own, size_t n_own, sd_bus_error *error) {
+int operation_bus_submit(Manager *m, Operation *op, bool takes_table, const BusOption *own, size_t n_own,
+                         OperationAuthorized authorized, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = NULL;
         OperationKind kind;
         uint64_t started;
@@ -594,7 +644,7 @@ int operation_bus_submit(Manager *m, Operation *op, bool takes_table, const BusO
         request = sd_bus_message_ref(op->request);
         kind = op->kind;
         started = op->started_cpu_usec;
-        r = submit_request(m, op, takes_table, own, n_own, error);
+        r = submit_request(m, op, takes_table, own, n_own, authorized, error);
         /* What a refusal cost the loop, at debug level: any caller can bring one about. */
         if (r < 0)
                 log_debug("%s from %s: refused after %" PRIu64 " us of the main loop's CPU time: %s", operation_kind_to_string(kind),

@@ -26,8 +26,14 @@ int operation_bus_check_new_uuid(const Graph *g, const char *uuid, sd_bus_error 
  * submits op for root, or authorizes the caller first. A table from anyone but root is read a slice
  * a loop turn, after everything else, before polkit is asked. Takes op whatever it returns; the
  * method's reply comes when op is over. */
+/* The most options of its own a method takes (Remove: retry, deferred, force). */
+#define OPERATION_OWN_OPTIONS_MAX 4
+
+/* What takes an authorized operation in place of the queue: stack_start() for the stack methods. */
+typedef void (*OperationAuthorized)(Manager *m, Operation *op);
+
 int operation_bus_submit(Manager *m, Operation *op, bool takes_table, const BusOption *own, size_t n_own,
-                         sd_bus_error *error);
+                         OperationAuthorized authorized, sd_bus_error *error);
 
 /* Withdraws every question to polkit still open and answers its caller: for the stop. */
 void operation_bus_drop_authorizing(Manager *m);

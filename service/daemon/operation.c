@@ -14,7 +14,6 @@
 #include "hashmap.h"
 #include "log.h"
 #include "operation.h"
-#include "polkit.h"
 #include "string-table.h"
 #include "strv.h"
 #include "time-util.h"
@@ -96,11 +95,8 @@ Operation *operation_new(OperationQueue *q, OperationKind kind, sd_bus_message *
 Operation *operation_free(Operation *op) {
         if (!op)
                 return NULL;
-        polkit_query_cancel(op->authorization);
-        sd_bus_track_unref(op->caller);
         sd_bus_message_unref(op->request);
         sd_event_source_disable_unref(op->timeout_source);
-        sd_event_source_disable_unref(op->table_slices);
         free(op->rows);
         for (char **p = op->owned_params; p && *p; p++)
                 explicit_bzero(*p, strlen(*p));

@@ -8,7 +8,6 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "bus-options.h"
 #include "devset.h"
 #include "dm-ops.h"
 #include "list.h"
@@ -59,13 +58,7 @@ typedef struct StackMember {
 } StackMember;
 
 typedef struct OperationQueue OperationQueue;
-typedef struct PolkitQuery PolkitQuery;
-typedef struct UsersScanRequest UsersScanRequest;
-
 typedef struct Operation Operation;
-struct Manager;
-/* The most options of its own a method takes (Remove: retry, deferred, force). */
-#define OPERATION_OWN_OPTIONS_MAX 4
 
 struct Operation {
         OperationKind kind;
@@ -83,6 +76,7 @@ struct Operation {
         char **owned_params;            /* rows' parameters rewritten by the worker (table.h), wiped when freed */
         bool read_only, activate, noflush, nolockfs, retry, deferred, force;
         uint64_t udev_timeout_usec;
+        uid_t caller_uid;               /* whose: messages show others' processes to root alone */
         bool keep_record;               /* a step of CREATE_STACK: the stack removes the record once whole */
         char *label;                    /* "NAME" (MAJ:MIN), for messages; CREATE: set by the worker */
         /* The device as the caller saw it (escaped, as the graph has them): the worker acts only
@@ -98,24 +92,6 @@ struct Operation {
         bool udev_timed_out;            /* done, but udev did not report its event in time */
         UeventKind awaited_uevent;      /* the uevent it caused, for udev to process; or none */
         uint64_t uevent_seqnum_floor;   /* its seqnum is above this */
-
-        /* The bus layer's, until polkit decides: a table read a slice a loop turn (a caller that
-         * is not root), the options still to read after it, the main loop's CPU time spent on the
-         * request; the pending question, the caller (a check is withdrawn when it leaves the
-         * bus), what the request holds, and a list of such. */
-        struct Manager *manager;
-        sd_event_source *table_slices;
-        size_t table_text;
-        BusOption own_options[OPERATION_OWN_OPTIONS_MAX];
-        size_t n_own_options;
-        uint64_t preauth_usec, preauth_turn_max_usec;
-        uid_t caller_uid;
-        bool from_root;
-        PolkitQuery *authorization;
-        sd_bus_track *caller;
-        size_t request_bytes;
-        LIST_FIELDS(Operation, authorizing);
-        void (*authorized)(Operation *op);      /* what takes it once authorized: NULL, the queue */
 
         /* A stack operation's devices, in the order they are made (CREATE_STACK, bottom first) or
          * removed (REMOVE_STACK, top first); while its table is read, where the member's rows
@@ -143,7 +119,6 @@ struct Operation {
 Operation *operation_new(OperationQueue *q, OperationKind kind, sd_bus_message *request);
 Operation *operation_free(Operation *op);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Operation *, operation_free);
-
 
 /* What the queue asks of its owner: run on a worker thread, the others on the main loop. */
 typedef struct OperationQueueCallbacks {

@@ -94,7 +94,6 @@ static Operation *step_new(Manager *m, Stack *stack, OperationKind kind, const S
 
         if (!step)
                 return NULL;
-        step->manager = m;
         step->finished = step_finished;
         step->finished_userdata = stack;
         step->caller_uid = stack->op->caller_uid;
@@ -282,17 +281,15 @@ static void on_stack_users(const BlockUser *users, size_t n, int error, void *us
         stack_fail(stack, DMBUS_ERROR_BUSY, text);
 }
 
-void stack_start(Operation *op) {
+void stack_start(Manager *m, Operation *op) {
         _cleanup_(freep) dev_t *devnums = NULL;
-        Manager *m;
         Stack *stack;
         int r;
 
+        assert(m);
         assert(op);
-        assert(op->manager);
         assert(operation_kind_is_stack(op->kind));
 
-        m = op->manager;
         stack = calloc(1, sizeof(Stack));
         if (!stack) {
                 operation_reply_error(op, DMBUS_ERROR_FAILED, "Out of memory; nothing was done.");

@@ -16,9 +16,9 @@
 
 typedef struct Stack Stack;
 
-/* Takes the authorized stack operation (op->members and op->manager filled in by the bus layer):
- * the continuation its method hands the bus layer (op->authorized). */
-void stack_start(Operation *op);
+/* Takes the authorized stack operation (op->members filled in by the bus layer): the continuation
+ * the stack methods hand the bus layer (operation_bus_submit()). */
+void stack_start(Manager *m, Operation *op);
 /* For a stop: a teardown still waiting for its users scan ends now, nothing removed. A stack with
  * a step under way ends when that step does (a build removes what it made first). */
 void stack_stop_waiting(Manager *m);
