@@ -26,12 +26,13 @@
  *
  * A read runs whole once it started, and one GetManagedObjects over many devices takes a while: an
  * operation's next step, whose event came meanwhile, waits for it. So while the owner says an
- * operation is under way (busy), the queue rests between two reads as long as the last one took,
- * and the operation's steps get at least half the loop. */
+ * operation's next step is the loop's (busy: it waits for udev or a re-read, not in the kernel),
+ * the queue rests between two reads as long as the last one took, and the operation's steps get
+ * at least half the loop. */
 
 /* Far below the 250 ms a reader may wait under a flood, and above a loop turn's work. */
 #define READ_WAIT_MAX_USEC (50 * 1000)
-/* The most the queue rests between two reads while an operation is under way. */
+/* The most the queue rests between two reads while busy. */
 #define READ_REST_MAX_USEC (100 * 1000)
 #define READ_QUEUE_MAX 1024
 #define READ_QUEUE_PER_SENDER_MAX 64
@@ -47,7 +48,7 @@ typedef struct ReadMethod {
         const char *interface, *member, *signature;
 } ReadMethod;
 
-/* busy(userdata): whether an operation is under way; may be NULL. */
+/* busy(userdata): whether an operation's next step is the loop's; may be NULL. */
 int read_queue_new(sd_bus *bus, sd_event *event, int64_t priority, bool (*busy)(void *userdata), void *userdata,
                    ReadQueue **ret);
 ReadQueue *read_queue_free(ReadQueue *q);

@@ -266,10 +266,11 @@ Manager *manager_free(Manager *m) {
         return mfree(m);
 }
 
-static bool operations_under_way(void *userdata) {
+/* Reads rest for an operation whose next step is the loop's, not for one in the kernel. */
+static bool operation_needs_loop(void *userdata) {
         Manager *m = userdata;
 
-        return operation_queue_active(m->operations) > 0;
+        return operation_queue_waiting(m->operations);
 }
 
 static int manager_connect_bus(Manager *m) {
@@ -288,7 +289,7 @@ static int manager_connect_bus(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
 
-        r = read_queue_new(m->bus, m->event, EVENT_PRIORITY_READS, operations_under_way, m, &m->reads);
+        r = read_queue_new(m->bus, m->event, EVENT_PRIORITY_READS, operation_needs_loop, m, &m->reads);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the read queue: %m");
 

@@ -354,6 +354,12 @@ size_t operation_queue_active(OperationQueue *q) {
         return q->n_active;
 }
 
+bool operation_queue_waiting(OperationQueue *q) {
+        assert(q);
+
+        return q->waiting;
+}
+
 int operation_queue_new(sd_event *event, int control_fd, const char *record_dir, const OperationQueueCallbacks *callbacks,
                         void *userdata, OperationQueue **ret) {
         _cleanup_(operation_queue_freep) OperationQueue *q = NULL;

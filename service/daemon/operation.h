@@ -140,6 +140,9 @@ int operation_queue_new(sd_event *event, int control_fd, const char *record_dir,
 void operation_queue_cancel_queued(OperationQueue *q);
 /* How many operations are under way: submitted and not yet finished. */
 size_t operation_queue_active(OperationQueue *q) _pure_;
+/* Whether an operation waits for udev or the refresh: the main loop's work now, unlike one that
+ * runs in the kernel or waits behind another. */
+bool operation_queue_waiting(OperationQueue *q) _pure_;
 /* Frees what waits; a worker still in the kernel (a suspend waiting for its I/O) keeps what it
  * needs until the process exits. */
 OperationQueue *operation_queue_free(OperationQueue *q);
