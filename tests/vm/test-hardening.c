@@ -609,8 +609,8 @@ static void on_flood_reply(GObject *source, GAsyncResult *result, gpointer data)
         flood->answered++;
 }
 
-/* A reader of the read flood says it is reading (/tmp/dmbus-flood-ready-PID, once answered) and
- * reads until the test says stop (READ_FLOOD_STOP), 120 s at most. */
+/* A reader of the read flood says it is reading (/tmp/dmbus-flood-ready-PID) and reads until the
+ * test says stop (READ_FLOOD_STOP), 120 s at most. */
 #define READ_FLOOD_STOP "/tmp/dmbus-flood-stop"
 
 static int flood_reads(GDBusConnection *bus, const char *arg) {
@@ -846,24 +846,28 @@ static void test_refused_flood(void) {
 }
 
 /* The same flood from python-dbus clients (what the audit measured): 16 threads each, on
- * connections of their own, each keeping a GetManagedObjects in flight. */
+ * connections of their own, each keeping a GetManagedObjects in flight. Ready once every thread
+ * has its connection; at the stop (once one call was answered), what was answered is written and
+ * the calls in flight dropped. */
 static const char read_flood_python[] =
         "import os, threading, time, dbus\n"
         "until = time.monotonic() + 120\n"
+        "answered = []\n"
+        "connected = threading.Semaphore(0)\n"
         "def read():\n"
         "    bus = dbus.SystemBus(private=True)\n"
         "    om = dbus.Interface(bus.get_object('" DMBUS_SERVICE_NAME "', '" DMBUS_ROOT_PATH "', introspect=False),\n"
         "                        'org.freedesktop.DBus.ObjectManager')\n"
-        "    om.GetManagedObjects()\n"
-        "    open('/tmp/dmbus-flood-ready-%d' % os.getpid(), 'w').close()\n"
-        "    while time.monotonic() < until and not os.path.exists('" READ_FLOOD_STOP "'):\n"
+        "    connected.release()\n"
+        "    while True:\n"
         "        om.GetManagedObjects()\n"
         "        answered.append(1)\n"
-        "answered = []\n"
-        "threads = [threading.Thread(target=read) for i in range(16)]\n"
-        "for t in threads: t.start()\n"
-        "for t in threads: t.join()\n"
-        "with open('/tmp/dmbus-flood-%d' % os.getpid(), 'w') as f: f.write('%d\\n' % len(answered))\n";
+        "for i in range(16): threading.Thread(target=read, daemon=True).start()\n"
+        "for i in range(16): connected.acquire()\n"
+        "open('/tmp/dmbus-flood-ready-%d' % os.getpid(), 'w').close()\n"
+        "while time.monotonic() < until and not (answered and os.path.exists('" READ_FLOOD_STOP "')): time.sleep(0.1)\n"
+        "with open('/tmp/dmbus-flood-%d' % os.getpid(), 'w') as f: f.write('%d\\n' % len(answered))\n"
+        "os._exit(0)\n";
 
 static GPid spawn_gdbus_reader(void) {
         return spawn_as("nobody", "flood", "");
