@@ -846,26 +846,32 @@ static void test_refused_flood(void) {
 }
 
 /* The same flood from python-dbus clients (what the audit measured): 16 threads each, on
- * connections of their own, each keeping a GetManagedObjects in flight. Ready once every thread
- * has its connection; at the stop (once one call was answered), what was answered is written and
- * the calls in flight dropped. */
+ * connections of their own, each keeping a GetManagedObjects in flight. Every thread connects
+ * first, then all start at once (a thread that converts a large reply holds the GIL, and would
+ * starve the others' connecting); ready then. At the stop, once a call was answered (20 s at
+ * most), what was answered is written and the calls in flight dropped. */
 static const char read_flood_python[] =
         "import os, threading, time, dbus\n"
         "until = time.monotonic() + 120\n"
         "answered = []\n"
         "connected = threading.Semaphore(0)\n"
+        "go = threading.Event()\n"
         "def read():\n"
         "    bus = dbus.SystemBus(private=True)\n"
         "    om = dbus.Interface(bus.get_object('" DMBUS_SERVICE_NAME "', '" DMBUS_ROOT_PATH "', introspect=False),\n"
         "                        'org.freedesktop.DBus.ObjectManager')\n"
         "    connected.release()\n"
+        "    go.wait()\n"
         "    while True:\n"
         "        om.GetManagedObjects()\n"
         "        answered.append(1)\n"
         "for i in range(16): threading.Thread(target=read, daemon=True).start()\n"
         "for i in range(16): connected.acquire()\n"
+        "go.set()\n"
         "open('/tmp/dmbus-flood-ready-%d' % os.getpid(), 'w').close()\n"
-        "while time.monotonic() < until and not (answered and os.path.exists('" READ_FLOOD_STOP "')): time.sleep(0.1)\n"
+        "while time.monotonic() < until and not os.path.exists('" READ_FLOOD_STOP "'): time.sleep(0.1)\n"
+        "stopped = time.monotonic()\n"
+        "while not answered and time.monotonic() < stopped + 20: time.sleep(0.1)\n"
         "with open('/tmp/dmbus-flood-%d' % os.getpid(), 'w') as f: f.write('%d\\n' % len(answered))\n"
         "os._exit(0)\n";
 
