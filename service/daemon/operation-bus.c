@@ -8,12 +8,10 @@
 
 #include "alloc-util.h"
 #include "bus-options.h"
-#include "dmbus-errors.h"
 #include "dmbus-names.h"
 #include "event-priority.h"
 #include "list.h"
 #include "log.h"
-#include "object-path.h"
 #include "operation-bus.h"
 #include "operation-reply.h"
 #include "polkit.h"

@@ -17,7 +17,6 @@
 #include "strv.h"
 #include "utf8-escape.h"
 #include "udev-sysfs.h"
-#include "validate.h"
 
 /* EINVAL from a table load: the kernel said which row and why, in its log only. */
 static const char *table_error_hint(int r) {
