@@ -29,6 +29,14 @@ static inline void freep(void *p) {
                 _ptr_;                          \
         })
 
+/* The same for a struct: the variable is left zeroed. */
+#define TAKE_STRUCT(s)                          \
+        ({                                      \
+                typeof(s) _s_ = (s);            \
+                (s) = (typeof(s)) {};           \
+                _s_;                            \
+        })
+
 static inline void *mfree(void *p) {
         free(p);
         return NULL;

@@ -36,12 +36,6 @@ void dm_targets_free(DmTarget *targets, size_t n) {
         free(targets);
 }
 
-void status_fields_free(StatusField *fields, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                free(fields[i].s);
-        free(fields);
-}
-
 DmDevice *dm_device_free(DmDevice *d) {
         if (!d)
                 return NULL;
@@ -49,7 +43,7 @@ DmDevice *dm_device_free(DmDevice *d) {
         free(d->uuid);
         dm_targets_free(d->table, d->n_table);
         dm_targets_free(d->status, d->n_status);
-        status_fields_free(d->parsed_status, d->n_parsed_status);
+        dm_status_done(&d->parsed_status);
         free(d->health_reason);
         return mfree(d);
 }
@@ -95,16 +89,6 @@ static bool targets_equal(const DmTarget *a, size_t n_a, const DmTarget *b, size
         return true;
 }
 
-static bool status_fields_equal(const StatusField *a, size_t n_a, const StatusField *b, size_t n_b) {
-        if (n_a != n_b)
-                return false;
-        for (size_t i = 0; i < n_a; i++)
-                if (strcmp(a[i].key, b[i].key) != 0 || a[i].type != b[i].type || a[i].u64 != b[i].u64 ||
-                    a[i].b != b[i].b || strcmp(a[i].s ?: "", b[i].s ?: "") != 0)
-                        return false;
-        return true;
-}
-
 unsigned dm_info_diff(const DmInfo *a, const DmInfo *b) {
         unsigned changes = 0;
 
@@ -141,7 +125,7 @@ static unsigned dm_device_diff(const DmDevice *a, const DmDevice *b) {
                 changes |= DEVICE_CHANGE(TABLE);
         if (!targets_equal(a->status, a->n_status, b->status, b->n_status))
                 changes |= DEVICE_CHANGE(STATUS);
-        if (!status_fields_equal(a->parsed_status, a->n_parsed_status, b->parsed_status, b->n_parsed_status))
+        if (!dm_status_equal(&a->parsed_status, &b->parsed_status))
                 changes |= DEVICE_CHANGE(PARSED_STATUS);
         if (a->target_health != b->target_health || a->suspended_too_long != b->suspended_too_long ||
             strcmp(a->health_reason ?: "", b->health_reason ?: "") != 0)

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "dm-status.h"
 #include "macro.h"
 
 /* The in-memory device graph: the daemon's one source of truth. Every block device that is a DM
@@ -18,21 +19,6 @@ typedef struct DmTarget {
         char *type;
         char *params;           /* secrets already masked */
 } DmTarget;
-
-typedef enum StatusFieldType {
-        STATUS_FIELD_U64 = 't',
-        STATUS_FIELD_BOOL = 'b',
-        STATUS_FIELD_STRING = 's',
-} StatusFieldType;
-
-/* One typed value of a target's parsed status, e.g. ("used-data-blocks", 't', 1234). */
-typedef struct StatusField {
-        const char *key;        /* static */
-        StatusFieldType type;
-        uint64_t u64;
-        bool b;
-        char *s;
-} StatusField;
 
 /* A DM device's flags and counters, as one INFO ioctl reports them. */
 typedef struct DmInfo {
@@ -64,8 +50,7 @@ typedef struct DmDevice {
         size_t n_table;
         DmTarget *status;
         size_t n_status;
-        StatusField *parsed_status;
-        size_t n_parsed_status;
+        DmStatus parsed_status; /* the first row that ParsedStatus shows (health.h) */
         /* What the targets' status says (health.h), and why, "" when all is well. */
         Health target_health;
         char *health_reason;
@@ -93,7 +78,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DmDevice *, dm_device_free);
 BlockDevice *block_device_free(BlockDevice *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(BlockDevice *, block_device_free);
 void dm_targets_free(DmTarget *targets, size_t n);
-void status_fields_free(StatusField *fields, size_t n);
 
 /* The properties of a device that can change, each once: X(ID, NAME) gives its change bit,
  * BLOCK_CHANGE(ID) or DEVICE_CHANGE(ID), and its name on the bus. The bus layer checks at start

@@ -8,14 +8,18 @@
 #include "macro.h"
 
 /* What a DM device's state says about its health, and how full its pools are: pure functions of
- * what the graph holds (the targets' health is judged as the status is read, dm-kernel.c). */
+ * what the graph holds, its targets' typed status (dm-status.h). */
+
+/* Reads every status row of dm once (dm->status): judges the targets' health (the worst row wins,
+ * with its reason) and keeps the typed status of the first row that ParsedStatus shows. */
+int dm_device_read_status(DmDevice *dm);
 
 /* "ok", "degraded", "suspended", "failed". */
 const char *health_to_string(Health health) _pure_;
 /* The worse of the targets' health and of a suspend that lasted too long. */
 Health dm_device_health(const DmDevice *dm) _pure_;
 
-/* How full a target with usage is, in whole percent, from its ParsedStatus: a thin-pool's data and
+/* How full a target with usage is, in whole percent, from its typed status: a thin-pool's data and
  * metadata, a snapshot's exception store (data), a cache's blocks (data) and metadata. */
 typedef struct Usage {
         bool has_data, has_metadata;

@@ -225,16 +225,38 @@ static int property_get_status(sd_bus *bus, const char *path, const char *interf
         return append_targets(reply, dm->status, dm->n_status);
 }
 
-static int append_status_field(sd_bus_message *reply, const StatusField *f) {
-        switch (f->type) {
-        case STATUS_FIELD_U64:
-                return sd_bus_message_append(reply, "{sv}", f->key, "t", f->u64);
-        case STATUS_FIELD_BOOL:
-                return sd_bus_message_append(reply, "{sv}", f->key, "b", (int) f->b);
-        case STATUS_FIELD_STRING:
-                return sd_bus_message_append(reply, "{sv}", f->key, "s", f->s);
+#define APPEND_U64(key, v) sd_bus_message_append(reply, "{sv}", key, "t", (uint64_t) (v))
+#define APPEND_BOOL(key, v) sd_bus_message_append(reply, "{sv}", key, "b", (int) (v))
+#define APPEND_STRING(key, v) sd_bus_message_append(reply, "{sv}", key, "s", (v))
+#define APPEND_OPTIONAL_U64(key, v) ((v).present ? APPEND_U64(key, (v).value) : 0)
+#define APPEND_FIELD(TYPE, member, key)                                         \
+        r = APPEND_##TYPE(key, f->member);                                      \
+        if (r < 0)                                                              \
+                return r;
+
+/* The typed status as ParsedStatus shows it: "target_type", then the kind's fields. */
+static int append_parsed_status(sd_bus_message *reply, const DmStatus *s) {
+        int r;
+
+        if (!dm_status_kind_shown(s->kind))
+                return 0;
+        r = APPEND_STRING("target_type", dm_status_kind_to_target_type(s->kind));
+        if (r < 0)
+                return r;
+        switch (s->kind) {
+#define KIND_APPEND(KIND, name, type, FIELDS, SHOWN)                            \
+        case DM_STATUS_##KIND: {                                                \
+                const __typeof__(s->name) *f = &s->name;                        \
+                FIELDS(APPEND_FIELD)                                            \
+                (void) f;                                                       \
+                break;                                                          \
         }
-        return -EINVAL;
+        DM_STATUS_KINDS(KIND_APPEND)
+#undef KIND_APPEND
+        default:
+                break;
+        }
+        return 0;
 }
 
 static int property_get_parsed_status(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -245,11 +267,9 @@ static int property_get_parsed_status(sd_bus *bus, const char *path, const char 
         r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < dm->n_parsed_status; i++) {
-                r = append_status_field(reply, &dm->parsed_status[i]);
-                if (r < 0)
-                        return r;
-        }
+        r = append_parsed_status(reply, &dm->parsed_status);
+        if (r < 0)
+                return r;
         return sd_bus_message_close_container(reply);
 }
 

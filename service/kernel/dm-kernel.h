@@ -8,7 +8,7 @@
 #include "graph.h"
 
 /* The device-mapper read layer: raw ioctls on its own control fd, with small buffers kept across
- * calls, and the only file that talks to libdevmapper (its status parsers and versions).
+ * calls, and libdevmapper's versions and settings (its status parsers are core/dm-status.c's).
  * libdevmapper is not thread-safe, and the buffers are the DmKernel's, so every call into this
  * layer happens on the main loop's thread. No call here does block I/O on a DM device: only
  * control ioctls, and STATUS without a flush. */

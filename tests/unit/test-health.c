@@ -19,39 +19,90 @@ static void test_health(void) {
         g_assert_cmpstr(health_to_string(dm_device_health(&dm)), ==, "degraded");
 }
 
+/* A device whose status rows are (type, line) pairs, read as the daemon reads them. */
+static DmDevice *device_with_status(const char *const *rows, size_t n) {
+        DmDevice *dm = g_new0(DmDevice, 1);
+
+        dm->status = g_new0(DmTarget, n);
+        dm->n_status = n;
+        for (size_t i = 0; i < n; i++)
+                dm->status[i] = (DmTarget) { .type = g_strdup(rows[2 * i]), .params = g_strdup(rows[2 * i + 1]) };
+        g_assert_cmpint(dm_device_read_status(dm), ==, 0);
+        return dm;
+}
+
+#define DEVICE_WITH_STATUS(...)                                                                  \
+        ({                                                                                       \
+                static const char *const _rows_[] = { __VA_ARGS__ };                            \
+                device_with_status(_rows_, G_N_ELEMENTS(_rows_) / 2);                            \
+        })
+
+static void assert_judged(DmDevice *dm, Health health, const char *reason) {
+        g_assert_cmpstr(health_to_string(dm->target_health), ==, health_to_string(health));
+        g_assert_cmpstr(dm->health_reason, ==, reason);
+        dm_device_free(dm);
+}
+
+static void test_judged(void) {
+        assert_judged(DEVICE_WITH_STATUS("linear", ""), HEALTH_OK, "");
+        assert_judged(DEVICE_WITH_STATUS("thin-pool", "0 1/10 10/10 - out_of_data_space discard_passdown queue_if_no_space - 1"),
+                      HEALTH_FAILED, "thin-pool: out of data space");
+        assert_judged(DEVICE_WITH_STATUS("thin-pool", "0 1/10 1/10 - ro discard_passdown queue_if_no_space needs_check 1"),
+                      HEALTH_DEGRADED, "thin-pool: read-only (metadata)");
+        assert_judged(DEVICE_WITH_STATUS("snapshot", "Overflow"), HEALTH_FAILED, "snapshot: overflowed (its exception store is full)");
+        assert_judged(DEVICE_WITH_STATUS("raid", "raid1 2 AD 1/1 idle 0 0 -"), HEALTH_DEGRADED, "raid1: 1 of 2 members failed (AD)");
+        assert_judged(DEVICE_WITH_STATUS("raid", "raid1 2 DD 1/1 idle 0 0 -"), HEALTH_FAILED, "raid1: every member failed (DD)");
+        /* Behind but syncing will catch up; behind and idle will not. */
+        assert_judged(DEVICE_WITH_STATUS("raid", "raid1 2 Aa 1/2 recover 0 0 -"), HEALTH_OK, "");
+        assert_judged(DEVICE_WITH_STATUS("raid", "raid1 2 Aa 1/2 idle 0 0 -"), HEALTH_DEGRADED,
+                      "raid1: 1 member(s) out of sync and not syncing (Aa, idle)");
+        assert_judged(DEVICE_WITH_STATUS("mirror", "2 7:0 7:1 32/32 1 AD 1 core"), HEALTH_DEGRADED, "mirror: leg 7:1 failed ('D')");
+        assert_judged(DEVICE_WITH_STATUS("cache", "8 27/2048 128 10/8192 5 6 7 8 0 0 3 1 writeback 2 migration_threshold 2048 smq 0 rw needs_check"),
+                      HEALTH_DEGRADED, "cache: needs a check (cache_check)");
+        assert_judged(DEVICE_WITH_STATUS("integrity", "2 131072 -"), HEALTH_DEGRADED, "integrity: 2 checksum mismatch(es)");
+        assert_judged(DEVICE_WITH_STATUS("verity", "C"), HEALTH_FAILED, "verity: corruption detected");
+        assert_judged(DEVICE_WITH_STATUS("multipath", "0 0 1 1 A 0 2 1 7:0 A 0 0 7:1 F 1 0"), HEALTH_DEGRADED,
+                      "multipath: 1 of 2 paths failed");
+        /* The worst row wins, with its reason. */
+        assert_judged(DEVICE_WITH_STATUS("integrity", "2 131072 -", "verity", "C", "linear", ""), HEALTH_FAILED,
+                      "verity: corruption detected");
+}
+
+static void test_shown(void) {
+        /* The first row of a kind ParsedStatus shows: integrity's row is judged, not shown. */
+        DmDevice *dm = DEVICE_WITH_STATUS("integrity", "0 8 -", "thin", "8 7", "snapshot", "16/64 16");
+
+        g_assert_cmpint(dm->parsed_status.kind, ==, DM_STATUS_THIN);
+        g_assert_cmpuint(dm->parsed_status.thin.mapped_sectors, ==, 8);
+        dm_device_free(dm);
+        /* A line its parser refused shows nothing. */
+        dm = DEVICE_WITH_STATUS("thin-pool", "garbage");
+        g_assert_cmpint(dm->parsed_status.kind, ==, DM_STATUS_NONE);
+        dm_device_free(dm);
+}
+
 static void test_usage(void) {
-        StatusField pool[] = {
-                { "target_type", STATUS_FIELD_STRING, .s = "thin-pool" },
-                { "used_metadata_blocks", STATUS_FIELD_U64, .u64 = 10 },
-                { "total_metadata_blocks", STATUS_FIELD_U64, .u64 = 1000 },
-                { "used_data_blocks", STATUS_FIELD_U64, .u64 = 799 },
-                { "total_data_blocks", STATUS_FIELD_U64, .u64 = 1000 },
-        };
-        StatusField snapshot[] = {
-                { "target_type", STATUS_FIELD_STRING, .s = "snapshot" },
-                { "used_sectors", STATUS_FIELD_U64, .u64 = 64 },
-                { "total_sectors", STATUS_FIELD_U64, .u64 = 64 },
-        };
-        StatusField linear_like[] = {
-                { "target_type", STATUS_FIELD_STRING, .s = "mirror" },
-        };
-        DmDevice dm = { .parsed_status = pool, .n_parsed_status = G_N_ELEMENTS(pool) };
-        Usage u = dm_device_usage(&dm);
+        DmDevice *dm = DEVICE_WITH_STATUS("thin-pool", "0 10/1000 799/1000 - rw discard_passdown queue_if_no_space - 1");
+        Usage u = dm_device_usage(dm);
 
         g_assert_true(u.has_data && u.has_metadata);
         g_assert_cmpuint(u.data, ==, 79);        /* floored: 79.9 % is not yet 80 */
         g_assert_cmpuint(u.metadata, ==, 1);
-        g_assert_true(dm_device_has_usage(&dm));
+        g_assert_true(dm_device_has_usage(dm));
+        dm_device_free(dm);
 
-        dm = (DmDevice) { .parsed_status = snapshot, .n_parsed_status = G_N_ELEMENTS(snapshot) };
-        u = dm_device_usage(&dm);
+        dm = DEVICE_WITH_STATUS("snapshot", "64/64 16");
+        u = dm_device_usage(dm);
         g_assert_true(u.has_data && !u.has_metadata);
         g_assert_cmpuint(u.data, ==, 100);
+        dm_device_free(dm);
 
-        dm = (DmDevice) { .parsed_status = linear_like, .n_parsed_status = G_N_ELEMENTS(linear_like) };
-        g_assert_false(dm_device_has_usage(&dm));
-        dm = (DmDevice) {};
-        g_assert_false(dm_device_has_usage(&dm));
+        dm = DEVICE_WITH_STATUS("mirror", "2 7:0 7:1 32/32 1 AA 1 core");
+        g_assert_false(dm_device_has_usage(dm));
+        dm_device_free(dm);
+        dm = DEVICE_WITH_STATUS("linear", "");
+        g_assert_false(dm_device_has_usage(dm));
+        dm_device_free(dm);
 }
 
 static void test_thresholds_crossed(void) {
@@ -74,6 +125,8 @@ static void test_thresholds_crossed(void) {
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/health/health", test_health);
+        g_test_add_func("/health/judged", test_judged);
+        g_test_add_func("/health/shown", test_shown);
         g_test_add_func("/health/usage", test_usage);
         g_test_add_func("/health/thresholds-crossed", test_thresholds_crossed);
         return g_test_run();

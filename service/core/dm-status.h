@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+/* One target's status line, typed. The line is kernel input (a table may hold any bytes, and some
+ * targets quote them back): every parser takes any string, refuses a line that is not wholly what
+ * its target writes, and escapes every string it keeps as names are (utf8-escape.h). Our own
+ * parsers, not libdevmapper's: the fuzzer (fuzz-dm-status) crashed its raid and cache parsers,
+ * which trust the line's counts. The fields keep libdevmapper's names. */
+
+/* The fields a kind shows in ParsedStatus, in order: X(TYPE, member, "key"). TYPE is U64, BOOL,
+ * STRING (owned, escaped) or OPTIONAL_U64 (shown only when the line had it). */
+#define DM_STATUS_THIN_POOL_FIELDS(X)                                           \
+        X(U64, transaction_id, "transaction_id")                                \
+        X(U64, used_metadata_blocks, "used_metadata_blocks")                    \
+        X(U64, total_metadata_blocks, "total_metadata_blocks")                  \
+        X(U64, used_data_blocks, "used_data_blocks")                            \
+        X(U64, total_data_blocks, "total_data_blocks")                          \
+        X(U64, held_metadata_root, "held_metadata_root")                        \
+        X(BOOL, read_only, "read_only")                                         \
+        X(BOOL, out_of_data_space, "out_of_data_space")                         \
+        X(BOOL, fail, "fail")                                                   \
+        X(BOOL, needs_check, "needs_check")                                     \
+        X(BOOL, error_if_no_space, "error_if_no_space")                         \
+        X(STRING, discards, "discards")
+
+#define DM_STATUS_THIN_FIELDS(X)                                                \
+        X(U64, mapped_sectors, "mapped_sectors")                                \
+        X(U64, highest_mapped_sector, "highest_mapped_sector")                  \
+        X(BOOL, fail, "fail")
+
+#define DM_STATUS_SNAPSHOT_FIELDS(X)                                            \
+        X(U64, used_sectors, "used_sectors")                                    \
+        X(U64, total_sectors, "total_sectors")                                  \
+        X(OPTIONAL_U64, metadata_sectors, "metadata_sectors")                   \
+        X(BOOL, invalid, "invalid")                                             \
+        X(BOOL, merge_failed, "merge_failed")                                   \
+        X(BOOL, overflow, "overflow")
+
+#define DM_STATUS_CACHE_FIELDS(X)                                               \
+        X(U64, metadata_block_size, "metadata_block_size")                      \
+        X(U64, metadata_used_blocks, "metadata_used_blocks")                    \
+        X(U64, metadata_total_blocks, "metadata_total_blocks")                  \
+        X(U64, block_size, "block_size")                                        \
+        X(U64, used_blocks, "used_blocks")                                      \
+        X(U64, dirty_blocks, "dirty_blocks")                                    \
+        X(U64, total_blocks, "total_blocks")                                    \
+        X(U64, read_hits, "read_hits")                                          \
+        X(U64, read_misses, "read_misses")                                      \
+        X(U64, write_hits, "write_hits")                                        \
+        X(U64, write_misses, "write_misses")                                    \
+        X(U64, demotions, "demotions")                                          \
+        X(U64, promotions, "promotions")                                        \
+        X(STRING, policy, "policy")                                             \
+        X(BOOL, read_only, "read_only")                                         \
+        X(BOOL, needs_check, "needs_check")                                     \
+        X(BOOL, fail, "fail")                                                   \
+        X(BOOL, error, "error")
+
+#define DM_STATUS_MIRROR_FIELDS(X)                                              \
+        X(U64, total_regions, "total_regions")                                  \
+        X(U64, insync_regions, "insync_regions")                                \
+        X(U64, dev_count, "dev_count")                                          \
+        X(STRING, dev_health, "dev_health")                                     \
+        X(STRING, log_type, "log_type")
+
+#define DM_STATUS_RAID_FIELDS(X)                                                \
+        X(STRING, raid_type, "raid_type")                                       \
+        X(U64, dev_count, "dev_count")                                          \
+        X(STRING, dev_health, "dev_health")                                     \
+        X(U64, total_regions, "total_regions")                                  \
+        X(U64, insync_regions, "insync_regions")                                \
+        X(STRING, sync_action, "sync_action")                                   \
+        X(U64, mismatch_count, "mismatch_count")
+
+/* Integrity, verity and multipath: only what their health needs. */
+#define DM_STATUS_INTEGRITY_FIELDS(X)                                           \
+        X(U64, mismatches, "mismatches")
+
+#define DM_STATUS_VERITY_FIELDS(X)                                              \
+        X(BOOL, corrupted, "corrupted")
+
+#define DM_STATUS_MULTIPATH_FIELDS(X)                                           \
+        X(U64, paths, "paths")                                                  \
+        X(U64, failed_paths, "failed_paths")
+
+/* X(KIND, name, "target type", FIELDS, SHOWN): each kind once. SHOWN: whether ParsedStatus shows
+ * it (the first row of a shown kind). */
+#define DM_STATUS_KINDS(X)                                                             \
+        X(THIN_POOL, thin_pool, "thin-pool", DM_STATUS_THIN_POOL_FIELDS, true)        \
+        X(THIN, thin, "thin", DM_STATUS_THIN_FIELDS, true)                             \
+        X(SNAPSHOT, snapshot, "snapshot", DM_STATUS_SNAPSHOT_FIELDS, true)             \
+        X(CACHE, cache, "cache", DM_STATUS_CACHE_FIELDS, true)                         \
+        X(MIRROR, mirror, "mirror", DM_STATUS_MIRROR_FIELDS, true)                     \
+        X(RAID, raid, "raid", DM_STATUS_RAID_FIELDS, true)                             \
+        X(INTEGRITY, integrity, "integrity", DM_STATUS_INTEGRITY_FIELDS, false)        \
+        X(VERITY, verity, "verity", DM_STATUS_VERITY_FIELDS, false)                    \
+        X(MULTIPATH, multipath, "multipath", DM_STATUS_MULTIPATH_FIELDS, false)
+
+typedef enum DmStatusKind {
+        DM_STATUS_NONE,         /* a target we do not read, or a line its parser refused */
+#define DM_STATUS_KIND_ENUM(KIND, name, type, FIELDS, SHOWN) DM_STATUS_##KIND,
+        DM_STATUS_KINDS(DM_STATUS_KIND_ENUM)
+#undef DM_STATUS_KIND_ENUM
+        _DM_STATUS_KIND_MAX,
+} DmStatusKind;
+
+typedef struct DmStatusOptionalU64 {
+        bool present;
+        uint64_t value;
+} DmStatusOptionalU64;
+
+#define DM_STATUS_CTYPE_U64 uint64_t
+#define DM_STATUS_CTYPE_BOOL bool
+#define DM_STATUS_CTYPE_STRING char *
+#define DM_STATUS_CTYPE_OPTIONAL_U64 DmStatusOptionalU64
+#define DM_STATUS_FIELD_DECLARE(TYPE, member, key) DM_STATUS_CTYPE_##TYPE member;
+
+/* A mirror's leg or log that is not alive ('D' dead, 'R' read error, ...): health 0 when all are. */
+typedef struct DmStatusMirrorFault {
+        char health;
+        uint32_t major, minor;
+} DmStatusMirrorFault;
+
+typedef struct DmStatus {
+        DmStatusKind kind;
+        union {
+                struct { DM_STATUS_THIN_POOL_FIELDS(DM_STATUS_FIELD_DECLARE) } thin_pool;
+                struct { DM_STATUS_THIN_FIELDS(DM_STATUS_FIELD_DECLARE) } thin;
+                struct { DM_STATUS_SNAPSHOT_FIELDS(DM_STATUS_FIELD_DECLARE) } snapshot;
+                struct { DM_STATUS_CACHE_FIELDS(DM_STATUS_FIELD_DECLARE) } cache;
+                struct {
+                        DM_STATUS_MIRROR_FIELDS(DM_STATUS_FIELD_DECLARE)
+                        /* The first failed leg and log, for the health's reason. */
+                        DmStatusMirrorFault failed_leg, failed_log;
+                } mirror;
+                struct { DM_STATUS_RAID_FIELDS(DM_STATUS_FIELD_DECLARE) } raid;
+                struct { DM_STATUS_INTEGRITY_FIELDS(DM_STATUS_FIELD_DECLARE) } integrity;
+                struct { DM_STATUS_VERITY_FIELDS(DM_STATUS_FIELD_DECLARE) } verity;
+                struct { DM_STATUS_MULTIPATH_FIELDS(DM_STATUS_FIELD_DECLARE) } multipath;
+        };
+} DmStatus;
+
+/* The kind that reads a target type's status; DM_STATUS_NONE for the others. */
+DmStatusKind dm_status_kind_from_target_type(const char *type) _pure_;
+const char *dm_status_kind_to_target_type(DmStatusKind kind) _pure_;
+/* Whether ParsedStatus shows the kind. */
+bool dm_status_kind_shown(DmStatusKind kind) _pure_;
+
+/* Parses one status line of a target type. ret is DM_STATUS_NONE (and 0 returned) for a type we do
+ * not read or a line its parser refused, so that nothing half-read is ever shown. -ENOMEM. */
+int dm_status_parse(const char *target_type, const char *params, DmStatus *ret);
+void dm_status_done(DmStatus *s);
+/* The same kind with the same listed fields. */
+bool dm_status_equal(const DmStatus *a, const DmStatus *b) _pure_;
