@@ -125,3 +125,12 @@ int resolve_device(sd_bus *bus, const char *device, char **ret_path) {
                 return bus_error_exit(&error, r);
         return 0;
 }
+
+int open_device(const char *device, sd_bus **ret_bus, char **ret_path) {
+        int r;
+
+        r = bus_connect(ret_bus);
+        if (r != 0)
+                return r;
+        return resolve_device(*ret_bus, device, ret_path);
+}

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -9,44 +8,16 @@
 
 /* health, who and list: what the service knows of devices' condition and users. */
 
-/* The common options only (--json where has_json), then the bus: 0, -1 after --help, or an exit
- * code. */
-static int start(int argc, char *argv[], const char *usage, unsigned n_args, bool has_json, sd_bus **ret_bus) {
-        static const struct option options[] = {
-                COMMON_OPTIONS,
-                {}
-        };
-        int c, r;
-
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
-                if (c == 'h') {
-                        printf("%s", usage);
-                        return -1;
-                }
-                r = common_option(c, optarg, argv[0], has_json);
-                if (r != 0)
-                        return r;
-        }
-        if ((unsigned) (argc - optind) != n_args)
-                return usage_error("%s takes %u argument%s", argv[0], n_args, n_args == 1 ? "" : "s");
-        return bus_connect(ret_bus);
-}
-
-int verb_health(int argc, char *argv[]) {
+int verb_health(const VerbCall *call) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         bool first = true;
         Node *nodes = NULL;
         size_t n = 0, unwell = 0;
         int r;
 
-        r = start(argc, argv,
-                  "dmbusctl health [--json[=pretty|short]]\n\n"
-                  "The DM devices whose Health is not \"ok\" (degraded, suspended, failed), with why. Exits 0 when\n"
-                  "every device is ok, 1 when one is not: a check for monitoring.\n", 0, true, &bus);
+        r = bus_connect(&bus);
         if (r == 0)
                 r = load_nodes(bus, &nodes, &n);
-        if (r < 0)
-                return 0;
         if (r != 0)
                 return r;
         if (arg_json)
@@ -76,17 +47,15 @@ int verb_health(int argc, char *argv[]) {
         return unwell > 0 ? EXIT_FAILED : 0;
 }
 
-int verb_list(int argc, char *argv[]) {
+int verb_list(const VerbCall *call) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         Node *nodes = NULL;
         size_t n = 0;
         int r;
 
-        r = start(argc, argv, "dmbusctl list\n\nThe names of the DM devices, one a line.\n", 0, false, &bus);
+        r = bus_connect(&bus);
         if (r == 0)
                 r = load_nodes(bus, &nodes, &n);
-        if (r < 0)
-                return 0;
         if (r != 0)
                 return r;
         for (size_t i = 0; i < n; i++)
@@ -121,21 +90,14 @@ static int print_user(sd_bus_message *reply, bool first) {
         return r < 0 ? r : 1;
 }
 
-int verb_who(int argc, char *argv[]) {
+int verb_who(const VerbCall *call) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(freep) char *path = NULL;
         int r;
 
-        r = start(argc, argv,
-                  "dmbusctl who [--json[=pretty|short]] DEVICE\n\n"
-                  "What keeps DEVICE in use: devices stacked on it (holder), mounts, swap, and processes that have\n"
-                  "it open (pid, comm, uid). Nothing printed: nothing uses it.\n", 1, true, &bus);
-        if (r == 0)
-                r = resolve_device(bus, argv[optind], &path);
-        if (r < 0)
-                return 0;
+        r = open_device(call->args[0], &bus, &path);
         if (r != 0)
                 return r;
         r = sd_bus_call_method(bus, DMBUS_SERVICE_NAME, path, DMBUS_DEVICE_INTERFACE, "GetUsers", &error, &reply, NULL);

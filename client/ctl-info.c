@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,45 +63,6 @@ static int print_interface(sd_bus *bus, const char *path, const char *interface,
         return 0;
 }
 
-static int help_info(void) {
-        printf("dmbusctl info [--json[=pretty|short]] DEVICE\n\n"
-               "Every property of the device's object. DEVICE is a DM name, a UUID, MAJ:MIN, a path in /dev,\n"
-               "or an object path.\n\n"
-               "  --json[=short]  one JSON object: {\"path\": ..., \"Block\": {...}, \"Device\": {...}}\n"
-               "  --json=pretty   the same, indented\n");
-        return 0;
-}
-
-static int help_resolve(void) {
-        printf("dmbusctl resolve DEVICE\n\n"
-               "The object path of DEVICE: a DM name, a UUID, MAJ:MIN or a path in /dev.\n");
-        return 0;
-}
-
-/* info and resolve: one DEVICE argument (--json for info), resolved through the service. Returns
- * 0 with the bus and the path, -1 when --help was printed, or an exit code. */
-static int open_device(int argc, char *argv[], int (*help)(void), bool has_json, sd_bus **ret_bus, char **ret_path) {
-        static const struct option options[] = {
-                COMMON_OPTIONS,
-                {}
-        };
-        int c, r;
-
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
-                if (c == 'h')
-                        return help(), -1;
-                r = common_option(c, optarg, argv[0], has_json);
-                if (r != 0)
-                        return r;
-        }
-        if (argc - optind != 1)
-                return usage_error("%s takes one DEVICE", argv[0]);
-        r = bus_connect(ret_bus);
-        if (r != 0)
-                return r;
-        return resolve_device(*ret_bus, argv[optind], ret_path);
-}
-
 typedef struct Device {
         sd_bus *bus;
         const char *path;
@@ -130,27 +90,27 @@ static int print_device(const void *userdata) {
         return 0;
 }
 
-int verb_info(int argc, char *argv[]) {
+int verb_info(const VerbCall *call) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(freep) char *path = NULL;
         int r;
 
-        r = open_device(argc, argv, help_info, true, &bus, &path);
+        r = open_device(call->args[0], &bus, &path);
         if (r != 0)
-                return r < 0 ? 0 : r;
+                return r;
         if (arg_json_pretty)
                 return print_json_indented(print_device, &(Device) { bus, path });
         return print_device(&(Device) { bus, path });
 }
 
-int verb_resolve(int argc, char *argv[]) {
+int verb_resolve(const VerbCall *call) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(freep) char *path = NULL;
         int r;
 
-        r = open_device(argc, argv, help_resolve, false, &bus, &path);
+        r = open_device(call->args[0], &bus, &path);
         if (r != 0)
-                return r < 0 ? 0 : r;
+                return r;
         printf("%s\n", path);
         return 0;
 }

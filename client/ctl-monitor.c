@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <getopt.h>
 #include <string.h>
 
 #include "ctl.h"
@@ -101,34 +100,10 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         return 0;
 }
 
-static int help_monitor(void) {
-        printf("dmbusctl monitor [--json[=short]]\n\n"
-               "Prints each signal of the service as it arrives, one line each, with a UTC timestamp:\n"
-               "added PATH PROPERTIES, removed PATH, changed PATH INTERFACE NEW-VALUES, event PATH event_nr=N.\n"
-               "Runs until interrupted.\n\n"
-               "  --json[=short]  one JSON object per line\n");
-        return 0;
-}
-
-int verb_monitor(int argc, char *argv[]) {
-        static const struct option options[] = {
-                COMMON_OPTIONS,
-                {}
-        };
+int verb_monitor(const VerbCall *call) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        int c, r;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
-                if (c == 'h')
-                        return help_monitor();
-                r = common_option(c, optarg, "monitor", true);
-                if (r != 0)
-                        return r;
-        }
-        if (arg_json_pretty)
-                return usage_error("monitor prints one JSON object a line: --json=pretty is not for it");
-        if (optind < argc)
-                return usage_error("monitor takes no arguments");
         r = bus_connect(&bus);
         if (r != 0)
                 return r;

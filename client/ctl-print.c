@@ -205,24 +205,6 @@ int value_print(sd_bus_message *m, FILE *f, bool json, const char *indent) {
         }
 }
 
-int common_option(int c, const char *arg, const char *command, bool has_json) {
-        switch (c) {
-        case OPT_JSON:
-                if (!has_json)
-                        return usage_error("%s prints no JSON", command);
-                if (arg && strcmp(arg, "pretty") != 0 && strcmp(arg, "short") != 0)
-                        return usage_error("--json takes pretty or short, not \"%s\"", arg);
-                arg_json = true;
-                arg_json_pretty = arg && strcmp(arg, "pretty") == 0;
-                return 0;
-        case OPT_NO_ASK_PASSWORD:
-                arg_ask_password = false;
-                return 0;
-        default:
-                return EXIT_USAGE;      /* getopt said why */
-        }
-}
-
 static void json_pretty_print(FILE *f, const char *json) {
         unsigned depth = 0;
         bool in_string = false;

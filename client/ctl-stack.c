@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <string.h>
 
 #include "alloc-util.h"
@@ -133,35 +132,15 @@ static int append_stack(sd_bus_message *m, const Stack *s) {
         return r < 0 ? r : sd_bus_message_close_container(m);
 }
 
-int verb_create_stack(int argc, char *argv[]) {
-        static const struct option options[] = {
-                COMMON_OPTIONS,
-                { "file", required_argument, NULL, 'f' },
-                {}
-        };
+int verb_create_stack(const VerbCall *call) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(stack_done) Stack stack = {};
-        const char *file = NULL, *path;
-        int c, r;
+        const char *file = verb_call_value(call, "file"), *path;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "hf:", options, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        printf("dmbusctl create-stack --file FILE|-\n\n"
-                               "Create the devices FILE describes as one: in order, each activated before the next; if a step\n"
-                               "fails, what was made is removed again. One device a block, blocks apart by blank lines:\n"
-                               "name=NAME, then optionally uuid=UUID and read-only=yes, then its table in dmsetup's syntax.\n"
-                               "A table may name a device made earlier in the file as /dev/mapper/NAME.\n");
-                        return 0;
-                case 'f': file = optarg; break;
-                default:
-                        r = common_option(c, optarg, "create-stack", false);
-                        if (r != 0)
-                                return r;
-                }
-        if (!file || optind < argc)
+        if (!file)
                 return usage_error("usage: dmbusctl create-stack --file FILE|-");
         r = stack_read(&stack, file);
         if (r != 0)
@@ -169,18 +148,18 @@ int verb_create_stack(int argc, char *argv[]) {
         r = bus_connect(&bus);
         if (r != 0)
                 return r;
-        r = sd_bus_message_new_method_call(bus, &call, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "CreateStack");
+        r = sd_bus_message_new_method_call(bus, &m, DMBUS_SERVICE_NAME, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "CreateStack");
         if (r >= 0)
-                r = append_stack(call, &stack);
+                r = append_stack(m, &stack);
         if (r >= 0)
-                r = arg_ask_password ? sd_bus_message_append(call, "a{sv}", 0)
-                                     : sd_bus_message_append(call, "a{sv}", 1, DMBUS_OPTION_NO_USER_INTERACTION, "b", 1);
+                r = arg_ask_password ? sd_bus_message_append(m, "a{sv}", 0)
+                                     : sd_bus_message_append(m, "a{sv}", 1, DMBUS_OPTION_NO_USER_INTERACTION, "b", 1);
         if (r >= 0)
-                r = sd_bus_message_set_allow_interactive_authorization(call, arg_ask_password);
+                r = sd_bus_message_set_allow_interactive_authorization(m, arg_ask_password);
         if (r < 0)
                 return failure_exit(r, "cannot build the call");
         polkit_agent_open_if_enabled();
-        r = sd_bus_call(bus, call, UINT64_MAX, &error, &reply);
+        r = sd_bus_call(bus, m, UINT64_MAX, &error, &reply);
         if (r < 0)
                 return bus_error_exit(&error, r);
         r = sd_bus_message_enter_container(reply, 'a', "o");

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <string.h>
 #include <termios.h>
@@ -140,47 +139,26 @@ static int top_loop(sd_bus *bus, double interval, unsigned count, bool terminal)
         return 0;
 }
 
-int verb_top(int argc, char *argv[]) {
-        static const struct option options[] = {
-                COMMON_OPTIONS,
-                { "delay", required_argument, NULL, 'd' },
-                { "iterations", required_argument, NULL, 'n' },
-                {}
-        };
+int verb_top(const VerbCall *call) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        const char *delay = verb_call_value(call, "delay"), *iterations = verb_call_value(call, "iterations");
         struct termios saved, raw;
         double interval = 1.0;
         unsigned count = 0;
         bool terminal;
         char *end;
-        int c, r;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "hd:n:", options, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        printf("dmbusctl top [-d SECONDS] [-n COUNT]\n\n"
-                               "The stacks in tree order, each device with its reads and writes per second, bytes read and\n"
-                               "written per second, and health; refreshed every interval. q quits.\n\n"
-                               "  -d, --delay SECONDS     the interval (default 1)\n"
-                               "  -n, --iterations COUNT  stop after COUNT reports\n");
-                        return 0;
-                case 'd':
-                        interval = strtod(optarg, &end);
-                        if (*end || !(interval >= 0.1 && interval <= 3600))
-                                return usage_error("--delay takes seconds from 0.1 to 3600, not \"%s\"", optarg);
-                        break;
-                case 'n':
-                        count = (unsigned) strtoul(optarg, &end, 10);
-                        if (*end || count == 0)
-                                return usage_error("--iterations takes a count above 0, not \"%s\"", optarg);
-                        break;
-                default:
-                        r = common_option(c, optarg, "top", false);
-                        if (r != 0)
-                                return r;
-                }
-        if (optind < argc)
-                return usage_error("top takes no arguments");
+        if (delay) {
+                interval = strtod(delay, &end);
+                if (*end || !(interval >= 0.1 && interval <= 3600))
+                        return usage_error("--delay takes seconds from 0.1 to 3600, not \"%s\"", delay);
+        }
+        if (iterations) {
+                count = (unsigned) strtoul(iterations, &end, 10);
+                if (*end || count == 0)
+                        return usage_error("--iterations takes a count above 0, not \"%s\"", iterations);
+        }
         r = bus_connect(&bus);
         if (r != 0)
                 return r;

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,40 +135,13 @@ static int print_forest_of(const void *userdata) {
         return 0;
 }
 
-static int help_tree(void) {
-        printf("dmbusctl tree [--json[=pretty|short] | --dot]\n\n"
-               "The block devices the service knows, as a forest: each device that nothing is stacked on, with\n"
-               "what it maps onto below it: name (or kernel name), MAJ:MIN, size, target types, [state], the\n"
-               "health when it is not ok, and where it is mounted.\n\n"
-               "  --json[=short]  one JSON array of trees, on one line\n"
-               "  --json=pretty   the same, indented\n"
-               "  --dot           a Graphviz digraph, holder -> dependency\n");
-        return 0;
-}
-
-int verb_tree(int argc, char *argv[]) {
-        static const struct option options[] = {
-                COMMON_OPTIONS,
-                { "dot", no_argument, NULL, 'd' },
-                {}
-        };
+int verb_tree(const VerbCall *call) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        bool dot = false;
+        bool dot = verb_call_has(call, "dot");
         Node *nodes = NULL;
         size_t n = 0;
-        int c, r;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case 'h': return help_tree();
-                case 'd': dot = true; break;
-                default:
-                        r = common_option(c, optarg, "tree", true);
-                        if (r != 0)
-                                return r;
-                }
-        if (optind < argc)
-                return usage_error("tree takes no arguments");
         if (dot && arg_json)
                 return usage_error("--json and --dot exclude each other");
         r = bus_connect(&bus);

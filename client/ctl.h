@@ -29,22 +29,63 @@ enum {
 /* How long a mutation may take before dmbusctl gives up waiting (ctl-ops.c says what adds up to it). */
 #define CTL_OPERATION_TIMEOUT_USEC (16 * 60 * UINT64_C(1000000))
 
-/* The options every command takes, parsed by common_option(), at the head of each command's getopt
- * table: a command's own options are letters, or from OPT_COMMAND_FIRST on. */
+/* The options every command takes (--json where the command prints JSON, --no-ask-password,
+ * --help), parsed once by main() for every command. */
 extern bool arg_json;
 extern bool arg_json_pretty;
 extern bool arg_ask_password;
 
-enum {
-        OPT_JSON = 0x100,
-        OPT_NO_ASK_PASSWORD,
-        OPT_COMMAND_FIRST,
+typedef enum VerbJson {
+        VERB_JSON_NONE,
+        VERB_JSON_DOCUMENT,     /* --json[=pretty|short]: one document */
+        VERB_JSON_LINES,        /* --json[=short]: one object a line */
+} VerbJson;
+
+/* One option of a command, --NAME (and -LETTER where letter is not 0). */
+typedef struct VerbOption {
+        const char *name;
+        char letter;
+        const char *value;      /* what it takes, named for --help ("SECONDS"); NULL for a flag */
+        const char *help;
+        bool sent;              /* a flag sent to the service as the boolean option of its name */
+} VerbOption;
+
+typedef struct VerbOptionValue {
+        const VerbOption *option;
+        const char *value;      /* NULL for a flag */
+} VerbOptionValue;
+
+typedef struct Verb Verb;
+
+/* A command line as main() parsed it. */
+typedef struct VerbCall {
+        const Verb *verb;
+        VerbOptionValue *options;       /* the command's own, in the order given */
+        size_t n_options;
+        char **args;                    /* the arguments, verb->min_args to verb->max_args of them */
+        size_t n_args;
+} VerbCall;
+
+/* One command: dmbusctl.c's table drives dispatch, option parsing, both levels of --help and the
+ * bash completion. */
+struct Verb {
+        const char *name;
+        const char *arguments;          /* the usage line after "dmbusctl NAME" */
+        const char *summary;            /* its line in dmbusctl --help */
+        const char *description;        /* its paragraph in dmbusctl NAME --help */
+        unsigned min_args, max_args;
+        unsigned device_args;           /* how many leading arguments are a DEVICE (completed with names) */
+        VerbJson json;
+        bool changes;                   /* a mutation: "Changing" in --help */
+        const char *method;             /* the mutations' method (ctl-ops.c) */
+        bool takes_table;
+        int (*run)(const VerbCall *call);
+        VerbOption options[6];
 };
 
-#define COMMON_OPTIONS                                                  \
-        { "help", no_argument, NULL, 'h' },                             \
-        { "json", optional_argument, NULL, OPT_JSON },                  \
-        { "no-ask-password", no_argument, NULL, OPT_NO_ASK_PASSWORD }
+/* The last value given for --option ("" for a flag), or NULL when it was not given. */
+const char *verb_call_value(const VerbCall *call, const char *option);
+bool verb_call_has(const VerbCall *call, const char *option);
 
 /* ctl-bus.c */
 int bus_connect(sd_bus **ret);
@@ -54,6 +95,8 @@ int bus_error_exit(const sd_bus_error *error, int r);
 int failure_exit(int r, const char *what);
 /* DEVICE as a name, a UUID, MAJ:MIN, a /dev path, or an object path, resolved by the service. */
 int resolve_device(sd_bus *bus, const char *device, char **ret_path);
+/* The bus, and DEVICE resolved on it. */
+int open_device(const char *device, sd_bus **ret_bus, char **ret_path);
 int usage_error(const char *format, ...) _printf_(1, 2);
 
 /* ctl-agent.c: starts pkttyagent when a password may be asked for on this terminal (not root,
@@ -67,10 +110,6 @@ int value_print(sd_bus_message *m, FILE *f, bool json, const char *indent);
 void json_string(FILE *f, const char *s);
 /* "32.0M": binary units, as lsblk prints them. */
 void size_human(uint64_t bytes, char buf[static 16]);
-/* What a command's getopt loop has no case of: --json[=pretty|short] (refused by a command that
- * prints no JSON: has_json false), --no-ask-password, or an option getopt refused. 0, or an exit
- * code. */
-int common_option(int c, const char *arg, const char *command, bool has_json);
 /* Runs print with standard output caught, then prints the one line of JSON it wrote indented two
  * spaces a level (--json=pretty). print's return value, or an exit code. */
 int print_json_indented(int (*print)(const void *userdata), const void *userdata);
@@ -117,14 +156,14 @@ bool node_is_root(const Node *node);
 typedef void (*NodeLine)(const Node *node, const char *label, void *userdata);
 void nodes_walk_forest(const Node *nodes, size_t n, NodeLine line, void *userdata);
 
-/* The commands. argv[0] is the command's name. */
-int verb_tree(int argc, char *argv[]);                 /* ctl-tree.c */
-int verb_info(int argc, char *argv[]);                 /* ctl-info.c */
-int verb_resolve(int argc, char *argv[]);
-int verb_monitor(int argc, char *argv[]);
-int verb_operation(int argc, char *argv[]);     /* create, load, reload, ... message */
-int verb_health(int argc, char *argv[]);        /* ctl-health.c */
-int verb_list(int argc, char *argv[]);
-int verb_who(int argc, char *argv[]);
-int verb_create_stack(int argc, char *argv[]);  /* ctl-stack.c */
-int verb_top(int argc, char *argv[]);           /* ctl-top.c */
+/* The commands: 0, or an exit code. */
+int verb_tree(const VerbCall *call);            /* ctl-tree.c */
+int verb_info(const VerbCall *call);            /* ctl-info.c */
+int verb_resolve(const VerbCall *call);
+int verb_monitor(const VerbCall *call);         /* ctl-monitor.c */
+int verb_operation(const VerbCall *call);       /* ctl-ops.c: create, load, reload, ... message */
+int verb_health(const VerbCall *call);          /* ctl-health.c */
+int verb_list(const VerbCall *call);
+int verb_who(const VerbCall *call);
+int verb_create_stack(const VerbCall *call);    /* ctl-stack.c */
+int verb_top(const VerbCall *call);             /* ctl-top.c */

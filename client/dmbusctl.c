@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,59 +10,310 @@ bool arg_json = false;
 bool arg_json_pretty = false;
 bool arg_ask_password = true;
 
-static const struct {
-        const char *name;
-        int (*run)(int argc, char *argv[]);
-} commands[] = {
-        { "tree", verb_tree },
-        { "info", verb_info },
-        { "resolve", verb_resolve },
-        { "monitor", verb_monitor },
-        { "create", verb_operation },
-        { "load", verb_operation },
-        { "reload", verb_operation },
-        { "clear", verb_operation },
-        { "suspend", verb_operation },
-        { "resume", verb_operation },
-        { "remove", verb_operation },
-        { "rename", verb_operation },
-        { "set-uuid", verb_operation },
-        { "message", verb_operation },
-        { "create-stack", verb_create_stack },
-        { "who", verb_who },
-        { "health", verb_health },
-        { "list", verb_list },
-        { "top", verb_top },
+#define DEVICE_IS "DEVICE is a DM name, a UUID, MAJ:MIN, a path in /dev, or an object path."
+#define TABLE_OPTIONS                                                                                   \
+        { "table", 0, "LINE", "one target, \"START LENGTH TYPE PARAMETERS\" (again for more)" },      \
+        { "table-file", 0, "FILE", "targets in dmsetup's table syntax, one per line (- for stdin)" }
+#define READ_ONLY_OPTION { DMBUS_OPTION_READ_ONLY, 0, NULL, "map the device read-only", .sent = true }
+#define NOFLUSH_OPTIONS                                                                                 \
+        { DMBUS_OPTION_NOFLUSH, 0, NULL, "suspend without flushing queued I/O", .sent = true },        \
+        { DMBUS_OPTION_NOLOCKFS, 0, NULL, "suspend without freezing the filesystem", .sent = true }
+
+/* Every command once: dispatch, its options (parsed here, once), dmbusctl --help, COMMAND --help
+ * and the bash completion (--bash-completion, run at build time) all read this table. */
+static const Verb verbs[] = {
+        { "tree", "[--json[=pretty|short] | --dot]", "the block devices as a forest of stacks",
+          "The block devices the service knows, as a forest: each device that nothing is stacked on, with\n"
+          "what it maps onto below it: name (or kernel name), MAJ:MIN, size, target types, [state], the\n"
+          "health when it is not ok, and where it is mounted.",
+          .json = VERB_JSON_DOCUMENT, .run = verb_tree,
+          .options = { { "dot", 0, NULL, "a Graphviz digraph, holder -> dependency" } } },
+        { "list", "", "the DM devices' names", "The names of the DM devices, one a line.", .run = verb_list },
+        { "who", "DEVICE", "what keeps DEVICE in use",
+          "What keeps DEVICE in use: devices stacked on it (holder), mounts, swap, and processes that have\n"
+          "it open (pid, comm, uid). Nothing printed: nothing uses it.\n" DEVICE_IS,
+          .min_args = 1, .max_args = 1, .device_args = 1, .json = VERB_JSON_DOCUMENT, .run = verb_who },
+        { "health", "", "the devices that are not ok (exits 1 if any)",
+          "The DM devices whose Health is not \"ok\" (degraded, suspended, failed), with why. Exits 0 when\n"
+          "every device is ok, 1 when one is not: a check for monitoring.",
+          .json = VERB_JSON_DOCUMENT, .run = verb_health },
+        { "top", "[-d SECONDS] [-n COUNT]", "I/O rates and health, refreshed",
+          "The stacks in tree order, each device with its reads and writes per second, bytes read and\n"
+          "written per second, and health; refreshed every interval. q quits.",
+          .run = verb_top,
+          .options = { { "delay", 'd', "SECONDS", "the interval (default 1)" },
+                       { "iterations", 'n', "COUNT", "stop after COUNT reports" } } },
+        { "info", "DEVICE", "every property of a device",
+          "Every property of the device's object, as {\"path\": ..., \"Block\": {...}, \"Device\": {...}} in JSON.\n" DEVICE_IS,
+          .min_args = 1, .max_args = 1, .device_args = 1, .json = VERB_JSON_DOCUMENT, .run = verb_info },
+        { "resolve", "DEVICE", "the device's object path", "The object path of DEVICE.\n" DEVICE_IS,
+          .min_args = 1, .max_args = 1, .device_args = 1, .run = verb_resolve },
+        { "monitor", "", "the service's signals as they come",
+          "Prints each signal of the service as it arrives, one line each, with a UTC timestamp:\n"
+          "added PATH PROPERTIES, removed PATH, changed PATH INTERFACE NEW-VALUES, event PATH event_nr=N.\n"
+          "Runs until interrupted.",
+          .json = VERB_JSON_LINES, .run = verb_monitor },
+        { "create", "NAME (--table LINE... | --table-file FILE) [--uuid UUID] [--read-only] [--inactive]",
+          "create a device with a table", "Create a device, load its table and (unless --inactive) resume it.",
+          .min_args = 1, .max_args = 1, .changes = true, .method = "Create", .takes_table = true, .run = verb_operation,
+          .options = { TABLE_OPTIONS, { "uuid", 0, "UUID", "the device's UUID" }, READ_ONLY_OPTION,
+                       { "inactive", 0, NULL, "leave the table inactive and the device not resumed" } } },
+        { "create-stack", "--file FILE|-", "several devices as one, undone if a step fails",
+          "Create the devices FILE describes as one: in order, each activated before the next; if a step\n"
+          "fails, what was made is removed again. One device a block, blocks apart by blank lines:\n"
+          "name=NAME, then optionally uuid=UUID and read-only=yes, then its table in dmsetup's syntax.\n"
+          "A table may name a device made earlier in the file as /dev/mapper/NAME.",
+          .changes = true, .run = verb_create_stack,
+          .options = { { "file", 'f', "FILE", "the stack's description (- for stdin)" } } },
+        { "load", "DEVICE (--table LINE... | --table-file FILE) [--read-only]", "load a table into the inactive slot",
+          "Load a table into the inactive slot.\n" DEVICE_IS,
+          .min_args = 1, .max_args = 1, .device_args = 1, .changes = true, .method = "Load", .takes_table = true,
+          .run = verb_operation, .options = { TABLE_OPTIONS, READ_ONLY_OPTION } },
+        { "reload", "DEVICE (--table LINE... | --table-file FILE) [--read-only] [--noflush] [--nolockfs]",
+          "load, suspend and resume as one step", "Load, suspend and resume as one step.\n" DEVICE_IS,
+          .min_args = 1, .max_args = 1, .device_args = 1, .changes = true, .method = "Reload", .takes_table = true,
+          .run = verb_operation, .options = { TABLE_OPTIONS, READ_ONLY_OPTION, NOFLUSH_OPTIONS } },
+        { "clear", "DEVICE", "drop the inactive table", "Drop the inactive table.\n" DEVICE_IS,
+          .min_args = 1, .max_args = 1, .device_args = 1, .changes = true, .method = "ClearInactive", .run = verb_operation },
+        { "suspend", "DEVICE [--noflush] [--nolockfs]", "suspend the device", "Suspend the device.\n" DEVICE_IS,
+          .min_args = 1, .max_args = 1, .device_args = 1, .changes = true, .method = "Suspend", .run = verb_operation,
+          .options = { NOFLUSH_OPTIONS } },
+        { "resume", "DEVICE", "resume the device", "Resume the device, swapping in its inactive table if any.\n" DEVICE_IS,
+          .min_args = 1, .max_args = 1, .device_args = 1, .changes = true, .method = "Resume", .run = verb_operation },
+        { "remove", "DEVICE [--retry] [--deferred] [--force] [--stack]", "remove the device, or its stack",
+          "Remove the device; with --stack, every DM device above it too, top first (RemoveStack).\n" DEVICE_IS,
+          .min_args = 1, .max_args = 1, .device_args = 1, .changes = true, .method = "Remove", .run = verb_operation,
+          .options = { { DMBUS_OPTION_RETRY, 0, NULL, "try again while the device is briefly open (5 s)", .sent = true },
+                       { DMBUS_OPTION_DEFERRED, 0, NULL, "if open, remove it at its last close", .sent = true },
+                       { DMBUS_OPTION_FORCE, 0, NULL, "first the error target, so that I/O holding it fails", .sent = true },
+                       { "stack", 0, NULL, "every DM device above it too, top first" } } },
+        { "rename", "DEVICE NEW_NAME", "rename the device", "Rename the device.\n" DEVICE_IS,
+          .min_args = 2, .max_args = 2, .device_args = 1, .changes = true, .method = "Rename", .run = verb_operation },
+        { "set-uuid", "DEVICE UUID", "set the UUID of a device that has none", "Set the UUID of a device that has none.\n" DEVICE_IS,
+          .min_args = 2, .max_args = 2, .device_args = 1, .changes = true, .method = "SetUUID", .run = verb_operation },
+        { "message", "DEVICE SECTOR MESSAGE", "send a message to a target",
+          "Send a message to the target at SECTOR; print its reply.\n" DEVICE_IS,
+          .min_args = 3, .max_args = 3, .device_args = 1, .changes = true, .method = "SendMessage", .run = verb_operation },
 };
+
+static size_t verb_n_options(const Verb *verb) {
+        size_t n = 0;
+
+        while (n < ELEMENTSOF(verb->options) && verb->options[n].name)
+                n++;
+        return n;
+}
+
+static void print_option(const char *name, char letter, const char *value, const char *help) {
+        char left[64];
+
+        snprintf(left, sizeof(left), "%s%c%s--%s%s%s", letter ? "-" : "", letter ?: ' ', letter ? ", " : "", name,
+                 value ? " " : "", value ?: "");
+        printf("  %-26s %s\n", letter ? left : left + 1, help);
+}
+
+static int help_verb(const Verb *verb) {
+        printf("dmbusctl %s%s%s\n\n%s\n\n", verb->name, verb->arguments[0] ? " " : "", verb->arguments, verb->description);
+        for (size_t i = 0; i < verb_n_options(verb); i++)
+                print_option(verb->options[i].name, verb->options[i].letter, verb->options[i].value, verb->options[i].help);
+        if (verb->json == VERB_JSON_DOCUMENT) {
+                print_option("json[=short]", 0, NULL, "JSON on one line");
+                print_option("json=pretty", 0, NULL, "JSON, indented");
+        } else if (verb->json == VERB_JSON_LINES)
+                print_option("json[=short]", 0, NULL, "one JSON object a line");
+        if (verb->changes)
+                print_option("no-ask-password", 0, NULL, "polkit may not ask for a password");
+        return 0;
+}
 
 static int help(void) {
         printf("dmbusctl COMMAND [OPTIONS] [ARGUMENTS]\n\n"
-               "Shows and changes device-mapper devices through dmbusd (org.dmbus.DeviceMapper1).\n\n"
-               "Showing:\n"
-               "  tree [--json[=pretty|short]|--dot]  the block devices as a forest of stacks\n"
-               "  list                       the DM devices' names\n"
-               "  who DEVICE                 what keeps DEVICE in use\n"
-               "  health                     the devices that are not ok (exits 1 if any)\n"
-               "  top [-d SECONDS] [-n COUNT]  I/O rates and health, refreshed\n"
-               "  info [--json] DEVICE       every property of a device\n"
-               "  resolve DEVICE             the device's object path\n"
-               "  monitor [--json]           the service's signals as they come\n\n"
-               "Changing (root, or as polkit allows):\n"
-               "  create NAME [--uuid U] (--table LINE...|--table-file F) [--read-only] [--inactive]\n"
-               "  load DEVICE (--table LINE...|--table-file F) [--read-only]\n"
-               "  reload DEVICE (--table LINE...|--table-file F) [--read-only] [--noflush] [--nolockfs]\n"
-               "  clear DEVICE               drop the inactive table\n"
-               "  suspend DEVICE [--noflush] [--nolockfs]\n"
-               "  resume DEVICE\n"
-               "  remove DEVICE [--retry] [--deferred] [--force] [--stack]\n"
-               "  create-stack --file FILE|-  several devices as one, undone if a step fails\n"
-               "  rename DEVICE NEW_NAME\n"
-               "  set-uuid DEVICE UUID\n"
-               "  message DEVICE SECTOR MESSAGE\n\n"
-               "DEVICE is a DM name, a UUID, MAJ:MIN, a path in /dev, or an object path. Tables are in\n"
-               "dmsetup's syntax, START LENGTH TYPE PARAMETERS, one target per line.\n"
+               "Shows and changes device-mapper devices through dmbusd (org.dmbus.DeviceMapper1).\n");
+        for (int changes = 0; changes <= 1; changes++) {
+                printf(changes ? "\nChanging (root, or as polkit allows):\n" : "\nShowing:\n");
+                for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                        if (verbs[i].changes == changes)
+                                printf("  %-14s %s\n", verbs[i].name, verbs[i].summary);
+        }
+        printf("\nTables are in dmsetup's syntax, START LENGTH TYPE PARAMETERS, one target per line.\n"
                "--no-ask-password on any command: polkit may not ask for a password.\n"
-               "`dmbusctl COMMAND --help` tells more; dmbusctl(1) lists the exit codes.\n");
+               "`dmbusctl COMMAND --help` tells a command's arguments and options; dmbusctl(1) lists the exit\n"
+               "codes.\n");
+        return 0;
+}
+
+/* Prints "--NAME" (and "|-L") of every option of every command whose value matches want (NULL:
+ * takes none), each name once, separated by sep. */
+static void print_option_names(bool (*want)(const VerbOption *o), const char *sep) {
+        bool first = true;
+
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                for (size_t o = 0; o < verb_n_options(&verbs[i]); o++) {
+                        const VerbOption *option = &verbs[i].options[o];
+                        bool seen = false;
+
+                        if (!want(option))
+                                continue;
+                        for (size_t e = 0; e <= i && !seen; e++)
+                                for (size_t f = 0; f < (e < i ? verb_n_options(&verbs[e]) : o) && !seen; f++)
+                                        seen = strcmp(verbs[e].options[f].name, option->name) == 0;
+                        if (seen)
+                                continue;
+                        printf("%s--%s", first ? "" : sep, option->name);
+                        if (option->letter)
+                                printf("%s-%c", sep, option->letter);
+                        first = false;
+                }
+}
+
+static bool takes_file(const VerbOption *o) {
+        return o->value && strstr(o->value, "FILE");
+}
+
+static bool takes_value(const VerbOption *o) {
+        return o->value;
+}
+
+/* The completion for bash, from the table: built into data/bash-completion/dmbusctl. */
+static int print_bash_completion(void) {
+        printf("# bash completion for dmbusctl(1): commands, their options, and DM device names from the service.\n"
+               "# SPDX-License-Identifier: LGPL-2.1-or-later\n"
+               "# Made by `dmbusctl --bash-completion` from dmbusctl's command table.\n\n"
+               "_dmbusctl() {\n"
+               "        local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+               "        local command=${COMP_WORDS[1]} options device_args=0 i arguments=0\n"
+               "        local commands=\"");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("%s%s", i ? " " : "", verbs[i].name);
+        printf("\"\n\n"
+               "        if (( COMP_CWORD == 1 )); then\n"
+               "                COMPREPLY=($(compgen -W \"$commands --help --version\" -- \"$cur\"))\n"
+               "                return 0\n"
+               "        fi\n"
+               "        case $command in\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                const Verb *verb = &verbs[i];
+
+                printf("                %s) options=\"--help", verb->name);
+                for (size_t o = 0; o < verb_n_options(verb); o++)
+                        printf(" --%s", verb->options[o].name);
+                if (verb->json != VERB_JSON_NONE)
+                        printf(verb->json == VERB_JSON_DOCUMENT ? " --json --json=pretty --json=short" : " --json --json=short");
+                if (verb->changes)
+                        printf(" --no-ask-password");
+                printf("\" device_args=%u ;;\n", verb->device_args);
+        }
+        printf("        esac\n"
+               "        case $prev in\n"
+               "                ");
+        print_option_names(takes_file, "|");
+        printf(")\n"
+               "                        COMPREPLY=($(compgen -f -- \"$cur\"))\n"
+               "                        return 0 ;;\n"
+               "        esac\n"
+               "        if [[ $cur == -* ]]; then\n"
+               "                COMPREPLY=($(compgen -W \"$options\" -- \"$cur\"))\n"
+               "                return 0\n"
+               "        fi\n"
+               "        # Only the leading arguments that are a DEVICE get names; an option's value is none.\n"
+               "        for (( i = 2; i < COMP_CWORD; i++ )); do\n"
+               "                case ${COMP_WORDS[i]} in\n"
+               "                        ");
+        print_option_names(takes_value, "|");
+        printf(") (( i++ )) ;;\n"
+               "                        -*) ;;\n"
+               "                        *) (( arguments++ )) ;;\n"
+               "                esac\n"
+               "        done\n"
+               "        if (( arguments < device_args )); then\n"
+               "                COMPREPLY=($(compgen -W \"$(dmbusctl list 2>/dev/null)\" -- \"$cur\"))\n"
+               "        fi\n"
+               "        return 0\n"
+               "}\n\n"
+               "complete -F _dmbusctl dmbusctl\n");
+        return 0;
+}
+
+const char *verb_call_value(const VerbCall *call, const char *option) {
+        const char *value = NULL;
+
+        for (size_t i = 0; i < call->n_options; i++)
+                if (strcmp(call->options[i].option->name, option) == 0)
+                        value = call->options[i].value ?: "";
+        return value;
+}
+
+bool verb_call_has(const VerbCall *call, const char *option) {
+        return verb_call_value(call, option) != NULL;
+}
+
+enum {
+        OPT_JSON = 0x100,
+        OPT_NO_ASK_PASSWORD,
+        OPT_VERB_FIRST,
+};
+
+static int json_option(const Verb *verb, const char *arg) {
+        if (verb->json == VERB_JSON_NONE)
+                return usage_error("%s prints no JSON", verb->name);
+        if (arg && strcmp(arg, "short") != 0 && (strcmp(arg, "pretty") != 0 || verb->json == VERB_JSON_LINES))
+                return usage_error("--json takes %s, not \"%s\"", verb->json == VERB_JSON_LINES ? "short" : "pretty or short", arg);
+        arg_json = true;
+        arg_json_pretty = arg && strcmp(arg, "pretty") == 0;
+        return 0;
+}
+
+/* The command line after the command's name, parsed once for every command: the common options
+ * handled here, the command's own kept in call in their order. 0, -1 after --help, or an exit
+ * code. */
+static int parse_command_line(const Verb *verb, int argc, char *argv[], VerbCall *call) {
+        struct option options[3 + ELEMENTSOF(verb->options) + 1] = {
+                { "help", no_argument, NULL, 'h' },
+                { "json", optional_argument, NULL, OPT_JSON },
+                { "no-ask-password", no_argument, NULL, OPT_NO_ASK_PASSWORD },
+        };
+        size_t n_options = verb_n_options(verb), n = 3;
+        char letters[1 + 2 * ELEMENTSOF(verb->options) + 1] = "h", *l = letters + 1;
+        int c, r;
+
+        for (size_t i = 0; i < n_options; i++) {
+                const VerbOption *o = &verb->options[i];
+
+                options[n++] = (struct option) { o->name, o->value ? required_argument : no_argument, NULL, OPT_VERB_FIRST + (int) i };
+                if (o->letter) {
+                        *l++ = o->letter;
+                        if (o->value)
+                                *l++ = ':';
+                }
+        }
+        while ((c = getopt_long(argc, argv, letters, options, NULL)) >= 0) {
+                size_t index = SIZE_MAX;
+
+                switch (c) {
+                case 'h':
+                        return help_verb(verb), -1;
+                case OPT_JSON:
+                        r = json_option(verb, optarg);
+                        if (r != 0)
+                                return r;
+                        continue;
+                case OPT_NO_ASK_PASSWORD:
+                        arg_ask_password = false;
+                        continue;
+                case '?':
+                        return EXIT_USAGE;      /* getopt said why */
+                }
+                for (size_t i = 0; i < n_options; i++)
+                        if (c == OPT_VERB_FIRST + (int) i || (verb->options[i].letter && c == verb->options[i].letter))
+                                index = i;
+                if (index == SIZE_MAX)
+                        return EXIT_USAGE;
+                call->options[call->n_options++] = (VerbOptionValue) { &verb->options[index], optarg };
+        }
+        call->args = argv + optind;
+        call->n_args = (size_t) (argc - optind);
+        if (call->n_args < verb->min_args || call->n_args > verb->max_args)
+                return usage_error("usage: dmbusctl %s %s", verb->name, verb->arguments);
         return 0;
 }
 
@@ -73,9 +326,21 @@ int main(int argc, char *argv[]) {
                 printf("dmbusctl %s\n", PACKAGE_VERSION);
                 return 0;
         }
-        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-                if (strcmp(commands[i].name, argv[1]) == 0)
+        if (strcmp(argv[1], "--bash-completion") == 0)
+                return print_bash_completion();
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(verbs[i].name, argv[1]) == 0) {
+                        _cleanup_(freep) VerbOptionValue *values = calloc(argc, sizeof(VerbOptionValue));
+                        VerbCall call = { .verb = &verbs[i], .options = values };
+                        int r;
+
+                        if (!values)
+                                return failure_exit(-ENOMEM, "cannot read the command line");
                         /* The command sees itself as argv[0], as getopt expects. */
-                        return commands[i].run(argc - 1, argv + 1);
+                        r = parse_command_line(&verbs[i], argc - 1, argv + 1, &call);
+                        if (r != 0)
+                                return r < 0 ? 0 : r;
+                        return verbs[i].run(&call);
+                }
         return usage_error("unknown command \"%s\"", argv[1]);
 }

@@ -556,15 +556,16 @@ static void test_ctl_top(void) {
         vm_do("dmsetup remove t-zero");
 }
 
-/* What bash completes for the words (a bash array's text), the last one being completed. */
+/* What bash completes for the words (a bash array's text), the last one being completed, with the
+ * installed completion. */
 static char *complete(const char *words) {
         g_autofree char *script = g_strdup_printf(
                 "PATH=$(dirname \"$DMBUSCTL\"):$PATH\n"
-                ". %s/data/bash-completion/dmbusctl\n"
+                ". %s\n"
                 "COMP_WORDS=(%s)\n"
                 "COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))\n"
                 "_dmbusctl\n"
-                "printf '%%s\\n' \"${COMPREPLY[@]}\" | sort | tr '\\n' ' '\n", DMBUS_SOURCE_DIR, words);
+                "printf '%%s\\n' \"${COMPREPLY[@]}\" | sort | tr '\\n' ' '\n", DMBUS_BASH_COMPLETION, words);
         char *argv[] = { "bash", "-c", script, NULL };
         g_autoptr(GError) error = NULL;
         char *out = NULL;
