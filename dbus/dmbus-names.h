@@ -41,7 +41,8 @@
         X(DMBUS_ERROR_PERMISSION_DENIED, 11, EPERM, EACCES, EROFS)
 
 /* The keys of the mapping operations' options dicts (the XML says which method takes which). */
-#define DMBUS_OPTION_NO_USER_INTERACTION "auth.no_user_interaction"    /* every one; udisks2's name */
+#define DMBUS_OPTION_NO_USER_INTERACTION "auth-no-user-interaction"    /* every one */
+#define DMBUS_OPTION_NO_USER_INTERACTION_UDISKS "auth.no_user_interaction" /* the same, as udisks2 names it: accepted too */
 #define DMBUS_OPTION_UDEV_TIMEOUT_MS "udev-timeout-ms"                  /* every one */
 #define DMBUS_OPTION_READ_ONLY "read-only"
 #define DMBUS_OPTION_ACTIVATE "activate"

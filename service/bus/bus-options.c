@@ -34,7 +34,7 @@ static int read_option(sd_bus_message *message, const BusOption *options, size_t
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n_options && !option; i++)
-                if (strcmp(options[i].key, key) == 0)
+                if (strcmp(options[i].key, key) == 0 || (options[i].alias && strcmp(options[i].alias, key) == 0))
                         option = &options[i];
         if (!option)
                 return unknown_option(message, key, options, n_options, error);

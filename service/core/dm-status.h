@@ -12,70 +12,71 @@
  * parsers, not libdevmapper's: the fuzzer (fuzz-dm-status) crashed its raid and cache parsers,
  * which trust the line's counts. The fields keep libdevmapper's names. */
 
-/* The fields a kind shows in ParsedStatus, in order: X(TYPE, member, "key"). TYPE is U64, BOOL,
- * STRING (owned, escaped) or OPTIONAL_U64 (shown only when the line had it). */
+/* The fields a kind shows in ParsedStatus, in order: X(TYPE, member, "key"), the key kebab-case as
+ * every key of the contract's dictionaries. TYPE is U64, BOOL, STRING (owned, escaped) or
+ * OPTIONAL_U64 (shown only when the line had it). */
 #define DM_STATUS_THIN_POOL_FIELDS(X)                                           \
-        X(U64, transaction_id, "transaction_id")                                \
-        X(U64, used_metadata_blocks, "used_metadata_blocks")                    \
-        X(U64, total_metadata_blocks, "total_metadata_blocks")                  \
-        X(U64, used_data_blocks, "used_data_blocks")                            \
-        X(U64, total_data_blocks, "total_data_blocks")                          \
-        X(U64, held_metadata_root, "held_metadata_root")                        \
-        X(BOOL, read_only, "read_only")                                         \
-        X(BOOL, out_of_data_space, "out_of_data_space")                         \
+        X(U64, transaction_id, "transaction-id")                                \
+        X(U64, used_metadata_blocks, "used-metadata-blocks")                    \
+        X(U64, total_metadata_blocks, "total-metadata-blocks")                  \
+        X(U64, used_data_blocks, "used-data-blocks")                            \
+        X(U64, total_data_blocks, "total-data-blocks")                          \
+        X(U64, held_metadata_root, "held-metadata-root")                        \
+        X(BOOL, read_only, "read-only")                                         \
+        X(BOOL, out_of_data_space, "out-of-data-space")                         \
         X(BOOL, fail, "fail")                                                   \
-        X(BOOL, needs_check, "needs_check")                                     \
-        X(BOOL, error_if_no_space, "error_if_no_space")                         \
+        X(BOOL, needs_check, "needs-check")                                     \
+        X(BOOL, error_if_no_space, "error-if-no-space")                         \
         X(STRING, discards, "discards")
 
 #define DM_STATUS_THIN_FIELDS(X)                                                \
-        X(U64, mapped_sectors, "mapped_sectors")                                \
-        X(U64, highest_mapped_sector, "highest_mapped_sector")                  \
+        X(U64, mapped_sectors, "mapped-sectors")                                \
+        X(U64, highest_mapped_sector, "highest-mapped-sector")                  \
         X(BOOL, fail, "fail")
 
 #define DM_STATUS_SNAPSHOT_FIELDS(X)                                            \
-        X(U64, used_sectors, "used_sectors")                                    \
-        X(U64, total_sectors, "total_sectors")                                  \
-        X(OPTIONAL_U64, metadata_sectors, "metadata_sectors")                   \
+        X(U64, used_sectors, "used-sectors")                                    \
+        X(U64, total_sectors, "total-sectors")                                  \
+        X(OPTIONAL_U64, metadata_sectors, "metadata-sectors")                   \
         X(BOOL, invalid, "invalid")                                             \
-        X(BOOL, merge_failed, "merge_failed")                                   \
+        X(BOOL, merge_failed, "merge-failed")                                   \
         X(BOOL, overflow, "overflow")
 
 #define DM_STATUS_CACHE_FIELDS(X)                                               \
-        X(U64, metadata_block_size, "metadata_block_size")                      \
-        X(U64, metadata_used_blocks, "metadata_used_blocks")                    \
-        X(U64, metadata_total_blocks, "metadata_total_blocks")                  \
-        X(U64, block_size, "block_size")                                        \
-        X(U64, used_blocks, "used_blocks")                                      \
-        X(U64, dirty_blocks, "dirty_blocks")                                    \
-        X(U64, total_blocks, "total_blocks")                                    \
-        X(U64, read_hits, "read_hits")                                          \
-        X(U64, read_misses, "read_misses")                                      \
-        X(U64, write_hits, "write_hits")                                        \
-        X(U64, write_misses, "write_misses")                                    \
+        X(U64, metadata_block_size, "metadata-block-size")                      \
+        X(U64, metadata_used_blocks, "metadata-used-blocks")                    \
+        X(U64, metadata_total_blocks, "metadata-total-blocks")                  \
+        X(U64, block_size, "block-size")                                        \
+        X(U64, used_blocks, "used-blocks")                                      \
+        X(U64, dirty_blocks, "dirty-blocks")                                    \
+        X(U64, total_blocks, "total-blocks")                                    \
+        X(U64, read_hits, "read-hits")                                          \
+        X(U64, read_misses, "read-misses")                                      \
+        X(U64, write_hits, "write-hits")                                        \
+        X(U64, write_misses, "write-misses")                                    \
         X(U64, demotions, "demotions")                                          \
         X(U64, promotions, "promotions")                                        \
         X(STRING, policy, "policy")                                             \
-        X(BOOL, read_only, "read_only")                                         \
-        X(BOOL, needs_check, "needs_check")                                     \
+        X(BOOL, read_only, "read-only")                                         \
+        X(BOOL, needs_check, "needs-check")                                     \
         X(BOOL, fail, "fail")                                                   \
         X(BOOL, error, "error")
 
 #define DM_STATUS_MIRROR_FIELDS(X)                                              \
-        X(U64, total_regions, "total_regions")                                  \
-        X(U64, insync_regions, "insync_regions")                                \
-        X(U64, dev_count, "dev_count")                                          \
-        X(STRING, dev_health, "dev_health")                                     \
-        X(STRING, log_type, "log_type")
+        X(U64, total_regions, "total-regions")                                  \
+        X(U64, insync_regions, "insync-regions")                                \
+        X(U64, dev_count, "dev-count")                                          \
+        X(STRING, dev_health, "dev-health")                                     \
+        X(STRING, log_type, "log-type")
 
 #define DM_STATUS_RAID_FIELDS(X)                                                \
-        X(STRING, raid_type, "raid_type")                                       \
-        X(U64, dev_count, "dev_count")                                          \
-        X(STRING, dev_health, "dev_health")                                     \
-        X(U64, total_regions, "total_regions")                                  \
-        X(U64, insync_regions, "insync_regions")                                \
-        X(STRING, sync_action, "sync_action")                                   \
-        X(U64, mismatch_count, "mismatch_count")
+        X(STRING, raid_type, "raid-type")                                       \
+        X(U64, dev_count, "dev-count")                                          \
+        X(STRING, dev_health, "dev-health")                                     \
+        X(U64, total_regions, "total-regions")                                  \
+        X(U64, insync_regions, "insync-regions")                                \
+        X(STRING, sync_action, "sync-action")                                   \
+        X(U64, mismatch_count, "mismatch-count")
 
 /* Integrity, verity and multipath: only what their health needs. */
 #define DM_STATUS_INTEGRITY_FIELDS(X)                                           \
@@ -86,7 +87,7 @@
 
 #define DM_STATUS_MULTIPATH_FIELDS(X)                                           \
         X(U64, paths, "paths")                                                  \
-        X(U64, failed_paths, "failed_paths")
+        X(U64, failed_paths, "failed-paths")
 
 /* X(KIND, name, "target type", FIELDS, SHOWN): each kind once. SHOWN: whether ParsedStatus shows
  * it (the first row of a shown kind). */

@@ -234,13 +234,13 @@ static int property_get_status(sd_bus *bus, const char *path, const char *interf
         if (r < 0)                                                              \
                 return r;
 
-/* The typed status as ParsedStatus shows it: "target_type", then the kind's fields. */
+/* The typed status as ParsedStatus shows it: "target-type", then the kind's fields. */
 static int append_parsed_status(sd_bus_message *reply, const DmStatus *s) {
         int r;
 
         if (!dm_status_kind_shown(s->kind))
                 return 0;
-        r = APPEND_STRING("target_type", dm_status_kind_to_target_type(s->kind));
+        r = APPEND_STRING("target-type", dm_status_kind_to_target_type(s->kind));
         if (r < 0)
                 return r;
         switch (s->kind) {
@@ -363,7 +363,7 @@ static int method_flag_operation(sd_bus_message *message, void *userdata, sd_bus
         if (r < 0)
                 return r;
         for (; n_flags < ELEMENTSOF(method->flags) && method->flags[n_flags].key; n_flags++)
-                flags[n_flags] = (BusOption) { method->flags[n_flags].key, 'b', (char *) op + method->flags[n_flags].offset };
+                flags[n_flags] = (BusOption) { .key = method->flags[n_flags].key, .type = 'b', .value = (char *) op + method->flags[n_flags].offset };
         return operation_bus_submit(manager_of(sd_bus_message_get_bus(message)), TAKE_PTR(op), method->takes_table, flags, n_flags,
                                     NULL, error);
 }
@@ -467,8 +467,8 @@ static int method_remove_stack(sd_bus_message *message, void *userdata, sd_bus_e
         if (r < 0)
                 return r;
         const BusOption options[] = {
-                { DMBUS_OPTION_DEFERRED, 'b', &op->deferred },
-                { DMBUS_OPTION_FORCE, 'b', &op->force },
+                { .key = DMBUS_OPTION_DEFERRED, .type = 'b', .value = &op->deferred },
+                { .key = DMBUS_OPTION_FORCE, .type = 'b', .value = &op->force },
         };
         return operation_bus_submit(m, TAKE_PTR(op), false, options, ELEMENTSOF(options), stack_start, error);
 }

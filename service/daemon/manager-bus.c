@@ -208,8 +208,8 @@ static int method_create(sd_bus_message *message, void *userdata, sd_bus_error *
         op->name = name;
         op->uuid = uuid[0] ? uuid : NULL;
         const BusOption options[] = {
-                { DMBUS_OPTION_READ_ONLY, 'b', &op->read_only },
-                { DMBUS_OPTION_ACTIVATE, 'b', &op->activate },
+                { .key = DMBUS_OPTION_READ_ONLY, .type = 'b', .value = &op->read_only },
+                { .key = DMBUS_OPTION_ACTIVATE, .type = 'b', .value = &op->activate },
         };
         return operation_bus_submit(m, TAKE_PTR(op), true, options, ELEMENTSOF(options), NULL, error);
 }

@@ -161,7 +161,7 @@ static int read_member_tail(Operation *op, sd_bus_error *error) {
         if (member->n_rows == 0)
                 return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT, "Device %zu of the stack (\"%s\") has an empty table.",
                                          op->n_members, member->name);
-        r = bus_message_read_options(op->request, &(BusOption) { DMBUS_OPTION_READ_ONLY, 'b', &member->read_only }, 1, error);
+        r = bus_message_read_options(op->request, &(BusOption) { .key = DMBUS_OPTION_READ_ONLY, .type = 'b', .value = &member->read_only }, 1, error);
         if (r < 0)
                 return name_member(op, r, error);
         return sd_bus_message_exit_container(op->request);
@@ -375,8 +375,9 @@ static int read_all_options(sd_bus_message *message, const BusOption *own, size_
 
         for (size_t i = 0; i < n_own; i++)
                 options[i] = own[i];
-        options[n_own] = (BusOption) { DMBUS_OPTION_NO_USER_INTERACTION, 'b', &common->no_user_interaction };
-        options[n_own + 1] = (BusOption) { DMBUS_OPTION_UDEV_TIMEOUT_MS, 'u', &common->udev_timeout_msec };
+        options[n_own] = (BusOption) { .key = DMBUS_OPTION_NO_USER_INTERACTION, .type = 'b', .value = &common->no_user_interaction,
+                                       DMBUS_OPTION_NO_USER_INTERACTION_UDISKS };
+        options[n_own + 1] = (BusOption) { .key = DMBUS_OPTION_UDEV_TIMEOUT_MS, .type = 'u', .value = &common->udev_timeout_msec };
         r = bus_message_read_options(message, options, n_own + 2, error);
         if (r < 0)
                 return r;

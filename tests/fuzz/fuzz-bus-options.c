@@ -72,9 +72,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         bool read_only = false, activate = true;
         uint32_t timeout = 0;
         const BusOption options[] = {
-                { "read-only", 'b', &read_only },
-                { "udev-timeout-ms", 'u', &timeout },
-                { "activate", 'b', &activate },
+                { .key = "read-only", .type = 'b', .value = &read_only },
+                { .key = "udev-timeout-ms", .type = 'u', .value = &timeout },
+                { .key = "activate", .type = 'b', .value = &activate },
         };
         int r;
 

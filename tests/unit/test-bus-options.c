@@ -55,6 +55,16 @@ static void append_wrong_type_u(sd_bus_message *m) {
         g_assert_cmpint(sd_bus_message_append(m, "{sv}", "udev-timeout-ms", "t", (uint64_t) 5), >=, 0);
 }
 
+/* The other spelling, then both. */
+static void append_alias(sd_bus_message *m) {
+        g_assert_cmpint(sd_bus_message_append(m, "{sv}", "read_only", "b", 1), >=, 0);
+}
+
+static void append_both_spellings(sd_bus_message *m) {
+        append_alias(m);
+        g_assert_cmpint(sd_bus_message_append(m, "{sv}", "read-only", "b", 0), >=, 0);
+}
+
 /* What a hostile caller sends: the same key over and over, as many as fit in a message. */
 #define DUPLICATES 200000
 
@@ -66,8 +76,8 @@ static void append_duplicates(sd_bus_message *m) {
 static int read_options(sd_bus *bus, void (*append)(sd_bus_message *m), bool *read_only, uint32_t *timeout,
                         sd_bus_error *error) {
         const BusOption options[] = {
-                { "read-only", 'b', read_only },
-                { "udev-timeout-ms", 'u', timeout },
+                { .key = "read-only", .type = 'b', .value = read_only, .alias = "read_only" },
+                { .key = "udev-timeout-ms", .type = 'u', .value = timeout },
         };
         sd_bus_message *m = options_message(bus, append);
         int r = bus_message_read_options(m, options, G_N_ELEMENTS(options), error);
@@ -106,6 +116,13 @@ static void test_options(void) {
         g_assert_cmpstr(error.name, ==, DMBUS_ERROR_INVALID_ARGUMENT);
         g_assert_nonnull(strstr(error.message, "unsigned 32-bit"));
         g_assert_cmpuint(timeout, ==, 1234);
+        sd_bus_error_free(&error);
+
+        read_only = false;
+        g_assert_cmpint(read_options(bus, append_alias, &read_only, &timeout, &error), >=, 0);
+        g_assert_true(read_only);
+        g_assert_cmpint(read_options(bus, append_both_spellings, &read_only, &timeout, &error), <, 0);
+        g_assert_nonnull(strstr(error.message, "\"read-only\" is given twice"));
         sd_bus_error_free(&error);
 
         /* Refused at the second entry, whatever follows it. */

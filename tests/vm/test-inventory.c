@@ -525,25 +525,25 @@ static void test_parsed_status(void) {
         g_autofree char *status = vm_sh("dmsetup status dmbus-pool");
         g_assert_cmpint(sscanf(status, "%*u %*u thin-pool %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
                                &transaction, &used_meta, &total_meta, &used_data, &total_data), ==, 5);
-        g_assert_true(g_variant_lookup(p, "target_type", "s", &target));
+        g_assert_true(g_variant_lookup(p, "target-type", "s", &target));
         g_assert_cmpstr(target, ==, "thin-pool");
-        g_assert_cmpuint(LOOKUP(p, "used_data_blocks", "t", guint64), ==, used_data);
-        g_assert_cmpuint(LOOKUP(p, "total_data_blocks", "t", guint64), ==, total_data);
-        g_assert_cmpuint(LOOKUP(p, "used_metadata_blocks", "t", guint64), ==, used_meta);
-        g_assert_cmpuint(LOOKUP(p, "total_metadata_blocks", "t", guint64), ==, total_meta);
-        g_assert_cmpuint(LOOKUP(p, "transaction_id", "t", guint64), ==, transaction);
+        g_assert_cmpuint(LOOKUP(p, "used-data-blocks", "t", guint64), ==, used_data);
+        g_assert_cmpuint(LOOKUP(p, "total-data-blocks", "t", guint64), ==, total_data);
+        g_assert_cmpuint(LOOKUP(p, "used-metadata-blocks", "t", guint64), ==, used_meta);
+        g_assert_cmpuint(LOOKUP(p, "total-metadata-blocks", "t", guint64), ==, total_meta);
+        g_assert_cmpuint(LOOKUP(p, "transaction-id", "t", guint64), ==, transaction);
         g_assert_cmpuint(used_data, >, 0);
-        g_assert_false(LOOKUP(p, "read_only", "b", gboolean));
-        g_assert_false(LOOKUP(p, "out_of_data_space", "b", gboolean));
+        g_assert_false(LOOKUP(p, "read-only", "b", gboolean));
+        g_assert_false(LOOKUP(p, "out-of-data-space", "b", gboolean));
 
         g_autofree char *thin_status = vm_sh("dmsetup status dmbus-thin1 | cut -d' ' -f4");
-        g_assert_cmpuint(LOOKUP(t, "mapped_sectors", "t", guint64), ==, g_ascii_strtoull(thin_status, NULL, 10));
-        g_assert_cmpuint(LOOKUP(t, "mapped_sectors", "t", guint64), >, 0);
+        g_assert_cmpuint(LOOKUP(t, "mapped-sectors", "t", guint64), ==, g_ascii_strtoull(thin_status, NULL, 10));
+        g_assert_cmpuint(LOOKUP(t, "mapped-sectors", "t", guint64), >, 0);
 
         /* "0 32768 snapshot USED/TOTAL METADATA" */
         g_autofree char *snap_status = vm_sh("dmsetup status dmbus-snap | cut -d' ' -f4");
         g_autofree char *ours = g_strdup_printf("%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
-                                                LOOKUP(s, "used_sectors", "t", guint64), LOOKUP(s, "total_sectors", "t", guint64));
+                                                LOOKUP(s, "used-sectors", "t", guint64), LOOKUP(s, "total-sectors", "t", guint64));
         g_assert_cmpstr(ours, ==, snap_status);
         g_assert_false(LOOKUP(s, "invalid", "b", gboolean));
 

@@ -345,7 +345,7 @@ static void test_thin_pool_low_water_mark(void) {
         assert_signal("Event %s ", pool);
         assert_signal("Event %s %s", pool, events);
         GVariant *parsed = g_hash_table_lookup(g_hash_table_lookup(g_hash_table_lookup(mirror, pool), DMBUS_DEVICE_INTERFACE), "ParsedStatus");
-        g_assert_true(g_variant_lookup(parsed, "used_data_blocks", "t", &used));
+        g_assert_true(g_variant_lookup(parsed, "used-data-blocks", "t", &used));
         g_assert_cmpuint(used, >=, 256 - 250);
 
         vm_do("dmsetup remove dmbus-l-thin && dmsetup remove dmbus-l-pool");
