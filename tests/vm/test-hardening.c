@@ -925,13 +925,21 @@ static void read_flood(const char *clients, GPid (*spawn_reader)(void)) {
 }
 
 /* Over 100 devices, from GDBus clients, then from python-dbus ones. */
-static void test_read_flood(void) {
+static void read_flood_over_100(const char *clients, GPid (*spawn_reader)(void)) {
         vm_do("dmsetup create --noudevsync --concise \"$(seq 0 99 | sed 's/.*/dmbus-h-many-&,,,,0 8 zero/' | paste -sd';')\" "
               "&& udevadm settle");
-        read_flood("GDBus", spawn_gdbus_reader);
-        g_assert_true(g_file_set_contents("/run/dmbus-read-flood.py", read_flood_python, -1, NULL));
-        read_flood("python-dbus", spawn_python_reader);
+        read_flood(clients, spawn_reader);
         vm_do("dmsetup remove --noudevsync $(seq 0 99 | sed 's/^/dmbus-h-many-/') && udevadm settle");
+}
+
+static void test_read_flood(void) {
+        read_flood_over_100("GDBus", spawn_gdbus_reader);
+}
+
+/* The audit's clients: a figure only (bench-pressure), their own CPU dominates it. */
+static void test_read_flood_python(void) {
+        g_assert_true(g_file_set_contents("/run/dmbus-read-flood.py", read_flood_python, -1, NULL));
+        read_flood_over_100("python-dbus", spawn_python_reader);
 }
 
 /* ---- A subscriber that stops reading ---------------------------------------------------- */
@@ -1489,6 +1497,7 @@ static void add_cases(void) {
         g_test_add_func("/pressure/large-requests-from-nobody", test_large_requests_from_nobody);
         g_test_add_func("/pressure/polkit-not-answering", test_polkit_not_answering);
         g_test_add_func("/pressure/read-flood", test_read_flood);
+        g_test_add_func("/pressure/read-flood-python", test_read_flood_python);
         g_test_add_func("/pressure/refused-flood", test_refused_flood);
         g_test_add_func("/pressure/hostile-requests-from-nobody", test_hostile_requests_from_nobody);
         g_test_add_func("/pressure/subscriber-stopped-in-storm", test_subscriber_stopped_in_storm);
