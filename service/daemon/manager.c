@@ -79,7 +79,7 @@ static void on_operations_active_changed(void *userdata) {
 static void on_operation_ended(void *userdata) {
         Manager *m = userdata;
 
-        if (m->stopping && operation_queue_active(m->operations) == 0 && !m->stacks)
+        if (m->stopping && operation_queue_active(m->operations) == 0 && !stacks_running(m->stacks))
                 (void) sd_event_exit(m->event, 0);
 }
 
@@ -156,11 +156,11 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
                 return 0;
         m->stopping = true;
         (void) sd_notify(false, "STOPPING=1");
-        operation_bus_drop_authorizing(m);
-        users_bus_drop_queries(m);
+        authorizing_drop_all(m->authorizing);
+        users_queries_drop_all(m->users_queries);
         operation_queue_cancel_queued(m->operations);
         stack_stop_waiting(m);
-        if (operation_queue_active(m->operations) == 0 && !m->stacks)
+        if (operation_queue_active(m->operations) == 0 && !stacks_running(m->stacks))
                 return sd_event_exit(m->event, 0);
         log_info("Stopping once the operations under way are done.");
         r = sd_event_add_time_relative(m->event, &m->stop_timeout_source, CLOCK_MONOTONIC, STOP_TIMEOUT_USEC, 0,
@@ -237,6 +237,8 @@ int manager_new(Manager **ret) {
         r = users_scan_new(m->event, &m->users);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the scan for devices' users: %m");
+        if (authorizing_new(&m->authorizing) < 0 || stacks_new(&m->stacks) < 0 || users_queries_new(&m->users_queries) < 0)
+                return log_oom();
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -246,8 +248,9 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
 
-        operation_bus_drop_authorizing(m);
-        stack_drop_all(m);
+        authorizing_free(m->authorizing);
+        stacks_free(m->stacks);
+        users_queries_free(m->users_queries);
         sd_event_source_disable_unref(m->stop_timeout_source);
         operation_queue_free(m->operations);
         service_status_free(m->status);

@@ -36,11 +36,11 @@ typedef struct Manager {
         ReadQueue *reads;
         OperationQueue *operations;
         ServiceStatus *status;
-        struct Pending *authorizing;    /* read, or waiting for polkit (operation-bus.c) */
-        struct Stack *stacks;           /* RemoveStack and CreateStack under way (stack.c) */
+        struct Authorizing *authorizing;        /* requests read, or waiting for polkit (operation-bus.h) */
+        struct Stacks *stacks;                  /* RemoveStack and CreateStack under way (stack.h) */
         SenderUids *sender_uids;
         UsersScan *users;
-        struct UsersQuery *users_queries;       /* GetUsers waiting (users-bus.c) */
+        struct UsersQueries *users_queries;     /* GetUsers waiting (users-bus.h) */
         Config config;
         sd_event_source *monitor_source;        /* monitor.h */
         bool stopping;                  /* SIGTERM came: no new operation, the running ones finish */

@@ -24,7 +24,7 @@
 /* A request between its method handler and the queue: its table read a slice a loop turn (from a
  * caller that is not root), the options to read after it, the main loop's CPU time spent on it;
  * then the question to polkit, with its caller followed (a check is withdrawn when it leaves the
- * bus), and what the request holds. Each one waiting is on Manager.authorizing. */
+ * bus), and what the request holds. Each one waiting is on the Manager's Authorizing. */
 typedef struct Pending {
         Operation *op;
         Manager *manager;
@@ -40,6 +40,10 @@ typedef struct Pending {
         size_t request_bytes;
         LIST_FIELDS(struct Pending, authorizing);
 } Pending;
+
+struct Authorizing {
+        Pending *pending;       /* the list's head */
+};
 
 /* Seconds: room for a busy udev, far above an idle one's time per event (BENCHMARKS.md). */
 #define UDEV_TIMEOUT_MSEC_DEFAULT 5000
@@ -290,7 +294,7 @@ static int check_authorizing_room(Manager *m, const Pending *p, bool reading_tab
         size_t n = 0, n_uid = 0, reading = 0, reading_uid = 0, bytes = p->request_bytes;
         uid_t uid = p->op->caller_uid;
 
-        LIST_FOREACH(authorizing, o, m->authorizing) {
+        LIST_FOREACH(authorizing, o, m->authorizing->pending) {
                 n++;
                 n_uid += o->op->caller_uid == uid;
                 reading += !!o->table_slices;
@@ -350,16 +354,30 @@ static int on_caller_gone(sd_bus_track *track, void *userdata) {
         return 0;
 }
 
-void operation_bus_drop_authorizing(Manager *m) {
-        assert(m);
+int authorizing_new(Authorizing **ret) {
+        assert(ret);
 
-        while (m->authorizing) {
-                Pending *p = m->authorizing;
+        *ret = calloc(1, sizeof(Authorizing));
+        return *ret ? 0 : -ENOMEM;
+}
+
+void authorizing_drop_all(Authorizing *a) {
+        assert(a);
+
+        while (a->pending) {
+                Pending *p = a->pending;
 
                 authorizing_remove(p);
                 operation_reply_error(p->op, DMBUS_ERROR_FAILED, "The service is stopping; nothing was done.");
                 pending_free(p);
         }
+}
+
+Authorizing *authorizing_free(Authorizing *a) {
+        if (!a)
+                return NULL;
+        authorizing_drop_all(a);
+        return mfree(a);
 }
 
 /* Options every method takes. */
@@ -402,7 +420,7 @@ static int hold(Manager *m, Pending *p, bool reading_table, sd_bus_error *error)
                 p->caller = sd_bus_track_unref(p->caller);
                 return r;
         }
-        LIST_PREPEND(authorizing, m->authorizing, p);
+        LIST_PREPEND(authorizing, m->authorizing->pending, p);
         return 0;
 }
 

@@ -35,5 +35,11 @@ typedef void (*OperationAuthorized)(Manager *m, Operation *op);
 int operation_bus_submit(Manager *m, Operation *op, bool takes_table, const BusOption *own, size_t n_own,
                          OperationAuthorized authorized, sd_bus_error *error);
 
-/* Withdraws every question to polkit still open and answers its caller: for the stop. */
-void operation_bus_drop_authorizing(Manager *m);
+/* The requests being read or waiting for polkit, each with its own state: the Manager holds
+ * them, only operation-bus.c looks inside. Freeing withdraws every question to polkit still open
+ * and answers its caller. */
+typedef struct Authorizing Authorizing;
+int authorizing_new(Authorizing **ret);
+Authorizing *authorizing_free(Authorizing *a);
+/* For the stop: the same, the object kept. */
+void authorizing_drop_all(Authorizing *a);

@@ -26,7 +26,11 @@ struct Stack {
         int failure;                    /* CREATE_STACK rolling back: the step's -errno ... */
         char *failure_text;             /* ... and what it said */
         UsersScanRequest *users_request;
-        LIST_FIELDS(Stack, stacks);     /* Manager.stacks */
+        LIST_FIELDS(Stack, stacks);     /* Stacks.running */
+};
+
+struct Stacks {
+        Stack *running;         /* the list's head */
 };
 
 static void stack_free(Stack *stack) {
@@ -297,7 +301,7 @@ void stack_start(Manager *m, Operation *op) {
                 return;
         }
         *stack = (Stack) { .op = op, .manager = m };
-        LIST_PREPEND(stacks, m->stacks, stack);
+        LIST_PREPEND(stacks, m->stacks->running, stack);
         /* deferred: devices in use are removed once closed, by the kernel. */
         if (stack->op->kind == OPERATION_CREATE_STACK || stack->op->deferred)
                 return stack_next_step(m, stack);
@@ -315,12 +319,26 @@ void stack_start(Manager *m, Operation *op) {
 }
 
 void stack_stop_waiting(Manager *m) {
-        LIST_FOREACH_SAFE(stacks, stack, next, m->stacks)
+        LIST_FOREACH_SAFE(stacks, stack, next, m->stacks->running)
                 if (stack->users_request)
                         stack_fail(stack, DMBUS_ERROR_FAILED, "The service is stopping; nothing was removed.");
 }
 
-void stack_drop_all(Manager *m) {
-        while (m->stacks)
-                stack_fail(m->stacks, DMBUS_ERROR_FAILED, "The service is stopping.");
+int stacks_new(Stacks **ret) {
+        assert(ret);
+
+        *ret = calloc(1, sizeof(Stacks));
+        return *ret ? 0 : -ENOMEM;
+}
+
+Stacks *stacks_free(Stacks *s) {
+        if (!s)
+                return NULL;
+        while (s->running)
+                stack_fail(s->running, DMBUS_ERROR_FAILED, "The service is stopping.");
+        return mfree(s);
+}
+
+bool stacks_running(const Stacks *s) {
+        return s && s->running;
 }

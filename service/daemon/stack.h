@@ -22,5 +22,9 @@ void stack_start(Manager *m, Operation *op);
 /* For a stop: a teardown still waiting for its users scan ends now, nothing removed. A stack with
  * a step under way ends when that step does (a build removes what it made first). */
 void stack_stop_waiting(Manager *m);
-/* For the end: answers and frees whatever stack is left. */
-void stack_drop_all(Manager *m);
+/* The stacks under way: the Manager holds them, only stack.c looks inside. Freeing answers and
+ * frees whatever stack is left. */
+typedef struct Stacks Stacks;
+int stacks_new(Stacks **ret);
+Stacks *stacks_free(Stacks *s);
+bool stacks_running(const Stacks *s);

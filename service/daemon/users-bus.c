@@ -6,6 +6,7 @@
 
 #include "block-users.h"
 #include "dmbus-names.h"
+#include "list.h"
 #include "log.h"
 #include "object-path.h"
 #include "polkit.h"
@@ -21,17 +22,18 @@ struct UsersQuery {
         bool sees_all;                  /* root, or allowed by polkit */
         PolkitQuery *authorization;     /* pending: whether the others' processes may be shown */
         UsersScanRequest *scan;         /* pending */
-        UsersQuery *next, **pprev;      /* the Manager's list of queries waiting */
+        LIST_FIELDS(UsersQuery, queries);       /* UsersQueries.waiting */
+};
+
+struct UsersQueries {
+        UsersQuery *waiting;    /* the list's head */
 };
 
 static UsersQuery *users_query_free(UsersQuery *q) {
         if (!q)
                 return NULL;
-        if (q->pprev) {
-                *q->pprev = q->next;
-                if (q->next)
-                        q->next->pprev = q->pprev;
-        }
+        if (q->queries_pprev)
+                LIST_REMOVE(queries, q);
         polkit_query_cancel(q->authorization);
         users_scan_request_cancel(q->scan);
         sd_bus_message_unref(q->request);
@@ -154,7 +156,7 @@ static int ask_polkit(UsersQuery *q) {
 static size_t queries_of(Manager *m, uid_t uid) {
         size_t n = 0;
 
-        for (UsersQuery *q = m->users_queries; q; q = q->next)
+        LIST_FOREACH(queries, q, m->users_queries->waiting)
                 n += q->caller_uid == uid;
         return n;
 }
@@ -188,12 +190,8 @@ int users_bus_get_users(Manager *m, sd_bus_message *message, sd_bus_error *error
                 .devnum = devnum,
                 .caller_uid = uid,
                 .sees_all = uid == 0,
-                .next = m->users_queries,
-                .pprev = &m->users_queries,
         };
-        if (m->users_queries)
-                m->users_queries->pprev = &q->next;
-        m->users_queries = q;
+        LIST_PREPEND(queries, m->users_queries->waiting, q);
 
         if (uid == 0)
                 r = scan(q);
@@ -211,9 +209,23 @@ int users_bus_get_users(Manager *m, sd_bus_message *message, sd_bus_error *error
         return 1;
 }
 
-void users_bus_drop_queries(Manager *m) {
-        assert(m);
+int users_queries_new(UsersQueries **ret) {
+        assert(ret);
 
-        while (m->users_queries)
-                users_query_free(m->users_queries);
+        *ret = calloc(1, sizeof(UsersQueries));
+        return *ret ? 0 : -ENOMEM;
+}
+
+void users_queries_drop_all(UsersQueries *queries) {
+        assert(queries);
+
+        while (queries->waiting)
+                users_query_free(queries->waiting);
+}
+
+UsersQueries *users_queries_free(UsersQueries *queries) {
+        if (!queries)
+                return NULL;
+        users_queries_drop_all(queries);
+        return mfree(queries);
 }

@@ -14,5 +14,9 @@
 #define USERS_QUERIES_PER_UID_MAX 4
 
 int users_bus_get_users(Manager *m, sd_bus_message *message, sd_bus_error *error);
-/* For a stop: the queries still waiting get no answer (the bus goes with the process). */
-void users_bus_drop_queries(Manager *m);
+/* The queries waiting: the Manager holds them, only users-bus.c looks inside. At a stop, or when
+ * freed, those still waiting get no answer (the bus goes with the process). */
+typedef struct UsersQueries UsersQueries;
+int users_queries_new(UsersQueries **ret);
+UsersQueries *users_queries_free(UsersQueries *queries);
+void users_queries_drop_all(UsersQueries *queries);
