@@ -134,3 +134,9 @@ int open_device(const char *device, sd_bus **ret_bus, char **ret_path) {
                 return r;
         return resolve_device(*ret_bus, device, ret_path);
 }
+
+int append_common_options(sd_bus_message *m) {
+        if (arg_ask_password)
+                return sd_bus_message_append(m, "a{sv}", 0);
+        return sd_bus_message_append(m, "a{sv}", 1, DMBUS_OPTION_NO_USER_INTERACTION, "b", 1);
+}

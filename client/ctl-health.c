@@ -65,8 +65,7 @@ int verb_list(const VerbCall *call) {
         return 0;
 }
 
-/* One user from GetUsers' (sa{sv}): "process pid=1234 comm=dd uid=0", or a JSON object. */
-static int print_user(sd_bus_message *reply, bool first) {
+int print_kind_and_details(sd_bus_message *reply, bool first) {
         const char *kind;
         int r;
 
@@ -106,7 +105,7 @@ int verb_who(const VerbCall *call) {
         r = sd_bus_message_enter_container(reply, 'a', "(sa{sv})");
         if (arg_json)
                 printf("[");
-        for (bool first = true; r >= 0 && (r = print_user(reply, first)) > 0; first = false)
+        for (bool first = true; r >= 0 && (r = print_kind_and_details(reply, first)) > 0; first = false)
                 ;
         if (r < 0)
                 return failure_exit(r, "cannot read the reply");

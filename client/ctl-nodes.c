@@ -22,7 +22,11 @@ static void nodes_free_one(Node *node) {
         strv_free(node->mount_points);
         free(node->kernel_name);
         free(node->name);
+        free(node->uuid);
+        free(node->lvm_volume_group);
+        free(node->lvm_logical_volume);
         free(node->types);
+        table_done(&node->table);
         strv_free(node->dependencies);
         strv_free(node->holders);
 }
@@ -66,10 +70,11 @@ static int read_variant_strv(sd_bus_message *m, char ***ret) {
         return sd_bus_message_exit_container(m);
 }
 
-/* The distinct target types of a Table, "linear,crypt". */
-static int read_variant_types(sd_bus_message *m, char **ret) {
+/* The rows of a Table, and its distinct target types, "linear,crypt". */
+static int read_variant_table(sd_bus_message *m, Table *table, char **ret_types) {
+        uint64_t start, length;
+        const char *type, *params;
         char buf[256] = "";
-        const char *type;
         int r;
 
         r = sd_bus_message_enter_container(m, 'v', "a(ttss)");
@@ -77,9 +82,16 @@ static int read_variant_types(sd_bus_message *m, char **ret) {
                 r = sd_bus_message_enter_container(m, 'a', "(ttss)");
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_read(m, "(ttss)", NULL, NULL, &type, NULL)) > 0) {
+        while ((r = sd_bus_message_read(m, "(ttss)", &start, &length, &type, &params)) > 0) {
                 size_t len = strlen(type);
                 bool seen = false;
+
+                if (GREEDY_REALLOC(table->rows, table->allocated, table->n + 1) < 0)
+                        return -ENOMEM;
+                table->rows[table->n] = (TableRow) { .start = start, .length = length, .params = strdup(params) };
+                if (!table->rows[table->n].params)
+                        return -ENOMEM;
+                snprintf(table->rows[table->n++].type, sizeof(table->rows[0].type), "%s", type);
 
                 for (const char *p = buf; (p = strstr(p, type)); p += len)
                         seen = seen || ((p == buf || p[-1] == ',') && (p[len] == ',' || p[len] == 0));
@@ -93,8 +105,8 @@ static int read_variant_types(sd_bus_message *m, char **ret) {
                 r = sd_bus_message_exit_container(m);
         if (r < 0)
                 return r;
-        *ret = strdup(buf);
-        return *ret ? 0 : -ENOMEM;
+        *ret_types = strdup(buf);
+        return *ret_types ? 0 : -ENOMEM;
 }
 
 static int read_property(sd_bus_message *m, Node *n, const char *name) {
@@ -127,7 +139,13 @@ static int read_property(sd_bus_message *m, Node *n, const char *name) {
                 return r;
         }
         if (strcmp(name, "Table") == 0)
-                return read_variant_types(m, &n->types);
+                return read_variant_table(m, &n->table, &n->types);
+        if (strcmp(name, "UUID") == 0)
+                return read_variant_string(m, &n->uuid);
+        if (strcmp(name, "LvmVolumeGroup") == 0)
+                return read_variant_string(m, &n->lvm_volume_group);
+        if (strcmp(name, "LvmLogicalVolume") == 0)
+                return read_variant_string(m, &n->lvm_logical_volume);
         if (strcmp(name, "Health") == 0)
                 return read_variant_string(m, &n->health);
         if (strcmp(name, "HealthReason") == 0)

@@ -143,6 +143,34 @@ static int build_call(sd_bus *bus, const VerbCall *call, const Table *table, sd_
         return 0;
 }
 
+/* remove --stack --dry-run: PlanRemoveStack's steps, one a line. */
+static int plan_remove_stack(const VerbCall *call) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(freep) char *path = NULL;
+        int r;
+
+        r = open_device(call->args[0], &bus, &path);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_new_method_call(bus, &m, DMBUS_SERVICE_NAME, path, DMBUS_DEVICE_INTERFACE, "PlanRemoveStack");
+        if (r >= 0)
+                r = append_common_options(m);
+        if (r >= 0)
+                r = sd_bus_message_set_allow_interactive_authorization(m, arg_ask_password);
+        if (r < 0)
+                return failure_exit(r, "cannot build the call");
+        polkit_agent_open_if_enabled();
+        r = sd_bus_call(bus, m, CTL_OPERATION_TIMEOUT_USEC, &error, &reply);
+        if (r < 0)
+                return bus_error_exit(&error, r);
+        r = sd_bus_message_enter_container(reply, 'a', "(sa{sv})");
+        for (bool first = true; r >= 0 && (r = print_kind_and_details(reply, first)) > 0; first = false)
+                ;
+        return r < 0 ? failure_exit(r, "cannot read the reply") : 0;
+}
+
 int verb_operation(const VerbCall *call) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
@@ -153,6 +181,8 @@ int verb_operation(const VerbCall *call) {
 
         if (is_remove_stack(call) && verb_call_has(call, DMBUS_OPTION_RETRY))
                 return usage_error("--retry does not go with --stack: every device of a stack is retried while briefly open");
+        if (verb_call_has(call, "dry-run"))
+                return is_remove_stack(call) ? plan_remove_stack(call) : usage_error("--dry-run goes with --stack");
         if (call->verb->takes_table) {
                 r = read_table(call, &table);
                 if (r != 0)

@@ -88,9 +88,80 @@ static int stack_add_line(Stack *s, char *text, const char *where, unsigned line
         return key_line(d, text, eq + 1, where, line);
 }
 
+/* One field of dmsetup's concise format from *p, unescaped ('\' before ',', ';' or '\'), up to an
+ * unescaped ',' or ';' or the end; *p is left on that separator. */
+static char *concise_field(const char **p) {
+        char *out = malloc(strlen(*p) + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        for (; **p && **p != ',' && **p != ';' && **p != '\n'; (*p)++) {
+                if (**p == '\\' && (*p)[1])
+                        (*p)++;
+                *o++ = **p;
+        }
+        *o = 0;
+        return out;
+}
+
+/* DEVICE[;DEVICE...], each NAME,UUID,MINOR,ro|rw,TABLE[,TABLE...] (dmsetup(8), CONCISE FORMAT). */
+static int stack_read_concise(Stack *s, const char *text, const char *path) {
+        bool minors = false;
+        int r = 0;
+
+        for (const char *p = text; r == 0 && *p && *p != '\n';) {
+                _cleanup_(freep) char *minor = NULL, *flags = NULL;
+                StackDevice *d;
+
+                if (GREEDY_REALLOC(s->devices, s->allocated, s->n + 1) < 0)
+                        return failure_exit(-ENOMEM, "cannot read the stack");
+                d = &s->devices[s->n++];
+                *d = (StackDevice) { .name = concise_field(&p) };
+                char **fields[] = { &d->uuid, &minor, &flags };
+                for (size_t f = 0; d->name && f < ELEMENTSOF(fields) && *p == ','; f++) {
+                        p++;
+                        *fields[f] = concise_field(&p);
+                        if (!*fields[f])
+                                return failure_exit(-ENOMEM, "cannot read the stack");
+                }
+                if (!d->name)
+                        return failure_exit(-ENOMEM, "cannot read the stack");
+                if (!flags || *p != ',')
+                        return usage_error("%s: device %zu is not NAME,UUID,MINOR,FLAGS,TABLE...", path, s->n);
+                if (strcmp(flags, "ro") != 0 && strcmp(flags, "rw") != 0 && flags[0])
+                        return usage_error("%s: device %zu's flags are ro or rw, not \"%s\"", path, s->n, flags);
+                d->read_only = strcmp(flags, "ro") == 0;
+                minors = minors || minor[0];
+                while (r == 0 && *p == ',') {
+                        _cleanup_(freep) char *row = NULL;
+
+                        p++;
+                        row = concise_field(&p);
+                        r = row ? table_add_line(&d->table, row, path) : failure_exit(-ENOMEM, "cannot read the stack");
+                }
+                if (*p == ';')
+                        p++;
+        }
+        if (r == 0 && minors)
+                fprintf(stderr, "dmbusctl: the minors in %s are left to the kernel to choose.\n", path);
+        return r;
+}
+
+/* Whether the text is dmsetup's concise format rather than ours: its first line that says
+ * something does not start with "name=". */
+static bool is_concise(const char *text) {
+        for (const char *line = text; *line; line += strcspn(line, "\n"), line += *line == '\n') {
+                line += strspn(line, " \t");
+                if (*line == '\n' || *line == '#')
+                        continue;
+                return *line && strncmp(line, "name=", 5) != 0;
+        }
+        return false;
+}
+
 static int stack_read(Stack *s, const char *path) {
         FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
-        char *text = NULL;
+        _cleanup_(freep) char *text = NULL;
         size_t size = 0;
         unsigned line = 0;
         int r = 0;
@@ -99,11 +170,23 @@ static int stack_read(Stack *s, const char *path) {
                 fprintf(stderr, "dmbusctl: cannot open %s: %s\n", path, strerror(errno));
                 return EXIT_USAGE;
         }
-        while (r == 0 && getline(&text, &size, f) >= 0)
-                r = stack_add_line(s, text, path, ++line);
-        free(text);
+        if (getdelim(&text, &size, 0, f) < 0) {
+                if (ferror(f))
+                        r = failure_exit(-EIO, "cannot read the stack");
+                else if (!text && !(text = strdup("")))
+                        r = failure_exit(-ENOMEM, "cannot read the stack");
+        }
         if (f != stdin)
                 fclose(f);
+        if (r == 0 && is_concise(text))
+                r = stack_read_concise(s, text, path);
+        else
+                for (char *t = text, *next; r == 0 && t && *t; t = next) {
+                        next = t + strcspn(t, "\n");
+                        if (*next)
+                                *next++ = 0;
+                        r = stack_add_line(s, t, path, ++line);
+                }
         for (size_t i = 0; r == 0 && i < s->n; i++)
                 if (!s->devices[i].name || s->devices[i].table.n == 0)
                         r = usage_error("device %zu of %s needs name= and a table", i + 1, path);
@@ -152,8 +235,7 @@ int verb_create_stack(const VerbCall *call) {
         if (r >= 0)
                 r = append_stack(m, &stack);
         if (r >= 0)
-                r = arg_ask_password ? sd_bus_message_append(m, "a{sv}", 0)
-                                     : sd_bus_message_append(m, "a{sv}", 1, DMBUS_OPTION_NO_USER_INTERACTION, "b", 1);
+                r = append_common_options(m);
         if (r >= 0)
                 r = sd_bus_message_set_allow_interactive_authorization(m, arg_ask_password);
         if (r < 0)

@@ -21,6 +21,8 @@ static void print_line(const Node *node, const char *label, void *userdata) {
         node_state(node, state);
         printf("%s %s%s%s%s%s%s", label, size, node->types && node->types[0] ? " " : "", node->types ?: "",
                state[0] ? " [" : "", state, state[0] ? "]" : "");
+        if (node->lvm_volume_group && node->lvm_volume_group[0])
+                printf(" lvm %s/%s", node->lvm_volume_group, node->lvm_logical_volume);
         if (node->health && strcmp(node->health, "ok") != 0)
                 printf(" %s: %s", node->health, node->health_reason ?: "");
         for (char **m = node->mount_points; m && *m; m++)
@@ -52,6 +54,12 @@ static void print_json(const Node *nodes, size_t n, const Node *node, unsigned d
                         t += len + (t[len] == ',');
                 }
                 printf("]");
+        }
+        if (node->is_dm && node->lvm_volume_group && node->lvm_volume_group[0]) {
+                printf(", \"lvm_volume_group\": ");
+                json_string(stdout, node->lvm_volume_group);
+                printf(", \"lvm_logical_volume\": ");
+                json_string(stdout, node->lvm_logical_volume);
         }
         if (node->is_dm) {
                 printf(", \"health\": ");

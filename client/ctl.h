@@ -95,6 +95,9 @@ int bus_error_exit(const sd_bus_error *error, int r);
 int failure_exit(int r, const char *what);
 /* DEVICE as a name, a UUID, MAJ:MIN, a /dev path, or an object path, resolved by the service. */
 int resolve_device(sd_bus *bus, const char *device, char **ret_path);
+/* The options dict of a call that takes only the options every method takes: what
+ * --no-ask-password says. */
+int append_common_options(sd_bus_message *m);
 /* The bus, and DEVICE resolved on it. */
 int open_device(const char *device, sd_bus **ret_bus, char **ret_path);
 int usage_error(const char *format, ...) _printf_(1, 2);
@@ -110,6 +113,9 @@ int value_print(sd_bus_message *m, FILE *f, bool json, const char *indent);
 void json_string(FILE *f, const char *s);
 /* "32.0M": binary units, as lsblk prints them. */
 void size_human(uint64_t bytes, char buf[static 16]);
+/* ctl-health.c: one (sa{sv}) of GetUsers or PlanRemoveStack: "process pid=1234 comm=dd uid=0",
+ * or a JSON object {"kind": ..., "details": {...}}. 1, 0 at the end of the array, or -errno. */
+int print_kind_and_details(sd_bus_message *reply, bool first);
 /* Runs print with standard output caught, then prints the one line of JSON it wrote indented two
  * spaces a level (--json=pretty). print's return value, or an exit code. */
 int print_json_indented(int (*print)(const void *userdata), const void *userdata);
@@ -136,7 +142,9 @@ int append_table(sd_bus_message *m, const Table *t);
 
 /* ctl-nodes.c: what the service's objects say of each block device. */
 typedef struct Node {
-        char *path, *kernel_name, *name, *types, *health, *health_reason;
+        char *path, *kernel_name, *name, *uuid, *types, *health, *health_reason;
+        char *lvm_volume_group, *lvm_logical_volume;    /* "" unless lvm2's */
+        Table table;
         uint32_t major, minor;
         uint64_t size;
         bool is_dm, read_only, suspended, live_table, inactive_table;
@@ -167,3 +175,6 @@ int verb_list(const VerbCall *call);
 int verb_who(const VerbCall *call);
 int verb_create_stack(const VerbCall *call);    /* ctl-stack.c */
 int verb_top(const VerbCall *call);             /* ctl-top.c */
+int verb_show(const VerbCall *call);            /* ctl-show.c */
+int verb_targets(const VerbCall *call);
+int verb_wait(const VerbCall *call);            /* ctl-wait.c */

@@ -48,6 +48,24 @@ static const Verb verbs[] = {
           .min_args = 1, .max_args = 1, .device_args = 1, .json = VERB_JSON_DOCUMENT, .run = verb_info },
         { "resolve", "DEVICE", "the device's object path", "The object path of DEVICE.\n" DEVICE_IS,
           .min_args = 1, .max_args = 1, .device_args = 1, .run = verb_resolve },
+        { "show", "[--concise] DEVICE", "DEVICE's stack, as create-stack reads it",
+          "The DM devices DEVICE stands on and DEVICE itself, bottom first, as create-stack reads them: its\n"
+          "own format, or dmsetup's concise one (dmsetup(8)). A table's reference to a device of the stack\n"
+          "is written /dev/mapper/NAME. Keys show as <masked>, and a line on stderr says so.\n" DEVICE_IS,
+          .min_args = 1, .max_args = 1, .device_args = 1, .run = verb_show,
+          .options = { { "concise", 0, NULL, "dmsetup's concise format, on one line" } } },
+        { "targets", "", "the kernel's target types and versions",
+          "The target types the kernel has loaded, with their versions, as dmsetup targets lists them.",
+          .json = VERB_JSON_DOCUMENT, .run = verb_targets },
+        { "wait", "[--state present|active|gone] [--timeout SECONDS] DEVICE", "wait for one device",
+          "Waits until DEVICE is present (udev has processed it and its /dev/mapper link is there, the\n"
+          "default), active (present, with a live table, not suspended) or gone, and prints its object\n"
+          "path (\"/\" for gone): WaitForDevice, a wait scoped to one device instead of udevadm settle.\n"
+          "DEVICE is a DM name, a UUID or a path in /dev, which need not exist yet. Exits 8 (Timeout)\n"
+          "when the time is up.",
+          .min_args = 1, .max_args = 1, .device_args = 1, .run = verb_wait,
+          .options = { { "state", 0, "STATE", "present (the default), active or gone" },
+                       { "timeout", 0, "SECONDS", "give up after this long (default 30, at most 300)" } } },
         { "monitor", "", "the service's signals as they come",
           "Prints each signal of the service as it arrives, one line each, with a UTC timestamp:\n"
           "added PATH PROPERTIES, removed PATH, changed PATH INTERFACE NEW-VALUES, event PATH event_nr=N.\n"
@@ -62,7 +80,8 @@ static const Verb verbs[] = {
           "Create the devices FILE describes as one: in order, each activated before the next; if a step\n"
           "fails, what was made is removed again. One device a block, blocks apart by blank lines:\n"
           "name=NAME, then optionally uuid=UUID and read-only=yes, then its table in dmsetup's syntax.\n"
-          "A table may name a device made earlier in the file as /dev/mapper/NAME.",
+          "Or dmsetup's concise format (dmsetup(8)): NAME,UUID,MINOR,ro|rw,TABLE[,TABLE...][;...] (the\n"
+          "kernel picks the minors). A table may name a device made earlier as /dev/mapper/NAME.",
           .changes = true, .run = verb_create_stack,
           .options = { { "file", 'f', "FILE", "the stack's description (- for stdin)" } } },
         { "load", "DEVICE (--table LINE... | --table-file FILE) [--read-only]", "load a table into the inactive slot",
@@ -80,13 +99,16 @@ static const Verb verbs[] = {
           .options = { NOFLUSH_OPTIONS } },
         { "resume", "DEVICE", "resume the device", "Resume the device, swapping in its inactive table if any.\n" DEVICE_IS,
           .min_args = 1, .max_args = 1, .device_args = 1, .changes = true, .method = "Resume", .run = verb_operation },
-        { "remove", "DEVICE [--retry] [--deferred] [--force] [--stack]", "remove the device, or its stack",
-          "Remove the device; with --stack, every DM device above it too, top first (RemoveStack).\n" DEVICE_IS,
+        { "remove", "DEVICE [--retry] [--deferred] [--force] [--stack [--dry-run]]", "remove the device, or its stack",
+          "Remove the device; with --stack, every DM device above it too, top first (RemoveStack). With\n"
+          "--dry-run, print what that would do and do nothing (PlanRemoveStack): what to unmount, swap\n"
+          "off, close or release first, then each removal, top first, with the tool that owns it.\n" DEVICE_IS,
           .min_args = 1, .max_args = 1, .device_args = 1, .changes = true, .method = "Remove", .run = verb_operation,
           .options = { { DMBUS_OPTION_RETRY, 0, NULL, "try again while the device is briefly open (5 s)", .sent = true },
                        { DMBUS_OPTION_DEFERRED, 0, NULL, "if open, remove it at its last close", .sent = true },
                        { DMBUS_OPTION_FORCE, 0, NULL, "first the error target, so that I/O holding it fails", .sent = true },
-                       { "stack", 0, NULL, "every DM device above it too, top first" } } },
+                       { "stack", 0, NULL, "every DM device above it too, top first" },
+                       { "dry-run", 0, NULL, "with --stack: print the plan, change nothing" } } },
         { "rename", "DEVICE NEW_NAME", "rename the device", "Rename the device.\n" DEVICE_IS,
           .min_args = 2, .max_args = 2, .device_args = 1, .changes = true, .method = "Rename", .run = verb_operation },
         { "set-uuid", "DEVICE UUID", "set the UUID of a device that has none", "Set the UUID of a device that has none.\n" DEVICE_IS,

@@ -9,7 +9,7 @@
 #include "dmbus-names.h"
 
 static const char *option_type_name(char type) {
-        return type == 'b' ? "a boolean (b)" : "an unsigned 32-bit integer (u)";
+        return type == 'b' ? "a boolean (b)" : type == 'u' ? "an unsigned 32-bit integer (u)" : "an unsigned 64-bit integer (t)";
 }
 
 static int unknown_option(sd_bus_message *message, const char *key, const BusOption *options, size_t n_options,
@@ -49,6 +49,8 @@ static int read_option(sd_bus_message *message, const BusOption *options, size_t
                                          key, option_type_name(option->type), contents);
         if (option->type == 'u')
                 return sd_bus_message_read(message, "v", "u", (uint32_t *) option->value);
+        if (option->type == 't')
+                return sd_bus_message_read(message, "v", "t", (uint64_t *) option->value);
         r = sd_bus_message_read(message, "v", "b", &b);
         if (r >= 0)
                 *(bool *) option->value = b;

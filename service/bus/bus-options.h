@@ -7,7 +7,7 @@
 
 /* The a{sv} of options that every mutating method takes last. */
 
-/* One key: 'b' (a bool at value) or 'u' (a uint32_t at value). alias: another spelling that is
+/* One key: 'b' (a bool at value), 'u' (a uint32_t) or 't' (a uint64_t). alias: another spelling that is
  * accepted as well (one that callers already send), or NULL. */
 typedef struct BusOption {
         const char *key;

@@ -42,6 +42,7 @@ DmDevice *dm_device_free(DmDevice *d) {
         free(d->name);
         free(d->uuid);
         dm_targets_free(d->table, d->n_table);
+        dm_targets_free(d->inactive_table, d->n_inactive_table);
         dm_targets_free(d->status, d->n_status);
         dm_status_done(&d->parsed_status);
         free(d->health_reason);
@@ -118,11 +119,13 @@ static unsigned dm_device_diff(const DmDevice *a, const DmDevice *b) {
         unsigned changes = dm_info_diff(&a->info, &b->info);
 
         if (strcmp(a->name, b->name) != 0)
-                changes |= DEVICE_CHANGE(NAME);
+                changes |= DEVICE_CHANGE(NAME) | DEVICE_LVM_CHANGES;
         if (strcmp(a->uuid, b->uuid) != 0)
-                changes |= DEVICE_CHANGE(UUID) | DEVICE_CHANGE(SUBSYSTEM);
+                changes |= DEVICE_CHANGE(UUID) | DEVICE_CHANGE(SUBSYSTEM) | DEVICE_LVM_CHANGES;
         if (!targets_equal(a->table, a->n_table, b->table, b->n_table))
                 changes |= DEVICE_CHANGE(TABLE);
+        if (!targets_equal(a->inactive_table, a->n_inactive_table, b->inactive_table, b->n_inactive_table))
+                changes |= DEVICE_CHANGE(INACTIVE_TABLE_ROWS);
         if (!targets_equal(a->status, a->n_status, b->status, b->n_status))
                 changes |= DEVICE_CHANGE(STATUS);
         if (!dm_status_equal(&a->parsed_status, &b->parsed_status))

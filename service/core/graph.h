@@ -48,6 +48,8 @@ typedef struct DmDevice {
         DmInfo info;
         DmTarget *table;
         size_t n_table;
+        DmTarget *inactive_table;       /* the inactive slot's, when there is one; masked too */
+        size_t n_inactive_table;
         DmTarget *status;
         size_t n_status;
         DmStatus parsed_status; /* the first row that ParsedStatus shows (health.h) */
@@ -104,11 +106,16 @@ void dm_targets_free(DmTarget *targets, size_t n);
         X(TARGET_COUNT, "TargetCount")                                          \
         X(DEFERRED_REMOVE, "DeferredRemove")                                    \
         X(TABLE, "Table")                                                       \
+        X(INACTIVE_TABLE_ROWS, "InactiveTableRows")                             \
         X(STATUS, "Status")                                                     \
         X(PARSED_STATUS, "ParsedStatus")                                        \
         X(HEALTH, "Health")                                                     \
         X(HEALTH_REASON, "HealthReason")                                        \
-        X(SUSPENDED_SINCE, "SuspendedSince")
+        X(SUSPENDED_SINCE, "SuspendedSince")                                    \
+        /* lvm2's split of the name: change with the name or the UUID */       \
+        X(LVM_VOLUME_GROUP, "LvmVolumeGroup")                                   \
+        X(LVM_LOGICAL_VOLUME, "LvmLogicalVolume")                               \
+        X(LVM_LAYER, "LvmLayer")
 
 #define _BLOCK_PROPERTY_ENUM(id, name) BLOCK_PROPERTY_##id,
 #define _DEVICE_PROPERTY_ENUM(id, name) DEVICE_PROPERTY_##id,
@@ -124,6 +131,7 @@ typedef enum DeviceProperty {
 
 #define BLOCK_CHANGE(p) (1u << BLOCK_PROPERTY_##p)
 #define DEVICE_CHANGE(p) (1u << DEVICE_PROPERTY_##p)
+#define DEVICE_LVM_CHANGES (DEVICE_CHANGE(LVM_VOLUME_GROUP) | DEVICE_CHANGE(LVM_LOGICAL_VOLUME) | DEVICE_CHANGE(LVM_LAYER))
 
 /* DEVICE_CHANGE bits of the INFO fields that differ. */
 unsigned dm_info_diff(const DmInfo *a, const DmInfo *b) _pure_;

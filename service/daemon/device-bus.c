@@ -12,6 +12,7 @@
 #include "health.h"
 #include "alloc-util.h"
 #include "log.h"
+#include "lvm-name.h"
 #include "object-path.h"
 #include "operation-bus.h"
 #include "stack.h"
@@ -196,6 +197,23 @@ static int property_get_subsystem(sd_bus *bus, const char *path, const char *int
         return sd_bus_message_append(reply, "s", prefix);
 }
 
+/* lvm2's volume group, logical volume and layer, split from the name of a device lvm2 owns ("" for
+ * any other). */
+static int property_get_lvm(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *vg = NULL, *lv = NULL, *layer = NULL;
+        DmDevice *dm = userdata;
+        int r;
+
+        if (strncmp(dm->uuid, DM_UUID_PREFIX_LVM, strlen(DM_UUID_PREFIX_LVM)) != 0)
+                return sd_bus_message_append(reply, "s", "");
+        r = lvm_name_split(dm->name, &vg, &lv, &layer);
+        if (r < 0)
+                return r;
+        return sd_bus_message_append(reply, "s", strcmp(property, "LvmVolumeGroup") == 0 ? vg :
+                                                 strcmp(property, "LvmLogicalVolume") == 0 ? lv : layer);
+}
+
 static int append_targets(sd_bus_message *reply, const DmTarget *targets, size_t n) {
         int r;
 
@@ -216,6 +234,13 @@ static int property_get_table(sd_bus *bus, const char *path, const char *interfa
         DmDevice *dm = userdata;
 
         return append_targets(reply, dm->table, dm->n_table);
+}
+
+static int property_get_inactive_table(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        DmDevice *dm = userdata;
+
+        return append_targets(reply, dm->inactive_table, dm->n_inactive_table);
 }
 
 static int property_get_status(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -427,6 +452,10 @@ static int method_get_users(sd_bus_message *message, void *userdata, sd_bus_erro
         return users_bus_get_users(manager_of(sd_bus_message_get_bus(message)), message, error);
 }
 
+static int method_plan_remove_stack(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return users_bus_plan_remove_stack(manager_of(sd_bus_message_get_bus(message)), message, error);
+}
+
 /* The stack's members, top first, each with the name and UUID it has now. */
 static int collect_stack(const Graph *g, dev_t devnum, Operation *op) {
         _cleanup_(freep) dev_t *devnums = NULL;
@@ -489,11 +518,15 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("TargetCount", "u", NULL, DM_FIELD(info.target_count), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("DeferredRemove", "b", property_get_bool, DM_FIELD(info.deferred_remove), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Table", "a(ttss)", property_get_table, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("InactiveTableRows", "a(ttss)", property_get_inactive_table, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Status", "a(ttss)", property_get_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ParsedStatus", "a{sv}", property_get_parsed_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Health", "s", property_get_health, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("HealthReason", "s", property_get_health_reason, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("SuspendedSince", "t", NULL, DM_FIELD(suspended_since), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("LvmVolumeGroup", "s", property_get_lvm, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("LvmLogicalVolume", "s", property_get_lvm, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("LvmLayer", "s", property_get_lvm, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         /* The mutations: open to everyone on the bus, polkit decides. */
         /* Tables and messages may carry keys (dm-crypt's): sd-bus wipes such calls and their replies. */
         SD_BUS_METHOD_WITH_ARGS("Load", SD_BUS_ARGS("a(ttss)", table, "a{sv}", options), SD_BUS_NO_RESULT,
@@ -518,6 +551,8 @@ static const sd_bus_vtable device_vtable[] = {
                                 method_remove_stack, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetUsers", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sa{sv})", users), method_get_users,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("PlanRemoveStack", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("a(sa{sv})", plan),
+                                method_plan_remove_stack, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("u", event_nr), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ThresholdCrossed", SD_BUS_ARGS("s", what, "u", percent), 0),
         SD_BUS_VTABLE_END

@@ -17,6 +17,7 @@
 #include "operation-bus.h"
 #include "stack.h"
 #include "validate.h"
+#include "wait-bus.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -184,6 +185,31 @@ static int method_get_tree(sd_bus_message *message, void *userdata, sd_bus_error
         return reply_with_devices(message, userdata, false, "(oao)", append_device_and_dependencies);
 }
 
+/* The kernel's target types as last read (manager_read_target_types()): never an ioctl here. */
+static int method_get_targets(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(s(uuu))");
+        for (size_t i = 0; r >= 0 && i < m->n_target_types; i++) {
+                const DmTargetType *t = &m->target_types[i];
+
+                r = sd_bus_message_append(reply, "(s(uuu))", t->name, t->version[0], t->version[1], t->version[2]);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_wait_for_device(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return wait_bus_wait_for_device(userdata, message, error);
+}
+
 static int method_create(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(operation_freep) Operation *op = NULL;
         Manager *m = userdata;
@@ -249,6 +275,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_get_devices, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetTree", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(oao)", tree),
                                 method_get_tree, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetTargets", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(s(uuu))", targets),
+                                method_get_targets, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("WaitForDevice", SD_BUS_ARGS("s", device, "s", state, "a{sv}", options),
+                                SD_BUS_RESULT("o", object), method_wait_for_device, SD_BUS_VTABLE_UNPRIVILEGED),
         /* Open to everyone on the bus: polkit decides (operation-bus.c). The table may carry a key:
          * sd-bus wipes the call and its reply. */
         SD_BUS_METHOD_WITH_ARGS("Create", SD_BUS_ARGS("s", name, "s", uuid, "a(ttss)", table, "a{sv}", options),

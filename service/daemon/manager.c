@@ -22,6 +22,7 @@
 #include "settle.h"
 #include "stack.h"
 #include "users-bus.h"
+#include "wait-bus.h"
 
 /* The refresh's news, out as signals and to the operations waiting for them. */
 static void on_device_added(dev_t devnum, void *userdata) {
@@ -67,6 +68,7 @@ static void on_refreshed(const DevSet *devices, void *userdata) {
         Manager *m = userdata;
 
         operation_queue_refreshed(m->operations, devices);
+        waiters_check(m);
 }
 
 static void on_operations_active_changed(void *userdata) {
@@ -75,10 +77,24 @@ static void on_operations_active_changed(void *userdata) {
         service_status_changed(m->status);
 }
 
+void manager_read_target_types(Manager *m) {
+        DmTargetType *types;
+        size_t n;
+        int r;
+
+        r = dm_kernel_list_target_types(m->dm, &types, &n);
+        if (r < 0)
+                return (void) log_warning_errno(r, "Cannot list the kernel's target types: %m");
+        dm_target_types_free(m->target_types, m->n_target_types);
+        m->target_types = types;
+        m->n_target_types = n;
+}
+
 /* A stop waits for the last operation, and the last stack. */
 static void on_operation_ended(void *userdata) {
         Manager *m = userdata;
 
+        manager_read_target_types(m);
         if (m->stopping && operation_queue_active(m->operations) == 0 && !stacks_running(m->stacks))
                 (void) sd_event_exit(m->event, 0);
 }
@@ -158,6 +174,7 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         (void) sd_notify(false, "STOPPING=1");
         authorizing_drop_all(m->authorizing);
         users_queries_drop_all(m->users_queries);
+        waiters_drop_all(m->waiters);
         operation_queue_cancel_queued(m->operations);
         stack_stop_waiting(m);
         if (operation_queue_active(m->operations) == 0 && !stacks_running(m->stacks))
@@ -237,7 +254,8 @@ int manager_new(Manager **ret) {
         r = users_scan_new(m->event, &m->users);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the scan for devices' users: %m");
-        if (authorizing_new(&m->authorizing) < 0 || stacks_new(&m->stacks) < 0 || users_queries_new(&m->users_queries) < 0)
+        if (authorizing_new(&m->authorizing) < 0 || stacks_new(&m->stacks) < 0 || users_queries_new(&m->users_queries) < 0 ||
+            waiters_new(&m->waiters) < 0)
                 return log_oom();
 
         *ret = TAKE_PTR(m);
@@ -251,6 +269,7 @@ Manager *manager_free(Manager *m) {
         authorizing_free(m->authorizing);
         stacks_free(m->stacks);
         users_queries_free(m->users_queries);
+        waiters_free(m->waiters);
         sd_event_source_disable_unref(m->stop_timeout_source);
         operation_queue_free(m->operations);
         service_status_free(m->status);
@@ -266,6 +285,7 @@ Manager *manager_free(Manager *m) {
         dm_kernel_free(m->dm);
         free(m->driver_version);
         free(m->library_version);
+        dm_target_types_free(m->target_types, m->n_target_types);
         return mfree(m);
 }
 
@@ -307,6 +327,7 @@ int manager_startup(Manager *m) {
         r = dm_kernel_get_versions(&m->driver_version, &m->library_version);
         if (r < 0)
                 return log_error_errno(r, "Cannot read the device-mapper driver's and libdevmapper's versions: %m");
+        manager_read_target_types(m);
 
         monitor_load_config(m);
         r = refresh_start(m->refresh);

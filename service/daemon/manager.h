@@ -41,6 +41,7 @@ typedef struct Manager {
         SenderUids *sender_uids;
         UsersScan *users;
         struct UsersQueries *users_queries;     /* GetUsers waiting (users-bus.h) */
+        struct Waiters *waiters;                /* WaitForDevice waiting (wait-bus.h) */
         Config config;
         sd_event_source *monitor_source;        /* monitor.h */
         bool stopping;                  /* SIGTERM came: no new operation, the running ones finish */
@@ -48,6 +49,8 @@ typedef struct Manager {
 
         char *driver_version;
         char *library_version;
+        DmTargetType *target_types;     /* Manager.GetTargets */
+        size_t n_target_types;
 } Manager;
 
 int manager_new(Manager **ret);
@@ -58,3 +61,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
  * takes the bus name: no change falls between the cracks. */
 int manager_startup(Manager *m);
 int manager_run(Manager *m);
+
+/* Reads the kernel's target types again (one LIST_VERSIONS ioctl): at start, at each monitor tick
+ * and when an operation ends, since a table load may have loaded a target's module. */
+void manager_read_target_types(Manager *m);

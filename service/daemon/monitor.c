@@ -39,6 +39,7 @@ static void tick(Manager *m) {
         BlockDevice *d;
 
         refresh_request_sweep(m->refresh);
+        manager_read_target_types(m);
         for (size_t i = 0; graph_iterate(m->graph, &i, &d);) {
                 const DmDevice *dm = d->dm;
 

@@ -134,10 +134,10 @@ void dm_list_free(DmListEntry *list, size_t n) {
         free(list);
 }
 
-/* DM_LIST_DEVICES on our own control fd and buffer, not through libdevmapper: a buffer-full answer
- * makes libdevmapper double its buffer for every later ioctl of the process, so a long list would
- * make each per-device ioctl copy it all (O(N²) over a scan). */
-static int list_ioctl(DmKernel *k, struct dm_ioctl **ret) {
+/* DM_LIST_DEVICES and DM_LIST_VERSIONS on our own control fd and buffer, not through libdevmapper:
+ * a buffer-full answer makes libdevmapper double its buffer for every later ioctl of the process,
+ * so a long list would make each per-device ioctl copy it all (O(N²) over a scan). */
+static int list_ioctl(DmKernel *k, unsigned long request, struct dm_ioctl **ret) {
         for (;;) {
                 int r;
 
@@ -148,7 +148,7 @@ static int list_ioctl(DmKernel *k, struct dm_ioctl **ret) {
                                 return -ENOMEM;
                 }
                 dm_ioctl_init(k->list_buffer, k->list_buffer_size, 0);
-                r = dm_ioctl_run(k->control_fd, DM_LIST_DEVICES, k->list_buffer);
+                r = dm_ioctl_run(k->control_fd, request, k->list_buffer);
                 if (r < 0)
                         return r;
                 if (!(k->list_buffer->flags & DM_BUFFER_FULL_FLAG)) {
@@ -188,7 +188,7 @@ int dm_kernel_list(DmKernel *k, DmListEntry **ret, size_t *ret_n) {
         assert(ret);
         assert(ret_n);
 
-        r = list_ioctl(k, &io);
+        r = list_ioctl(k, DM_LIST_DEVICES, &io);
         if (r < 0)
                 return r;
 
@@ -210,6 +210,57 @@ int dm_kernel_list(DmKernel *k, DmListEntry **ret, size_t *ret_n) {
                 } while (next);
 
         *ret = list;
+        *ret_n = n;
+        return 0;
+}
+
+void dm_target_types_free(DmTargetType *types, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(types[i].name);
+        free(types);
+}
+
+int dm_kernel_list_target_types(DmKernel *k, DmTargetType **ret, size_t *ret_n) {
+        DmTargetType *types = NULL;
+        struct dm_ioctl *io = NULL;
+        size_t n = 0, allocated = 0, offset;
+        const char *payload, *end;
+        int r;
+
+        assert(k);
+        assert(ret);
+        assert(ret_n);
+
+        r = list_ioctl(k, DM_LIST_VERSIONS, &io);
+        if (r < 0)
+                return r;
+        payload = dm_ioctl_payload(io);
+        end = (const char *) io + io->data_size;
+        for (offset = 0; io->data_size > io->data_start;) {
+                const struct dm_target_versions *v = (const struct dm_target_versions *) (payload + offset);
+                size_t name_len;
+
+                if ((const char *) v->name >= end || (name_len = strnlen(v->name, end - v->name)) == (size_t) (end - v->name)) {
+                        dm_target_types_free(types, n);
+                        return -EBADMSG;
+                }
+                if (GREEDY_REALLOC(types, allocated, n + 1) < 0) {
+                        dm_target_types_free(types, n);
+                        return -ENOMEM;
+                }
+                types[n] = (DmTargetType) {
+                        .name = utf8_escape_invalid(v->name),
+                        .version = { v->version[0], v->version[1], v->version[2] },
+                };
+                if (!types[n++].name) {
+                        dm_target_types_free(types, n);
+                        return -ENOMEM;
+                }
+                if (v->next == 0)
+                        break;
+                offset += v->next;
+        }
+        *ret = types;
         *ret_n = n;
         return 0;
 }
@@ -343,6 +394,19 @@ static int read_table(DmKernel *k, dev_t devnum, DmDevice *dm, DmInfo *ret_info)
         return r;
 }
 
+/* The inactive slot's table, its keys masked, as dmsetup table --inactive. */
+static int read_inactive_table(DmKernel *k, dev_t devnum, DmDevice *dm) {
+        struct dm_ioctl *io;
+        int r;
+
+        r = query_ioctl(k, DM_TABLE_STATUS,
+                        DM_STATUS_TABLE_FLAG | DM_SECURE_DATA_FLAG | DM_SKIP_BDGET_FLAG | DM_QUERY_INACTIVE_TABLE_FLAG, devnum, &io);
+        if (r >= 0)
+                r = read_targets(io, true, &dm->inactive_table, &dm->n_inactive_table);
+        query_buffer_wipe(k);
+        return r;
+}
+
 /* STATUS, noflush: a thin-pool's status would otherwise commit metadata, which is block I/O we
  * never do. */
 static int read_status_rows(DmKernel *k, dev_t devnum, DmDevice *dm) {
@@ -416,6 +480,11 @@ static int query_once(DmKernel *k, dev_t devnum, DmDevice **ret_dm, dev_t **ret_
                 return r;
         if (table_and_status_disagree(&table_info, dm))
                 return -EAGAIN;
+        if (dm->info.inactive_table) {
+                r = read_inactive_table(k, devnum, dm);
+                if (r < 0)
+                        return r;
+        }
 
         r = dm_device_read_status(dm);
         if (r < 0)

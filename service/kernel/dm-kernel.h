@@ -38,7 +38,16 @@ void dm_list_free(DmListEntry *list, size_t n);
 /* One DM_LIST_DEVICES: every DM device with its event counter. */
 int dm_kernel_list(DmKernel *k, DmListEntry **ret, size_t *ret_n);
 
-/* TABLE, STATUS and DEPS of one device (raw ioctls on k's fd), as one consistent reading. Table
+/* DM_LIST_VERSIONS: the target types the kernel has (loaded modules), as dmsetup targets. */
+typedef struct DmTargetType {
+        char *name;
+        uint32_t version[3];
+} DmTargetType;
+
+void dm_target_types_free(DmTargetType *types, size_t n);
+int dm_kernel_list_target_types(DmKernel *k, DmTargetType **ret, size_t *ret_n);
+
+/* TABLE, STATUS, the inactive table and DEPS of one device (raw ioctls on k's fd), as one consistent reading. Table
  * parameters come with their secrets masked. Returns -ENXIO when the device does not exist (any
  * more). */
 int dm_kernel_query(DmKernel *k, dev_t devnum, DmDevice **ret_dm, dev_t **ret_deps, size_t *ret_n_deps);

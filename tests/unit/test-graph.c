@@ -151,7 +151,7 @@ static void test_diff(void) {
         b->size = 4096;
         block_device_diff(a, b, &block, &device);
         g_assert_cmpuint(block, ==, BLOCK_CHANGE(DEPENDENCIES) | BLOCK_CHANGE(SIZE));
-        g_assert_cmpuint(device, ==, DEVICE_CHANGE(NAME) | DEVICE_CHANGE(SUSPENDED));
+        g_assert_cmpuint(device, ==, DEVICE_CHANGE(NAME) | DEVICE_LVM_CHANGES | DEVICE_CHANGE(SUSPENDED));
 
         g_assert_true(devnums_equal((dev_t[]) { loop0, loop1 }, 2, (dev_t[]) { loop1, loop0 }, 2));
         g_assert_false(devnums_equal((dev_t[]) { loop0 }, 1, (dev_t[]) { loop1 }, 1));

@@ -320,6 +320,115 @@ static void test_monitor(void) {
         assert_line(flat, json_removed);
 }
 
+/* GetTargets, as dmsetup targets lists them (a module loaded by another tool shows within a tick). */
+static void test_targets(void) {
+        g_assert_true(vm_wait(30, "test \"$(dmsetup targets | sort)\" = \"$(%s targets | sort)\"", ctl));
+        g_autofree char *json = vm_sh("%s targets --json | python3 -c 'import json, sys; "
+                                      "print([t[\"version\"] for t in json.load(sys.stdin) if t[\"name\"] == \"zero\"])'", ctl);
+        g_autofree char *zero = vm_sh("dmsetup targets | sed -n 's/^zero *v\\([0-9]*\\)\\.\\([0-9]*\\)\\.\\([0-9]*\\)$/[[\\1, \\2, \\3]]/p'");
+        g_assert_cmpstr(json, ==, zero);
+}
+
+/* The inactive slot's table (read at start, then after our Load, masked), and lvm2's split of a
+ * name, in the properties and in tree. */
+static void test_inactive_table_and_lvm(void) {
+        g_autofree char *inactive = object_path_of("ctl-inact");
+        g_autofree char *loop = vm_sh("lsblk -dno MAJ:MIN %s | tr -d ' '", loops[2]);
+        g_autofree char *want = g_strdup_printf("0 2048 crypt aes-xts-plain64 <masked> 0 %s 0|", loop);
+        g_autoptr(GVariant) at_start = vm_get_property(inactive, DMBUS_DEVICE_INTERFACE, "InactiveTableRows", "a(ttss)");
+        g_autofree char *text = vm_bus_targets(at_start), *dmsetup = vm_dmsetup_targets("table --inactive", "ctl-inact");
+
+        g_assert_cmpstr(text, ==, dmsetup);
+        g_free(ctl_ok("load ctl-inact --table '0 2048 crypt aes-xts-plain64 %s 0 %s 0'",
+                      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", loops[2]));
+        g_autoptr(GVariant) loaded = vm_get_property(inactive, DMBUS_DEVICE_INTERFACE, "InactiveTableRows", "a(ttss)");
+        g_autofree char *masked = vm_bus_targets(loaded);
+        g_assert_cmpstr(masked, ==, want);
+        g_free(ctl_ok("clear ctl-inact"));
+        g_autoptr(GVariant) cleared = vm_get_property(inactive, DMBUS_DEVICE_INTERFACE, "InactiveTableRows", "a(ttss)");
+        g_assert_cmpuint(g_variant_n_children(cleared), ==, 0);
+        vm_do("dmsetup load ctl-inact --table '0 4096 zero'");
+
+        /* lvm2's: "my--vg-thin--pool_tdata" is VG my-vg, LV thin-pool_tdata; one with a layer. */
+        vm_do("dmsetup create my--vg-root-real -u LVM-ctlrealxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-real --table '0 8 zero'");
+        g_assert_true(vm_wait(30, "%s tree | grep -q 'my--vg-root-real .* lvm my-vg/root$'", ctl));
+        g_autofree char *lvm = object_path_of("my--vg-root-real");
+        g_autoptr(GVariant) vg = vm_get_property(lvm, DMBUS_DEVICE_INTERFACE, "LvmVolumeGroup", "s");
+        g_autoptr(GVariant) lv = vm_get_property(lvm, DMBUS_DEVICE_INTERFACE, "LvmLogicalVolume", "s");
+        g_autoptr(GVariant) layer = vm_get_property(lvm, DMBUS_DEVICE_INTERFACE, "LvmLayer", "s");
+        g_assert_cmpstr(g_variant_get_string(vg, NULL), ==, "my-vg");
+        g_assert_cmpstr(g_variant_get_string(lv, NULL), ==, "root");
+        g_assert_cmpstr(g_variant_get_string(layer, NULL), ==, "real");
+        /* Not lvm2's: nothing, whatever the name. */
+        g_autoptr(GVariant) none = vm_get_property(inactive, DMBUS_DEVICE_INTERFACE, "LvmVolumeGroup", "s");
+        g_assert_cmpstr(g_variant_get_string(none, NULL), ==, "");
+        vm_do("dmsetup remove my--vg-root-real");
+}
+
+/* A stack shown in both formats create-stack reads, and made again from each: the same tables. */
+static void test_show_and_concise(void) {
+        g_autofree char *concise = NULL, *own = NULL, *again = NULL, *warned = NULL;
+
+        /* dmsetup's concise format in, with an escaped ',' in a UUID. */
+        g_free(ctl_ok("create-stack --file - <<'EOF'\n"
+                      "ctl-low,DMBUS-CTL-low\\,1,,rw,0 2048 linear %s 0,2048 2048 zero;"
+                      "ctl-high,,,ro,0 4096 linear /dev/mapper/ctl-low 0\n"
+                      "EOF", loops[2]));
+        assert_dmsetup("info -c --noheadings -o uuid --manglename none ctl-low", "DMBUS-CTL-low,1");
+        assert_dmsetup("info ctl-high | sed -n 's/^State: *//p'", "ACTIVE (READ-ONLY)");
+        g_autofree char *loop = vm_sh("lsblk -dno MAJ:MIN %s | tr -d ' '", loops[2]);
+        g_autofree char *want = g_strdup_printf("ctl-low,DMBUS-CTL-low\\,1,,rw,0 2048 linear %s 0,2048 2048 zero;"
+                                                "ctl-high,,,ro,0 4096 linear /dev/mapper/ctl-low 0", loop);
+        concise = ctl_ok("show --concise ctl-high");
+        g_assert_cmpstr(concise, ==, want);
+        own = ctl_ok("show ctl-high");
+        g_free(ctl_ok("remove --stack ctl-low"));
+
+        /* Each made again from what show printed. */
+        g_free(ctl_ok("create-stack --file - <<'EOF'\n%s\nEOF", concise));
+        again = ctl_ok("show --concise ctl-high");
+        g_assert_cmpstr(again, ==, want);
+        g_free(ctl_ok("remove --stack ctl-low"));
+        g_free(ctl_ok("create-stack --file - <<'EOF'\n%s\nEOF", own));
+        g_free(again);
+        again = ctl_ok("show --concise ctl-high");
+        g_assert_cmpstr(again, ==, want);
+        g_free(ctl_ok("remove --stack ctl-low"));
+
+        /* A key is shown masked, and said so. */
+        g_free(ctl_ok("create ctl-key --table '0 2048 crypt aes-xts-plain64 %s 0 %s 0'",
+                      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", loops[2]));
+        warned = run_ctl("show --concise ctl-key");
+        assert_contains(warned, "<masked>");
+        assert_contains(warned, "hold a key shown as <masked>");
+        g_free(ctl_ok("remove ctl-key"));
+}
+
+/* WaitForDevice through dmbusctl wait: a device another tool makes 2 s after the call, by name
+ * and by UUID; one already active; gone; a timeout; a state that is none. */
+static void test_wait(void) {
+        g_autofree char *present = NULL, *by_uuid = NULL, *active = NULL, *gone = NULL, *timeout = NULL, *bad = NULL;
+
+        present = vm_sh("(sleep 2; dmsetup create ctl-later -u DMBUS-CTL-later2 --table '0 8 zero') & "
+                        "%s wait ctl-later && test -e /dev/mapper/ctl-later && echo linked", ctl);
+        g_autofree char *path = object_path_of("ctl-later");
+        g_autofree char *want = g_strdup_printf("%s\nlinked", path);
+        g_assert_cmpstr(present, ==, want);
+        by_uuid = ctl_ok("wait --state active DMBUS-CTL-later2");
+        g_assert_cmpstr(by_uuid, ==, path);
+        active = ctl_ok("wait --state=active /dev/mapper/ctl-later");
+        g_assert_cmpstr(active, ==, path);
+        gone = vm_sh("(sleep 2; dmsetup remove ctl-later) & %s wait --state gone /dev/mapper/ctl-later && "
+                     "test ! -e /dev/mapper/ctl-later && echo unlinked", ctl);
+        g_assert_cmpstr(gone, ==, "/\nunlinked");
+        timeout = run_ctl("wait --timeout 1 ctl-never");
+        assert_contains(timeout, "ctl-never was not present within 1000 ms.");
+        assert_exit(timeout, 8);
+        bad = run_ctl("wait --state sideways ctl-never");
+        assert_contains(bad, "not \"sideways\"");
+        assert_exit(bad, 4);
+}
+
 static void set_up(void) {
         ctl = g_getenv("DMBUSCTL");
         flatten = g_getenv("DMBUS_CTL_JSON_FLATTEN");
@@ -338,6 +447,10 @@ static void add_cases(void) {
         g_test_add_func("/ctl/errors", test_errors);
         g_test_add_func("/ctl/help", test_help);
         g_test_add_func("/ctl/monitor", test_monitor);
+        g_test_add_func("/ctl/targets", test_targets);
+        g_test_add_func("/ctl/inactive-table-and-lvm", test_inactive_table_and_lvm);
+        g_test_add_func("/ctl/show-and-concise", test_show_and_concise);
+        g_test_add_func("/ctl/wait", test_wait);
 }
 
 static void tear_down(void) {

@@ -246,6 +246,88 @@ static void test_remove_stack_diamond_and_holder(void) {
         g_assert_false(dm_exists("d-top") || dm_exists("d-left") || dm_exists("d-right") || dm_exists("d-base"));
 }
 
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* One step of a plan as "ACTION KEY=VALUE ..." (the keys sorted), a line each. */
+static char *plan_text(GVariant *plan) {
+        GString *s = g_string_new(NULL);
+        GVariantIter steps;
+        const char *action;
+        GVariant *details;
+
+        g_variant_iter_init(&steps, plan);
+        while (g_variant_iter_next(&steps, "(&s@a{sv})", &action, &details)) {
+                g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_free);
+                GVariantIter i;
+                const char *key;
+                GVariant *value;
+
+                g_variant_iter_init(&i, details);
+                while (g_variant_iter_next(&i, "{&sv}", &key, &value)) {
+                        g_autofree char *v = g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) ||
+                                                     g_variant_is_of_type(value, G_VARIANT_TYPE_OBJECT_PATH)
+                                                     ? g_variant_dup_string(value, NULL) : g_variant_print(value, FALSE);
+                        g_ptr_array_add(items, g_strdup_printf("%s=%s", key, v));
+                        g_variant_unref(value);
+                }
+                g_ptr_array_sort(items, compare_strings);
+                g_ptr_array_add(items, NULL);
+                g_autofree char *joined = g_strjoinv(" ", (char **) items->pdata);
+                g_string_append_printf(s, "%s %s\n", action, joined);
+                g_variant_unref(details);
+        }
+        return g_string_free(s, FALSE);
+}
+
+/* PlanRemoveStack over a mounted ext4 on LUKS on a linear device, with a process holding the LUKS
+ * device: unmount and close first, then the removals top first, the LUKS one cryptsetup's; and
+ * nothing changed. The same through dmbusctl remove --stack --dry-run. */
+static void test_plan_remove_stack(void) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) waited = NULL, reply = NULL, plan = NULL;
+        g_autofree char *luks = NULL, *lin = NULL, *text = NULL, *want = NULL, *dry = NULL;
+        pid_t holder;
+
+        /* The whole loop: LUKS2's header takes 16 MiB of it. */
+        dmsetup_create("p-lin", "0 65536 linear %s 0", loops[8]);
+        vm_do("printf 'dmbus-passphrase' > /run/dmbus-plan.key && cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 "
+              "--pbkdf-force-iterations 1000 --key-file /run/dmbus-plan.key /dev/mapper/p-lin && "
+              "cryptsetup open --disable-keyring --key-file /run/dmbus-plan.key /dev/mapper/p-lin p-luks");
+        vm_do("mkfs.ext4 -q -F /dev/mapper/p-luks && mkdir -p /mnt/p-luks && mount /dev/mapper/p-luks /mnt/p-luks");
+        waited = vm_call(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "WaitForDevice",
+                         g_variant_new("(ss@a{sv})", "p-luks", "active", options_new(NULL)), "(o)", &error);
+        g_assert_no_error(error);
+        holder = hold_open("p-luks");
+        luks = path_of("p-luks");
+        lin = path_of("p-lin");
+
+        reply = device_call("p-lin", "PlanRemoveStack", g_variant_new("(@a{sv})", options_new(NULL)), "(a(sa{sv}))", &error);
+        g_assert_no_error(error);
+        plan = g_variant_get_child_value(reply, 0);
+        text = plan_text(plan);
+        g_autofree char *uuid = vm_sh("dmsetup info -c --noheadings -o uuid p-luks");
+        g_assert_true(g_str_has_prefix(uuid, "CRYPT-LUKS2-"));
+        want = g_strdup_printf("unmount device=%s mount-point=/mnt/p-luks\n"
+                               "close comm=sleep device=%s pid=%d uid=0\n"
+                               "remove name=p-luks object=%s owner=cryptsetup subsystem=CRYPT\n"
+                               "remove name=p-lin object=%s subsystem=\n",
+                               luks, luks, (int) holder, luks, lin);
+        g_assert_cmpstr(text, ==, want);
+        g_assert_true(dm_exists("p-luks") && dm_exists("p-lin"));
+
+        dry = vm_sh("$DMBUSCTL remove --stack --dry-run p-lin");
+        g_test_message("dmbusctl remove --stack --dry-run: %s", dry);
+        g_assert_true(g_str_has_prefix(dry, "unmount "));
+        g_assert_nonnull(strstr(dry, "/mnt/p-luks"));
+        g_assert_nonnull(strstr(dry, "\nclose "));
+        g_assert_nonnull(strstr(dry, "cryptsetup"));
+
+        stop_holding(holder);
+        vm_do("umount /mnt/p-luks && cryptsetup close p-luks && dmsetup remove p-lin");
+}
+
 /* ---- CreateStack ------------------------------------------------------------------------- */
 
 /* devices: "NAME|UUID|TABLE LINES" separated by ';' (rows by '\n'). */
@@ -646,6 +728,7 @@ static void add_cases(void) {
         g_test_add_func("/stacks/get-users", test_get_users);
         g_test_add_func("/stacks/remove-stack", test_remove_stack);
         g_test_add_func("/stacks/remove-stack-diamond-and-holder", test_remove_stack_diamond_and_holder);
+        g_test_add_func("/stacks/plan-remove-stack", test_plan_remove_stack);
         g_test_add_func("/stacks/create-stack", test_create_stack);
         g_test_add_func("/stacks/create-stack-refused", test_create_stack_refused);
         g_test_add_func("/stacks/create-stack-killed", test_create_stack_killed);
