@@ -140,3 +140,15 @@ int append_common_options(sd_bus_message *m) {
                 return sd_bus_message_append(m, "a{sv}", 0);
         return sd_bus_message_append(m, "a{sv}", 1, DMBUS_OPTION_NO_USER_INTERACTION, "b", 1);
 }
+
+int call_as_polkit_allows(sd_bus *bus, sd_bus_message *m, uint64_t timeout_usec, sd_bus_message **ret_reply) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_message_set_allow_interactive_authorization(m, arg_ask_password);
+        if (r < 0)
+                return failure_exit(r, "cannot build the call");
+        polkit_agent_open_if_enabled();
+        r = sd_bus_call(bus, m, timeout_usec, &error, ret_reply);
+        return r < 0 ? bus_error_exit(&error, r) : 0;
+}

@@ -135,8 +135,6 @@ static int build_call(sd_bus *bus, const VerbCall *call, const Table *table, sd_
                 r = append_table(m, table);
         if (r >= 0)
                 r = append_options(m, call);
-        if (r >= 0)
-                r = sd_bus_message_set_allow_interactive_authorization(m, arg_ask_password);
         if (r < 0)
                 return failure_exit(r, "cannot build the call");
         *ret = TAKE_PTR(m);
@@ -145,7 +143,6 @@ static int build_call(sd_bus *bus, const VerbCall *call, const Table *table, sd_
 
 /* remove --stack --dry-run: PlanRemoveStack's steps, one a line. */
 static int plan_remove_stack(const VerbCall *call) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(freep) char *path = NULL;
@@ -157,14 +154,11 @@ static int plan_remove_stack(const VerbCall *call) {
         r = sd_bus_message_new_method_call(bus, &m, DMBUS_SERVICE_NAME, path, DMBUS_DEVICE_INTERFACE, "PlanRemoveStack");
         if (r >= 0)
                 r = append_common_options(m);
-        if (r >= 0)
-                r = sd_bus_message_set_allow_interactive_authorization(m, arg_ask_password);
         if (r < 0)
                 return failure_exit(r, "cannot build the call");
-        polkit_agent_open_if_enabled();
-        r = sd_bus_call(bus, m, CTL_OPERATION_TIMEOUT_USEC, &error, &reply);
-        if (r < 0)
-                return bus_error_exit(&error, r);
+        r = call_as_polkit_allows(bus, m, CTL_OPERATION_TIMEOUT_USEC, &reply);
+        if (r != 0)
+                return r;
         r = sd_bus_message_enter_container(reply, 'a', "(sa{sv})");
         for (bool first = true; r >= 0 && (r = print_kind_and_details(reply, first)) > 0; first = false)
                 ;
@@ -172,7 +166,6 @@ static int plan_remove_stack(const VerbCall *call) {
 }
 
 int verb_operation(const VerbCall *call) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(table_done) Table table = {};
@@ -194,13 +187,9 @@ int verb_operation(const VerbCall *call) {
         r = build_call(bus, call, &table, &m);
         if (r != 0)
                 return r;
-        polkit_agent_open_if_enabled();
-        /* Waits as long as the service may take, and no longer: polkit's question to a person (5
-         * minutes at most), udev (udev-timeout-ms, 10 minutes at most), and a minute for the
-         * kernel. A service that never answers is an error, not a hang. */
-        r = sd_bus_call(bus, m, CTL_OPERATION_TIMEOUT_USEC, &error, &reply);
-        if (r < 0)
-                return bus_error_exit(&error, r);
+        r = call_as_polkit_allows(bus, m, CTL_OPERATION_TIMEOUT_USEC, &reply);
+        if (r != 0)
+                return r;
 
         if (is_remove_stack(call)) {
                 /* The devices removed, top first: their objects are gone, their paths say which. */

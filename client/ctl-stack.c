@@ -148,13 +148,16 @@ static int stack_read_concise(Stack *s, const char *text, const char *path) {
 }
 
 /* Whether the text is dmsetup's concise format rather than ours: its first line that says
- * something does not start with "name=". */
+ * something is not KEY=VALUE (a lower-case word, then '=' before any ','). */
 static bool is_concise(const char *text) {
         for (const char *line = text; *line; line += strcspn(line, "\n"), line += *line == '\n') {
+                size_t key;
+
                 line += strspn(line, " \t");
                 if (*line == '\n' || *line == '#')
                         continue;
-                return *line && strncmp(line, "name=", 5) != 0;
+                key = strspn(line, "abcdefghijklmnopqrstuvwxyz-");
+                return *line && !isdigit((unsigned char) *line) && !(key > 0 && line[key] == '=');
         }
         return false;
 }
@@ -216,7 +219,6 @@ static int append_stack(sd_bus_message *m, const Stack *s) {
 }
 
 int verb_create_stack(const VerbCall *call) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(stack_done) Stack stack = {};
@@ -236,14 +238,11 @@ int verb_create_stack(const VerbCall *call) {
                 r = append_stack(m, &stack);
         if (r >= 0)
                 r = append_common_options(m);
-        if (r >= 0)
-                r = sd_bus_message_set_allow_interactive_authorization(m, arg_ask_password);
         if (r < 0)
                 return failure_exit(r, "cannot build the call");
-        polkit_agent_open_if_enabled();
-        r = sd_bus_call(bus, m, UINT64_MAX, &error, &reply);
-        if (r < 0)
-                return bus_error_exit(&error, r);
+        r = call_as_polkit_allows(bus, m, UINT64_MAX, &reply);
+        if (r != 0)
+                return r;
         r = sd_bus_message_enter_container(reply, 'a', "o");
         while (r >= 0 && (r = sd_bus_message_read(reply, "o", &path)) > 0)
                 printf("%s\n", path);

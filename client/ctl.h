@@ -26,7 +26,9 @@ enum {
         EXIT_NO_SERVICE = 10,           /* dmbusd is not reachable */
 };
 
-/* How long a mutation may take before dmbusctl gives up waiting (ctl-ops.c says what adds up to it). */
+/* How long a mutation may take before dmbusctl gives up waiting, and no longer: polkit's question to
+ * a person (5 minutes at most), udev (udev-timeout-ms, 10 minutes at most), and a minute for the
+ * kernel. A service that never answers is an error, not a hang. */
 #define CTL_OPERATION_TIMEOUT_USEC (16 * 60 * UINT64_C(1000000))
 
 /* The options every command takes (--json where the command prints JSON, --no-ask-password,
@@ -98,6 +100,9 @@ int resolve_device(sd_bus *bus, const char *device, char **ret_path);
 /* The options dict of a call that takes only the options every method takes: what
  * --no-ask-password says. */
 int append_common_options(sd_bus_message *m);
+/* A call polkit may hold: interactive authorization unless --no-ask-password, pkttyagent started
+ * where it may ask, the reply awaited for timeout_usec. 0, or an exit code (the error printed). */
+int call_as_polkit_allows(sd_bus *bus, sd_bus_message *m, uint64_t timeout_usec, sd_bus_message **ret_reply);
 /* The bus, and DEVICE resolved on it. */
 int open_device(const char *device, sd_bus **ret_bus, char **ret_path);
 int usage_error(const char *format, ...) _printf_(1, 2);

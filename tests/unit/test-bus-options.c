@@ -136,8 +136,33 @@ static void test_options(void) {
         close(fds[1]);
 }
 
+static void append_u64(sd_bus_message *m) {
+        g_assert_cmpint(sd_bus_message_append(m, "{sv}", "timeout-usec", "t", UINT64_C(5000000000)), >=, 0);
+}
+
+static void test_u64(void) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        uint64_t timeout = 0;
+        const BusOption options[] = { { .key = "timeout-usec", .type = 't', .value = &timeout } };
+        int fds[2];
+        sd_bus *bus = test_bus(fds);
+        sd_bus_message *m = options_message(bus, append_u64);
+
+        g_assert_cmpint(bus_message_read_options(m, options, G_N_ELEMENTS(options), &error), >=, 0);
+        g_assert_cmpuint(timeout, ==, UINT64_C(5000000000));
+        sd_bus_message_unref(m);
+        m = options_message(bus, append_good);
+        g_assert_cmpint(bus_message_read_options(m, options, G_N_ELEMENTS(options), &error), <, 0);
+        g_assert_nonnull(strstr(error.message, "Unknown option \"read-only\""));
+        sd_bus_error_free(&error);
+        sd_bus_message_unref(m);
+        sd_bus_close_unref(bus);
+        close(fds[1]);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/bus-options/read", test_options);
+        g_test_add_func("/bus-options/u64", test_u64);
         return g_test_run();
 }
