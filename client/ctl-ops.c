@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc-util.h"
 #include "ctl.h"
@@ -68,12 +69,31 @@ int append_table(sd_bus_message *m, const Table *t) {
 }
 
 /* The flags the service takes as booleans of their names, in the options dict. */
-static int append_options(sd_bus_message *m, const VerbCall *call) {
+/* --lease=SEC: 0, or an exit code. */
+static int parse_lease(const VerbCall *call, uint32_t *ret) {
+        const char *lease = verb_call_value(call, "lease");
+        unsigned long seconds;
+        char *end;
+
+        *ret = 0;
+        if (!lease)
+                return 0;
+        errno = 0;
+        seconds = strtoul(lease, &end, 10);
+        if (errno != 0 || !lease[0] || *end || lease[0] == '-' || seconds == 0 || seconds > 86400)
+                return usage_error("--lease takes whole seconds from 1 to 86400, not \"%s\"", lease);
+        *ret = (uint32_t) seconds;
+        return 0;
+}
+
+static int append_options(sd_bus_message *m, const VerbCall *call, uint32_t lease_sec) {
         int r = sd_bus_message_open_container(m, 'a', "{sv}");
 
         for (size_t i = 0; r >= 0 && i < call->n_options; i++)
                 if (call->options[i].option->sent)
                         r = sd_bus_message_append(m, "{sv}", call->options[i].option->name, "b", 1);
+        if (r >= 0 && lease_sec > 0)
+                r = sd_bus_message_append(m, "{sv}", DMBUS_OPTION_LEASE_SEC, "u", lease_sec);
         if (r >= 0 && verb_call_has(call, "inactive"))
                 r = sd_bus_message_append(m, "{sv}", DMBUS_OPTION_ACTIVATE, "b", 0);
         if (r >= 0 && !arg_ask_password)
@@ -104,7 +124,9 @@ static bool is_remove_stack(const VerbCall *call) {
 }
 
 /* The method call with its arguments, table and options. 0, or an exit code. */
-static int build_call(sd_bus *bus, const VerbCall *call, const Table *table, sd_bus_message **ret) {
+/* The call, and the device's object path (NULL for Create). 0, or an exit code. */
+static int build_call(sd_bus *bus, const VerbCall *call, const Table *table, uint32_t lease_sec, sd_bus_message **ret,
+                      char **ret_path) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(freep) char *path = NULL;
         const Verb *verb = call->verb;
@@ -134,11 +156,53 @@ static int build_call(sd_bus *bus, const VerbCall *call, const Table *table, sd_
         if (r >= 0 && verb->takes_table)
                 r = append_table(m, table);
         if (r >= 0)
-                r = append_options(m, call);
+                r = append_options(m, call, lease_sec);
         if (r < 0)
                 return failure_exit(r, "cannot build the call");
         *ret = TAKE_PTR(m);
+        *ret_path = TAKE_PTR(path);
         return 0;
+}
+
+static int on_device_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        *(bool *) userdata = true;
+        return 0;
+}
+
+/* suspend --lease: the lease is this command's, whose leaving the bus ends it. So it stays until
+ * the lease ends (or the device is resumed by other means, or removed), or until it is stopped
+ * (Ctrl-C), which ends the lease at once. */
+static int hold_lease(sd_bus *bus, const char *path) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        bool changed = true;
+        uint64_t until;
+        int r;
+
+        r = sd_bus_match_signal(bus, &slot, DMBUS_SERVICE_NAME, path, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                on_device_changed, &changed);
+        if (r < 0)
+                return failure_exit(r, "cannot follow the device");
+        for (bool told = false;;) {
+                if (changed) {
+                        changed = false;
+                        if (sd_bus_get_property_trivial(bus, DMBUS_SERVICE_NAME, path, DMBUS_DEVICE_INTERFACE, "SuspendLeaseUntil",
+                                                        NULL, 't', &until) < 0 || until == 0)
+                                return 0;
+                        if (!told) {
+                                time_t t = (time_t) (until / 1000000);
+                                char when[32];
+
+                                strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
+                                fprintf(stderr, "Suspended until %s, or until this command ends (Ctrl-C).\n", when);
+                                told = true;
+                        }
+                }
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        return failure_exit(r, "lost the bus");
+                if (r == 0 && sd_bus_wait(bus, UINT64_MAX) < 0)
+                        return failure_exit(r, "lost the bus");
+        }
 }
 
 /* remove --stack --dry-run: PlanRemoveStack's steps, one a line. */
@@ -169,7 +233,9 @@ int verb_operation(const VerbCall *call) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(table_done) Table table = {};
+        _cleanup_(freep) char *path = NULL;
         const char *method = call->verb->method, *out;
+        uint32_t lease_sec;
         int r;
 
         if (is_remove_stack(call) && verb_call_has(call, DMBUS_OPTION_RETRY))
@@ -181,15 +247,20 @@ int verb_operation(const VerbCall *call) {
                 if (r != 0)
                         return r;
         }
+        r = parse_lease(call, &lease_sec);
+        if (r != 0)
+                return r;
         r = bus_connect(&bus);
         if (r != 0)
                 return r;
-        r = build_call(bus, call, &table, &m);
+        r = build_call(bus, call, &table, lease_sec, &m, &path);
         if (r != 0)
                 return r;
         r = call_as_polkit_allows(bus, m, CTL_OPERATION_TIMEOUT_USEC, &reply);
         if (r != 0)
                 return r;
+        if (lease_sec > 0)
+                return hold_lease(bus, path);
 
         if (is_remove_stack(call)) {
                 /* The devices removed, top first: their objects are gone, their paths say which. */

@@ -94,9 +94,11 @@ static const Verb verbs[] = {
           .run = verb_operation, .options = { TABLE_OPTIONS, READ_ONLY_OPTION, NOFLUSH_OPTIONS } },
         { "clear", "DEVICE", "drop the inactive table", "Drop the inactive table.\n" DEVICE_IS,
           .min_args = 1, .max_args = 1, .device_args = 1, .changes = true, .method = "ClearInactive", .run = verb_operation },
-        { "suspend", "DEVICE [--noflush] [--nolockfs]", "suspend the device", "Suspend the device.\n" DEVICE_IS,
+        { "suspend", "DEVICE [--noflush] [--nolockfs] [--lease=SEC]", "suspend the device",
+          "Suspend the device. With --lease, the service resumes it after SEC seconds, or as soon as this\n"
+          "command ends (Ctrl-C), whichever comes first: the command stays until then.\n" DEVICE_IS,
           .min_args = 1, .max_args = 1, .device_args = 1, .changes = true, .method = "Suspend", .run = verb_operation,
-          .options = { NOFLUSH_OPTIONS } },
+          .options = { NOFLUSH_OPTIONS, { "lease", 0, "SEC", "resumed after SEC seconds, or when this command ends" } } },
         { "resume", "DEVICE", "resume the device", "Resume the device, swapping in its inactive table if any.\n" DEVICE_IS,
           .min_args = 1, .max_args = 1, .device_args = 1, .changes = true, .method = "Resume", .run = verb_operation },
         { "remove", "DEVICE [--retry] [--deferred] [--force] [--stack [--dry-run]]", "remove the device, or its stack",

@@ -51,6 +51,7 @@
 #define DMBUS_OPTION_RETRY "retry"
 #define DMBUS_OPTION_DEFERRED "deferred"
 #define DMBUS_OPTION_FORCE "force"
+#define DMBUS_OPTION_LEASE_SEC "lease-sec"                              /* Suspend */
 #define DMBUS_OPTION_TIMEOUT_USEC "timeout-usec"                        /* WaitForDevice */
 
 /* The polkit actions the mutating methods are checked against (data/org.dmbus.devicemapper1.policy),

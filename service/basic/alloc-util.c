@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "alloc-util.h"
 
@@ -24,5 +25,19 @@ int greedy_realloc(void **p, size_t *allocated, size_t need, size_t size) {
                 return -ENOMEM;
         *p = q;
         *allocated = n;
+        return 0;
+}
+
+int free_and_strdup(char **p, const char *s) {
+        char *copy;
+
+        assert(p);
+        assert(s);
+
+        copy = strdup(s);
+        if (!copy)
+                return -ENOMEM;
+        free(*p);
+        *p = copy;
         return 0;
 }

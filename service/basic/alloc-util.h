@@ -9,3 +9,6 @@ int greedy_realloc(void **p, size_t *allocated, size_t need, size_t size);
 
 #define GREEDY_REALLOC(array, allocated, need) \
         greedy_realloc((void **) &(array), &(allocated), (need), sizeof((array)[0]))
+
+/* Replaces the string *p with a copy of s: 0, or -ENOMEM with *p unchanged. */
+int free_and_strdup(char **p, const char *s);

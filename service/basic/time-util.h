@@ -4,6 +4,9 @@
 #include <stdint.h>
 #include <time.h>
 
+#define USEC_PER_SEC UINT64_C(1000000)
+#define USEC_PER_MSEC UINT64_C(1000)
+
 /* CLOCK_MONOTONIC in µs: comparable with a client's in the same system, as the benchmarks do. */
 static inline uint64_t now_usec(void) {
         struct timespec ts;

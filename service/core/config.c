@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "time-util.h"
 
-#define USEC_PER_SEC 1000000ULL
 
 void config_defaults(Config *c) {
         assert(c);
@@ -72,7 +72,7 @@ static const char *parse_thresholds(const char *value, Config *c) {
 }
 
 unsigned config_parse(const char *text, Config *c, ConfigWarn warn, void *userdata) {
-        bool in_monitor = false;
+        enum { SECTION_NONE, SECTION_MONITOR, SECTION_OPERATIONS } section = SECTION_NONE;
         unsigned line_number = 0, passed_over = 0;
 
         assert(text);
@@ -91,18 +91,24 @@ unsigned config_parse(const char *text, Config *c, ConfigWarn warn, void *userda
                 if (!line[0] || line[0] == '#' || line[0] == ';')
                         continue;
                 if (line[0] == '[') {
-                        in_monitor = strcmp(line, "[Monitor]") == 0;
-                        if (!in_monitor)
+                        section = strcmp(line, "[Monitor]") == 0      ? SECTION_MONITOR
+                                  : strcmp(line, "[Operations]") == 0 ? SECTION_OPERATIONS
+                                                                      : SECTION_NONE;
+                        if (section == SECTION_NONE)
                                 why = "is a section this version does not know; its keys are passed over";
                 } else if (!(eq = strchr(line, '=')))
                         why = "is not KEY=VALUE";
-                else if (in_monitor) {
+                else if (section != SECTION_NONE) {
                         char *key, *value;
 
                         *eq = 0;
                         key = strip(line);
                         value = strip(eq + 1);
-                        if (strcmp(key, "PollIntervalSec") == 0)
+                        if (section == SECTION_OPERATIONS)
+                                why = strcmp(key, "SuspendLeaseSec") == 0
+                                              ? parse_seconds(value, 0, CONFIG_SUSPEND_LEASE_SEC_MAX, &c->suspend_lease_usec)
+                                              : "is a key [Operations] does not know";
+                        else if (strcmp(key, "PollIntervalSec") == 0)
                                 why = parse_seconds(value, 1, 3600, &c->poll_interval_usec);
                         else if (strcmp(key, "SuspendedAlertSec") == 0)
                                 why = parse_seconds(value, 1, 86400, &c->suspended_alert_usec);

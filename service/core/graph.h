@@ -115,7 +115,8 @@ void dm_targets_free(DmTarget *targets, size_t n);
         /* lvm2's split of the name: change with the name or the UUID */       \
         X(LVM_VOLUME_GROUP, "LvmVolumeGroup")                                   \
         X(LVM_LOGICAL_VOLUME, "LvmLogicalVolume")                               \
-        X(LVM_LAYER, "LvmLayer")
+        X(LVM_LAYER, "LvmLayer")                                                \
+        X(SUSPEND_LEASE_UNTIL, "SuspendLeaseUntil")     /* lease.h's: never by a diff */
 
 #define _BLOCK_PROPERTY_ENUM(id, name) BLOCK_PROPERTY_##id,
 #define _DEVICE_PROPERTY_ENUM(id, name) DEVICE_PROPERTY_##id,

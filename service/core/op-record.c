@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "alloc-util.h"
 #include "fileio.h"
 #include "op-record.h"
 #include "strv.h"
@@ -25,29 +26,28 @@ void op_record_done(OpRecord *r) {
         free(r->name);
         free(r->uuid);
         free(r->operation);
+        free(r->owner);
         *r = (OpRecord) {};
 }
 
 int op_record_format(const OpRecord *r, char **ret) {
+        _cleanup_(freep) char *base = NULL;
+
         assert(r);
         assert(ret);
 
         if (string_has_control_characters(r->name) || string_has_control_characters(r->uuid) ||
-            string_has_control_characters(r->operation))
+            string_has_control_characters(r->operation) || (r->lease_until != 0 && !bus_unique_name_is_valid(r->owner)))
                 return -EINVAL;
-        if (asprintf(ret, "devnum=%u:%u\ndiskseq=%" PRIu64 "\nname=%s\nuuid=%s\noperation=%s\nundo=%u\n",
-                     major(r->devnum), minor(r->devnum), r->diskseq, r->name, r->uuid, r->operation, r->undo) < 0)
+        if (asprintf(&base, "devnum=%u:%u\ndiskseq=%" PRIu64 "\nname=%s\nuuid=%s\noperation=%s\nundo=%u\n", major(r->devnum),
+                     minor(r->devnum), r->diskseq, r->name, r->uuid, r->operation, r->undo) < 0)
                 return -ENOMEM;
-        return 0;
-}
-
-static int set_string(char **field, const char *value) {
-        char *copy = strdup(value);
-
-        if (!copy)
+        if (r->lease_until == 0) {
+                *ret = TAKE_PTR(base);
+                return 0;
+        }
+        if (asprintf(ret, "%slease-until=%" PRIu64 "\nowner=%s\n", base, r->lease_until, r->owner) < 0)
                 return -ENOMEM;
-        free(*field);
-        *field = copy;
         return 0;
 }
 
@@ -74,12 +74,19 @@ static int parse_line(OpRecord *r, const char *key, const char *value, bool *hav
                 r->undo = undo;
                 return 0;
         }
+        if (strcmp(key, "lease-until") == 0) {
+                if (sscanf(value, "%" SCNu64 "%n", &r->lease_until, &n) != 1 || value[n] || value[0] == '-' || r->lease_until == 0)
+                        return -EINVAL;
+                return 0;
+        }
+        if (strcmp(key, "owner") == 0)
+                return bus_unique_name_is_valid(value) ? free_and_strdup(&r->owner, value) : -EINVAL;
         if (strcmp(key, "name") == 0)
-                return set_string(&r->name, value);
+                return free_and_strdup(&r->name, value);
         if (strcmp(key, "uuid") == 0)
-                return set_string(&r->uuid, value);
+                return free_and_strdup(&r->uuid, value);
         if (strcmp(key, "operation") == 0)
-                return set_string(&r->operation, value);
+                return free_and_strdup(&r->operation, value);
         return 0;       /* a key of a later version: not ours to judge */
 }
 
@@ -109,11 +116,15 @@ int op_record_parse(const char *text, OpRecord *ret) {
                 if (k < 0)
                         return k;
         }
-        if (!have_devnum || !r.name || !r.uuid || !r.operation || r.undo == 0)
+        if (!have_devnum || !r.name || !r.uuid || !r.operation || r.undo == 0 || (r.lease_until != 0) != !!r.owner)
                 return -EINVAL;
         *ret = r;
         r = (OpRecord) {};
         return 0;
+}
+
+void op_record_lease_id(dev_t devnum, char *buf, size_t size) {
+        snprintf(buf, size, "op-lease-%u-%u", major(devnum), minor(devnum));
 }
 
 int op_record_write(const char *dir, const char *id, const OpRecord *r) {

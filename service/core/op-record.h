@@ -16,6 +16,8 @@
  * shows them (utf8-escape.h), so that a line stays a line. Never a table: it may hold a key. */
 
 #define OP_RECORD_DIR "/run/dmbus"
+/* Ids are "op-PID-N" for an operation's steps, "op-lease-MAJ-MIN" for a lease (one per device). */
+#define OP_RECORD_ID_MAX 48
 
 typedef enum OpRecordUndo {
         OP_RECORD_REMOVE = 1 << 0,      /* a device this service was making, or removing by force */
@@ -33,6 +35,10 @@ typedef struct OpRecord {
         char *uuid;
         char *operation;                /* "Create", "CreateStack" (a device of one), "Reload", "Remove" */
         unsigned undo;                  /* OpRecordUndo bits */
+        /* A Suspend with a lease: when the lease ends (CLOCK_REALTIME, us), and the bus name of the
+         * caller, whose leaving ends it too. Until then the record is a lease, not yet to settle. */
+        uint64_t lease_until;
+        char *owner;
 } OpRecord;
 
 void op_record_done(OpRecord *r);
@@ -40,6 +46,9 @@ void op_record_done(OpRecord *r);
 /* The file's text, and back: 0, or -EINVAL for text that is not a record, -ENOMEM. */
 int op_record_format(const OpRecord *r, char **ret);
 int op_record_parse(const char *text, OpRecord *ret);
+
+/* The id of the record of the lease on devnum. */
+void op_record_lease_id(dev_t devnum, char *buf, size_t size);
 
 /* Writes (replaces) the record id in dir, atomically; removes it. 0 or -errno. */
 int op_record_write(const char *dir, const char *id, const OpRecord *r);

@@ -54,6 +54,23 @@ bool string_has_control_characters(const char *s) {
         return false;
 }
 
+bool bus_unique_name_is_valid(const char *name) {
+        size_t elements = 0;
+
+        if (!name || name[0] != ':' || strlen(name) > 255)
+                return false;
+        for (const char *p = name + 1;; p++) {
+                size_t len = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+
+                if (len == 0)
+                        return false;
+                elements++;
+                p += len;
+                if (*p != '.')
+                        return *p == 0 && elements >= 2;
+        }
+}
+
 /* udev hands names to rules and links through its environment and libdevmapper's \xNN escaping:
  * a control character cannot travel, and a '\' would be taken for an escape. */
 static const char *udev_uncarriable_reason(const char *s, const char *control_reason, const char *backslash_reason) {

@@ -29,5 +29,8 @@ const char *devnum_invalid_reason(uint32_t major, uint32_t minor);
 /* Control characters (below 0x20, and 0x7f) end a line of table syntax, a log line or a udev
  * property in the wrong place. */
 bool string_has_control_characters(const char *s) _pure_;
+/* A bus connection's unique name, as the bus daemon hands them out: ":" then two or more
+ * dot-separated elements of [A-Za-z0-9_-], 255 bytes at most (the D-Bus specification). */
+bool bus_unique_name_is_valid(const char *name) _pure_;
 /* A path under /dev ("/dev/..."), shorter than PATH_MAX. */
 const char *path_invalid_reason(const char *path);

@@ -7,16 +7,18 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
+#include "alloc-util.h"
 #include "device-bus.h"
 #include "dmbus-names.h"
 #include "health.h"
-#include "alloc-util.h"
+#include "lease.h"
 #include "log.h"
 #include "lvm-name.h"
 #include "object-path.h"
 #include "operation-bus.h"
 #include "stack.h"
 #include "strv.h"
+#include "time-util.h"
 #include "udev-sysfs.h"
 #include "users-bus.h"
 
@@ -303,6 +305,17 @@ static int property_get_health(sd_bus *bus, const char *path, const char *interf
         return sd_bus_message_append(reply, "s", health_to_string(dm_device_health(userdata)));
 }
 
+static int property_get_suspend_lease_until(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        dev_t devnum;
+        int r;
+
+        r = block_object_path_parse(path, &devnum);
+        if (r < 0)
+                return r;
+        return sd_bus_message_append(reply, "t", leases_until(manager_of(bus)->leases, devnum));
+}
+
 static int property_get_health_reason(sd_bus *bus, const char *path, const char *interface, const char *property,
                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         _cleanup_(freep) char *reason = NULL;
@@ -310,7 +323,7 @@ static int property_get_health_reason(sd_bus *bus, const char *path, const char 
 
         if (dm_device_health(dm) != HEALTH_SUSPENDED)
                 return sd_bus_message_append(reply, "s", dm->health_reason ?: "");
-        if (asprintf(&reason, "suspended for more than %" PRIu64 " s", manager_of(bus)->config.suspended_alert_usec / 1000000) < 0)
+        if (asprintf(&reason, "suspended for more than %" PRIu64 " s", manager_of(bus)->config.suspended_alert_usec / USEC_PER_SEC) < 0)
                 return -ENOMEM;
         return sd_bus_message_append(reply, "s", reason);
 }
@@ -342,25 +355,29 @@ static int device_operation_new(sd_bus_message *message, DmDevice *dm, Operation
         return 0;
 }
 
-/* Load, Reload, ClearInactive, Suspend, Resume and Remove: a table or not, then boolean options. */
+/* Load, Reload, ClearInactive, Suspend, Resume and Remove: a table or not, then options, each
+ * read into a field of the Operation. */
 typedef struct FlagMethod {
         const char *member;
         OperationKind kind;
         bool takes_table;
         struct {
                 const char *key;
-                size_t offset;          /* of a bool in Operation */
+                size_t offset;          /* of a field of Operation, a bool for 'b', a uint32_t for 'u' */
+                char type;
         } flags[3];
 } FlagMethod;
 
-#define FLAG(key, field) { key, offsetof(Operation, field) }
+#define FLAG(key, field) { key, offsetof(Operation, field), 'b' }
 
 static const FlagMethod flag_methods[] = {
         { "Load", OPERATION_LOAD, true, { FLAG(DMBUS_OPTION_READ_ONLY, read_only) } },
         { "Reload", OPERATION_RELOAD, true,
           { FLAG(DMBUS_OPTION_READ_ONLY, read_only), FLAG(DMBUS_OPTION_NOFLUSH, noflush), FLAG(DMBUS_OPTION_NOLOCKFS, nolockfs) } },
         { "ClearInactive", OPERATION_CLEAR_INACTIVE, false, {} },
-        { "Suspend", OPERATION_SUSPEND, false, { FLAG(DMBUS_OPTION_NOFLUSH, noflush), FLAG(DMBUS_OPTION_NOLOCKFS, nolockfs) } },
+        { "Suspend", OPERATION_SUSPEND, false,
+          { FLAG(DMBUS_OPTION_NOFLUSH, noflush), FLAG(DMBUS_OPTION_NOLOCKFS, nolockfs),
+            { DMBUS_OPTION_LEASE_SEC, offsetof(Operation, lease_sec), 'u' } } },
         { "Resume", OPERATION_RESUME, false, {} },
         { "Remove", OPERATION_REMOVE, false,
           { FLAG(DMBUS_OPTION_RETRY, retry), FLAG(DMBUS_OPTION_DEFERRED, deferred), FLAG(DMBUS_OPTION_FORCE, force) } },
@@ -388,7 +405,8 @@ static int method_flag_operation(sd_bus_message *message, void *userdata, sd_bus
         if (r < 0)
                 return r;
         for (; n_flags < ELEMENTSOF(method->flags) && method->flags[n_flags].key; n_flags++)
-                flags[n_flags] = (BusOption) { .key = method->flags[n_flags].key, .type = 'b', .value = (char *) op + method->flags[n_flags].offset };
+                flags[n_flags] = (BusOption) { .key = method->flags[n_flags].key, .type = method->flags[n_flags].type,
+                                               .value = (char *) op + method->flags[n_flags].offset };
         return operation_bus_submit(manager_of(sd_bus_message_get_bus(message)), TAKE_PTR(op), method->takes_table, flags, n_flags,
                                     NULL, error);
 }
@@ -524,6 +542,7 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Health", "s", property_get_health, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("HealthReason", "s", property_get_health_reason, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("SuspendedSince", "t", NULL, DM_FIELD(suspended_since), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SuspendLeaseUntil", "t", property_get_suspend_lease_until, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LvmVolumeGroup", "s", property_get_lvm, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LvmLogicalVolume", "s", property_get_lvm, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LvmLayer", "s", property_get_lvm, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

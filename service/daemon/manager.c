@@ -16,6 +16,7 @@
 #include "manager-bus.h"
 #include "manager.h"
 #include "monitor.h"
+#include "lease.h"
 #include "op-record.h"
 #include "operation-bus.h"
 #include "operation-run.h"
@@ -67,6 +68,8 @@ static void on_udev_event(const UdevEvent *event, void *userdata) {
 static void on_refreshed(const DevSet *devices, void *userdata) {
         Manager *m = userdata;
 
+        /* Leases first: a Resume's reply comes after the lease it ended is gone. */
+        leases_refreshed(m, devices);
         operation_queue_refreshed(m->operations, devices);
         waiters_check(m);
 }
@@ -255,7 +258,7 @@ int manager_new(Manager **ret) {
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the scan for devices' users: %m");
         if (authorizing_new(&m->authorizing) < 0 || stacks_new(&m->stacks) < 0 || users_queries_new(&m->users_queries) < 0 ||
-            waiters_new(&m->waiters) < 0)
+            waiters_new(&m->waiters) < 0 || leases_new(&m->leases) < 0)
                 return log_oom();
 
         *ret = TAKE_PTR(m);
@@ -272,6 +275,7 @@ Manager *manager_free(Manager *m) {
         waiters_free(m->waiters);
         sd_event_source_disable_unref(m->stop_timeout_source);
         operation_queue_free(m->operations);
+        leases_free(m->leases);
         service_status_free(m->status);
         users_scan_free(m->users);
         sd_event_source_disable_unref(m->monitor_source);
@@ -350,6 +354,8 @@ int manager_startup(Manager *m) {
         r = manager_bus_register(m);
         if (r < 0)
                 return r;
+        /* The leases a killed run took, once their owners can be looked up on the bus. */
+        leases_adopt(m, OP_RECORD_DIR);
 
         r = monitor_start(m);
         if (r < 0)

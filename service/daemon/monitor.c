@@ -31,7 +31,7 @@ void monitor_load_config(Manager *m) {
         m->config = c;
         refresh_set_suspended_alert(m->refresh, c.suspended_alert_usec);
         log_debug("Polling every %" PRIu64 " s, suspended devices flagged after %" PRIu64 " s, %zu usage threshold(s).",
-                  c.poll_interval_usec / 1000000, c.suspended_alert_usec / 1000000, c.n_thresholds);
+                  c.poll_interval_usec / USEC_PER_SEC, c.suspended_alert_usec / USEC_PER_SEC, c.n_thresholds);
 }
 
 static void tick(Manager *m) {

@@ -10,6 +10,7 @@
 #include "bus-options.h"
 #include "dmbus-names.h"
 #include "event-priority.h"
+#include "lease.h"
 #include "list.h"
 #include "log.h"
 #include "operation-bus.h"
@@ -46,7 +47,6 @@ struct Authorizing {
 };
 
 /* Seconds: room for a busy udev, far above an idle one's time per event (BENCHMARKS.md). */
-#define UDEV_TIMEOUT_MSEC_DEFAULT 5000
 #define UDEV_TIMEOUT_MSEC_MAX (10 * 60 * 1000)
 
 /* A slice of a table from a caller that is not root: sd-bus checks every byte of every string it
@@ -258,8 +258,13 @@ int operation_bus_check_new_uuid(const Graph *g, const char *uuid, sd_bus_error 
                                     "A device with the UUID \"%s\" exists already.", error);
 }
 
-/* The queue's finished callback of a plain operation: its reply, then it goes. */
+/* The queue's finished callback of a plain operation: its reply (after a Suspend's lease is
+ * taken up, and its signal out), then it goes. */
 static void reply_and_free(Operation *op, void *userdata) {
+        Manager *m = userdata;
+
+        if (op->kind == OPERATION_SUSPEND)
+                leases_suspend_finished(m, op);
         operation_reply(op);
         operation_free(op);
 }
@@ -326,6 +331,7 @@ static void submit(Pending *p_owned) {
         if (p->authorized)
                 return p->authorized(p->manager, op);
         op->finished = reply_and_free;
+        op->finished_userdata = p->manager;
         operation_submit(op);
 }
 
@@ -516,11 +522,28 @@ static void count_preauth(Pending *p, uint64_t started) {
                 p->preauth_turn_max_usec = spent;
 }
 
+/* A Suspend's lease: at most a day; a caller other than root who asked for none gets the
+ * configured one. The caller's unique name is its owner. */
+static int check_lease(Manager *m, Pending *p, sd_bus_error *error) {
+        Operation *op = p->op;
+
+        if (op->lease_sec > CONFIG_SUSPEND_LEASE_SEC_MAX)
+                return sd_bus_error_setf(error, DMBUS_ERROR_INVALID_ARGUMENT, "lease-sec must be at most %d (a day); 0 asks for none.",
+                                         CONFIG_SUSPEND_LEASE_SEC_MAX);
+        if (op->lease_sec == 0 && !p->from_root)
+                op->lease_sec = (uint32_t) (m->config.suspend_lease_usec / USEC_PER_SEC);
+        op->lease_owner = sd_bus_message_get_sender(op->request);
+        if (op->lease_sec > 0 && !bus_unique_name_is_valid(op->lease_owner))
+                return sd_bus_error_set(error, DMBUS_ERROR_INVALID_ARGUMENT,
+                                        "A lease needs a caller on the bus, whose leaving ends it; this connection has no name.");
+        return 0;
+}
+
 /* The rest of a request once its table, if any, is read: the options, then the operation to its
  * continuation or the queue for root, polkit for anyone else. Takes p unless it fails.
  * turn_started: the main loop's CPU time when this turn began working on it. */
 static int finish_request(Manager *m, Pending *p, uint64_t turn_started, sd_bus_error *error) {
-        CommonOptions common = { .udev_timeout_msec = UDEV_TIMEOUT_MSEC_DEFAULT };
+        CommonOptions common = { .udev_timeout_msec = OPERATION_UDEV_TIMEOUT_MSEC_DEFAULT };
         Operation *op = p->op;
         bool interactive;
         int r;
@@ -528,7 +551,12 @@ static int finish_request(Manager *m, Pending *p, uint64_t turn_started, sd_bus_
         r = read_all_options(op->request, p->own_options, p->n_own_options, &common, error);
         if (r < 0)
                 return r;
-        op->udev_timeout_usec = (uint64_t) common.udev_timeout_msec * 1000;
+        op->udev_timeout_usec = (uint64_t) common.udev_timeout_msec * USEC_PER_MSEC;
+        if (op->kind == OPERATION_SUSPEND) {
+                r = check_lease(m, p, error);
+                if (r < 0)
+                        return r;
+        }
         /* The caller's header says whether it can wait for a password; the option can only say no. */
         interactive = sd_bus_message_get_allow_interactive_authorization(op->request) > 0 && !common.no_user_interaction;
         count_preauth(p, turn_started);

@@ -15,6 +15,7 @@
 #include "op-record.h"
 #include "operation-run.h"
 #include "strv.h"
+#include "time-util.h"
 #include "utf8-escape.h"
 #include "udev-sysfs.h"
 
@@ -64,6 +65,8 @@ static void note_transient(Operation *op, const char *name, const char *uuid, un
                 .uuid = (char *) uuid,
                 .operation = (char *) (op->keep_record ? "CreateStack" : operation_kind_to_string(op->kind)),
                 .undo = undo,
+                .lease_until = op->lease_until,
+                .owner = (char *) op->lease_owner,
         };
         int r;
 
@@ -442,10 +445,22 @@ static int run_clear_inactive(Operation *op, int fd) {
 }
 
 static int run_suspend(Operation *op, int fd) {
-        int r = dm_ops_suspend(fd, &op->target, op->noflush, op->nolockfs);
+        int r;
 
-        if (r < 0)
+        /* A lease's record first: a service killed once the suspend is done still resumes the
+         * device when the lease ends (lease.h). Kept on success, for the lease to follow. */
+        if (op->lease_sec > 0) {
+                op->lease_until = realtime_usec() + op->lease_sec * USEC_PER_SEC;
+                note_transient(op, op->expected_name, op->expected_uuid, OP_RECORD_RESUME);
+        }
+        r = dm_ops_suspend(fd, &op->target, op->noflush, op->nolockfs);
+        if (r < 0) {
+                if (op->lease_sec > 0)
+                        note_settled(op);
                 return record_failure(op, r, "Suspending %s failed: %s.", op->label, strerror(-r));
+        }
+        if (op->lease_sec > 0)
+                return record_success(op, "Suspended %s under a lease of %" PRIu32 " s", op->label, op->lease_sec);
         return record_success(op, "Suspended %s", op->label);
 }
 

@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "alloc-util.h"
 #include "event-priority.h"
 #include "handback.h"
 #include "hashmap.h"
@@ -79,7 +80,6 @@ Operation *operation_new(OperationQueue *q, OperationKind kind, sd_bus_message *
         Operation *op;
 
         assert(q);
-        assert(request);
 
         op = calloc(1, sizeof(Operation));
         if (!op)
@@ -180,7 +180,10 @@ void operation_submit(Operation *op) {
         q->n_active++;
         q->callbacks.active_changed(q->userdata);
         op->record_dir = q->record_dir;
-        snprintf(op->record_id, sizeof(op->record_id), "op-%d-%" PRIu64, (int) getpid(), ++q->n_submitted);
+        if (op->kind == OPERATION_SUSPEND && op->lease_sec > 0)
+                op_record_lease_id(op->devnum, op->record_id, sizeof(op->record_id));
+        else
+                snprintf(op->record_id, sizeof(op->record_id), "op-%d-%" PRIu64, (int) getpid(), ++q->n_submitted);
         if (q->n_active > OPERATIONS_ACTIVE_MAX)
                 return operation_finish_with(op, -EBUSY, "Too many operations are under way already; try again later.");
         op->state = STATE_QUEUED;
@@ -211,14 +214,8 @@ static void device_queue_follow(Operation *done) {
         if (done->result < 0 || (!name && !uuid))
                 return;
         for (Operation *op = done->next_on_device; op; op = op->next_on_device) {
-                char **field = name ? &op->expected_name : &op->expected_uuid;
-                char *copy = strdup(name ?: uuid);
-
                 /* Out of memory: the old value stays, and the operation answers NotFound. */
-                if (copy) {
-                        free(*field);
-                        *field = copy;
-                }
+                (void) free_and_strdup(name ? &op->expected_name : &op->expected_uuid, name ?: uuid);
         }
 }
 

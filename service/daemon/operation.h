@@ -12,6 +12,7 @@
 #include "dm-ops.h"
 #include "list.h"
 #include "macro.h"
+#include "op-record.h"
 #include "table.h"
 #include "udev-sysfs.h"
 
@@ -54,8 +55,11 @@ typedef struct StackMember {
         size_t first_row, n_rows;       /* CREATE_STACK: its table in the stack's rows */
         bool read_only;                 /* CREATE_STACK */
         bool done;                      /* made, or removed */
-        char record_id[48];             /* CREATE_STACK: the record its Create keeps until the stack is whole */
+        char record_id[OP_RECORD_ID_MAX]; /* CREATE_STACK: the record its Create keeps until the stack is whole */
 } StackMember;
+
+/* udev's time to process an operation's uevent, unless the caller says otherwise. */
+#define OPERATION_UDEV_TIMEOUT_MSEC_DEFAULT 5000
 
 typedef struct OperationQueue OperationQueue;
 typedef struct Operation Operation;
@@ -78,6 +82,12 @@ struct Operation {
         uint64_t udev_timeout_usec;
         uid_t caller_uid;               /* whose: messages show others' processes to root alone */
         bool keep_record;               /* a step of CREATE_STACK: the stack removes the record once whole */
+        /* SUSPEND: the lease asked for (lease.h), 0 for none; its owner, the caller's unique name
+         * (in the request); its end (CLOCK_REALTIME), set by the worker as it writes the lease's
+         * record, before the ioctl. */
+        uint32_t lease_sec;
+        const char *lease_owner;
+        uint64_t lease_until;
         char *label;                    /* "NAME" (MAJ:MIN), for messages; CREATE: set by the worker */
         /* The device as the caller saw it (escaped, as the graph has them): the worker acts only
          * if devnum still belongs to it, since the kernel reuses a minor at once. A stack's
@@ -109,13 +119,14 @@ struct Operation {
         /* The queue's. */
         OperationQueue *queue;          /* the one it will be submitted to */
         const char *record_dir;         /* where the worker keeps its record (op-record.h) */
-        char record_id[48];
+        char record_id[OP_RECORD_ID_MAX];
         int state;
         sd_event_source *timeout_source;
         Operation *next_on_device;      /* the FIFO of operations on one device */
         Operation *next_waiting;
 };
 
+/* request: the caller's; NULL for one the service itself asks for (a lease's Resume). */
 Operation *operation_new(OperationQueue *q, OperationKind kind, sd_bus_message *request);
 Operation *operation_free(Operation *op);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Operation *, operation_free);

@@ -292,7 +292,7 @@ static void judge_suspended(const Refresh *rf, const BlockDevice *old, BlockDevi
         d->dm->suspended_too_long = true;
         if (!old || !old->dm || !old->dm->suspended_too_long)
                 log_warning(DEVICE_LABEL_FORMAT " has been suspended for more than %" PRIu64 " s.",
-                            DEVICE_LABEL_ARGS(d->dm->name, d->devnum), rf->suspended_alert_usec / 1000000);
+                            DEVICE_LABEL_ARGS(d->dm->name, d->devnum), rf->suspended_alert_usec / USEC_PER_SEC);
 }
 
 static int refresh_device(Refresh *rf, dev_t devnum, DevSet *holders_changed);

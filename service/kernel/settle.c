@@ -11,6 +11,7 @@
 #include "op-record.h"
 #include "settle.h"
 #include "strv.h"
+#include "time-util.h"
 #include "udev-sysfs.h"
 #include "validate.h"
 
@@ -81,6 +82,9 @@ static void settle_one(int fd, const char *dir, const char *id) {
                 (void) op_record_remove(dir, id);
                 return;
         }
+        /* A lease still running: the service follows it again once on the bus (lease.h). */
+        if (record.lease_until > realtime_usec())
+                return;
         r = dm_ops_status(fd, record.devnum, &status);
         if (r >= 0)
                 r = dm_ops_status_is(&status, record.name, record.uuid);
@@ -98,6 +102,9 @@ static void settle_one(int fd, const char *dir, const char *id) {
                 if (r < 0)
                         log_warning_errno(r, "A %s of " DEVICE_LABEL_FORMAT " was cut short by a stop of the service; settling it failed: %m",
                                           record.operation, DEVICE_LABEL_ARGS(record.name, record.devnum));
+                else if (record.lease_until != 0)
+                        log_info("The lease on the suspension of " DEVICE_LABEL_FORMAT " ran out while the service was down: %s.",
+                                 DEVICE_LABEL_ARGS(record.name, record.devnum), what);
                 else
                         log_info("A %s of " DEVICE_LABEL_FORMAT " was cut short by a stop of the service: %s.",
                                  record.operation, DEVICE_LABEL_ARGS(record.name, record.devnum), what);

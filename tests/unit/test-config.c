@@ -36,6 +36,9 @@ static void test_values(void) {
         /* None at all: no signals. */
         g_assert_cmpuint(config_parse("[Monitor]\nThresholds=\n", &c, NULL, NULL), ==, 0);
         g_assert_cmpuint(c.n_thresholds, ==, 0);
+        g_assert_cmpuint(c.suspend_lease_usec, ==, 0);
+        g_assert_cmpuint(config_parse("[Operations]\nSuspendLeaseSec=120\n", &c, NULL, NULL), ==, 0);
+        g_assert_cmpuint(c.suspend_lease_usec, ==, 120 * G_USEC_PER_SEC);
 }
 
 static void test_bad_lines_passed_over(void) {
@@ -56,8 +59,11 @@ static void test_bad_lines_passed_over(void) {
                                       "PollIntervalSec=1\n"
                                       "[Monitor]\n"
                                       "SuspendedAlertSec=86401\n"
-                                      "SuspendedAlertSec=60\n",
-                                      &c, collect, warnings), ==, 10);
+                                      "SuspendedAlertSec=60\n"
+                                      "[Operations]\n"
+                                      "SuspendLeaseSec=86401\n"
+                                      "PollIntervalSec=1\n",
+                                      &c, collect, warnings), ==, 12);
         /* What was valid still applies; the rest kept its defaults. */
         g_assert_cmpuint(c.poll_interval_usec, ==, 10 * G_USEC_PER_SEC);
         g_assert_cmpuint(c.suspended_alert_usec, ==, 60 * G_USEC_PER_SEC);
@@ -69,6 +75,9 @@ static void test_bad_lines_passed_over(void) {
         g_assert_nonnull(strstr(warnings->str, "9: is not KEY=VALUE\n"));
         g_assert_nonnull(strstr(warnings->str, "10: is a section this version does not know"));
         g_assert_null(strstr(warnings->str, "11:"));
+        g_assert_nonnull(strstr(warnings->str, "16: expects a whole number of seconds in range\n"));
+        g_assert_nonnull(strstr(warnings->str, "17: is a key [Operations] does not know\n"));
+        g_assert_cmpuint(c.suspend_lease_usec, ==, 0);
 }
 
 int main(int argc, char *argv[]) {

@@ -10,7 +10,8 @@
 #include "strv.h"
 
 static void test_round_trip(void) {
-        OpRecord r = { makedev(254, 3), 123456789012, "vg-\\xff", "LVM-abc", "Reload", OP_RECORD_CLEAR | OP_RECORD_RESUME };
+        OpRecord r = { .devnum = makedev(254, 3), .diskseq = 123456789012, .name = "vg-\\xff", .uuid = "LVM-abc", .operation = "Reload",
+                       .undo = OP_RECORD_CLEAR | OP_RECORD_RESUME };
         _cleanup_(op_record_done) OpRecord back = {};
         g_autofree char *text = NULL;
 
@@ -23,6 +24,21 @@ static void test_round_trip(void) {
         g_assert_cmpstr(back.uuid, ==, r.uuid);
         g_assert_cmpstr(back.operation, ==, "Reload");
         g_assert_cmpuint(back.undo, ==, r.undo);
+
+        /* A lease: its end and its owner. */
+        r.lease_until = 1700000000000000;
+        r.owner = ":1.42";
+        g_clear_pointer(&text, free);
+        op_record_done(&back);
+        g_assert_cmpint(op_record_format(&r, &text), ==, 0);
+        g_assert_true(g_str_has_suffix(text, "undo=6\nlease-until=1700000000000000\nowner=:1.42\n"));
+        g_assert_cmpint(op_record_parse(text, &back), ==, 0);
+        g_assert_cmpuint(back.lease_until, ==, r.lease_until);
+        g_assert_cmpstr(back.owner, ==, ":1.42");
+        r.owner = "org.example";
+        g_clear_pointer(&text, free);
+        g_assert_cmpint(op_record_format(&r, &text), ==, -EINVAL);
+        r.lease_until = 0;
 
         /* A name that would break the line format is refused, not written. */
         r.name = "two\nlines";
@@ -41,6 +57,10 @@ static void test_bad_records(void) {
                 "devnum=254:3\ndiskseq=-1\nname=x\nuuid=\noperation=Create\nundo=1\n",
                 "devnum=254:3\ndiskseq=12x\nname=x\nuuid=\noperation=Create\nundo=1\n",
                 "garbage\n",
+                "devnum=254:3\nname=x\nuuid=\noperation=Suspend\nundo=4\nlease-until=5\n",             /* no owner */
+                "devnum=254:3\nname=x\nuuid=\noperation=Suspend\nundo=4\nlease-until=0\nowner=:1.2\n",
+                "devnum=254:3\nname=x\nuuid=\noperation=Suspend\nundo=4\nlease-until=5\nowner=:1\n",
+                "devnum=254:3\nname=x\nuuid=\noperation=Suspend\nundo=4\nlease-until=5\nowner=:1.2.\n",
         };
         OpRecord r = {};
 
@@ -56,7 +76,7 @@ static void test_bad_records(void) {
 static void test_files(void) {
         g_autofree char *dir = g_dir_make_tmp("op-record-XXXXXX", NULL);
         g_autofree char *sub = g_build_filename(dir, "run", NULL);
-        OpRecord r = { makedev(254, 7), 0, "new", "", "Create", OP_RECORD_REMOVE };
+        OpRecord r = { .devnum = makedev(254, 7), .name = "new", .uuid = "", .operation = "Create", .undo = OP_RECORD_REMOVE };
         _cleanup_(op_record_done) OpRecord back = {};
         _cleanup_(strv_freep) char **ids = NULL;
 

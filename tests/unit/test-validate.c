@@ -70,10 +70,23 @@ static void test_control_characters(void) {
         g_assert_nonnull(dm_uuid_new_invalid_reason("u\n"));
 }
 
+static void test_bus_unique_names(void) {
+        g_assert_true(bus_unique_name_is_valid(":1.42"));
+        g_assert_true(bus_unique_name_is_valid(":a-b.c_d.9"));
+        g_assert_false(bus_unique_name_is_valid(NULL));
+        g_assert_false(bus_unique_name_is_valid(":1"));
+        g_assert_false(bus_unique_name_is_valid("1.42"));
+        g_assert_false(bus_unique_name_is_valid(":1..2"));
+        g_assert_false(bus_unique_name_is_valid(":1.2."));
+        g_assert_false(bus_unique_name_is_valid(":1.2\n"));
+        g_assert_false(bus_unique_name_is_valid("org.example.Name"));
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/validate/names", test_names);
         g_test_add_func("/validate/uuids-devnums-paths", test_uuids_devnums_paths);
         g_test_add_func("/validate/control-characters", test_control_characters);
+        g_test_add_func("/validate/bus-unique-names", test_bus_unique_names);
         return g_test_run();
 }

@@ -404,6 +404,32 @@ static void test_show_and_concise(void) {
         g_free(ctl_ok("remove ctl-key"));
 }
 
+/* suspend --lease: the command stays while the lease runs and ends with it, the device resumed;
+ * stopped, it ends the lease at once (SIGTERM here: a non-interactive shell starts a background
+ * command with SIGINT ignored). */
+static void test_suspend_lease(void) {
+        g_autofree char *out = NULL, *state = NULL;
+
+        vm_do("dmsetup create ctl-lease --table '0 2048 zero'");
+        /* A hang would be this test's failure, not the guest's. */
+        out = vm_sh("timeout 60 %s suspend --lease=2 ctl-lease 2>&1; echo exit=$?", ctl);
+        if (!strstr(out, "exit=0")) {
+                g_autofree char *log = vm_daemon_log(daemon_under_test);
+                g_error("suspend --lease=2 said:\n%s\nthe service's log:\n%s", out, log);
+        }
+        assert_contains(out, "Suspended until ");
+        state = vm_sh("dmsetup info ctl-lease | sed -n 's/^State: *//p'");
+        g_assert_cmpstr(state, ==, "ACTIVE");
+        vm_do("%s suspend --lease=600 ctl-lease & pid=$!; "
+              "until dmsetup info ctl-lease | grep -q SUSPENDED; do sleep 0.1; done; kill -TERM $pid; wait $pid || true", ctl);
+        g_assert_true(vm_wait(60, "dmsetup info ctl-lease | grep -q '^State: *ACTIVE'"));
+        g_free(out);
+        out = run_ctl("suspend --lease=0 ctl-lease");
+        assert_contains(out, "--lease takes whole seconds from 1 to 86400");
+        assert_contains(out, "exit=2");
+        vm_do("dmsetup remove ctl-lease");
+}
+
 /* WaitForDevice through dmbusctl wait: a device another tool makes 2 s after the call, by name
  * and by UUID; one already active; gone; a timeout; a state that is none. */
 static void test_wait(void) {
@@ -451,6 +477,7 @@ static void add_cases(void) {
         g_test_add_func("/ctl/inactive-table-and-lvm", test_inactive_table_and_lvm);
         g_test_add_func("/ctl/show-and-concise", test_show_and_concise);
         g_test_add_func("/ctl/wait", test_wait);
+        g_test_add_func("/ctl/suspend-lease", test_suspend_lease);
 }
 
 static void tear_down(void) {

@@ -339,13 +339,8 @@ static int wait_child(GPid pid) {
 }
 
 static void start_polkitd(void) {
-        vm_do("getent group " TEST_GROUP " || groupadd " TEST_GROUP);
-        vm_do("getent passwd " TEST_USER " || useradd --no-create-home --gid nogroup --groups " TEST_GROUP " " TEST_USER);
-        vm_do("mkdir -p /etc/polkit-1/rules.d && cat > /etc/polkit-1/rules.d/50-dmbus-hardening.rules <<'EOF'\n"
-              "polkit.addRule(function(action, subject) {\n"
-              "        if (action.id.indexOf('org.dmbus.devicemapper1.') == 0 && subject.isInGroup('" TEST_GROUP "'))\n"
-              "                return polkit.Result.YES;\n"
-              "});\nEOF");
+        vm_polkit_allow(TEST_USER, TEST_GROUP, "50-dmbus-hardening.rules",
+                        "action.id.indexOf('org.dmbus.devicemapper1.') == 0 && subject.isInGroup('" TEST_GROUP "')");
         vm_polkit_start();
 }
 
@@ -1454,6 +1449,70 @@ static void test_sigterm_mid_reload(void) {
         slow_stack_remove();
 }
 
+#define NO_RESTART_DROPIN "/run/systemd/system/" VM_UNIT ".d/50-no-restart.conf"
+
+static guint64 lease_until(const char *path) {
+        g_autoptr(GVariant) v = vm_get_property(path, DMBUS_DEVICE_INTERFACE, "SuspendLeaseUntil", "t");
+
+        return g_variant_get_uint64(v);
+}
+
+/* A lease outlives the service. Killed mid-lease and started only once the lease ran out, the
+ * service resumes the device as it starts; killed and started again by systemd while the lease
+ * runs, it follows the lease again, its caller's leaving the bus included. */
+static void test_lease_through_kill(void) {
+        g_autoptr(GDBusConnection) shared = vm_system_bus();
+        g_autofree char *path = NULL, *info = NULL;
+        g_autoptr(GError) error = NULL;
+        GDBusConnection *caller;
+        GVariant *reply;
+        guint64 until;
+
+        vm_do("dmsetup create dmbus-h-lease --table '0 2048 zero'");
+        g_assert_true(vm_wait(60, "busctl --system call " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH " " DMBUS_MANAGER_INTERFACE
+                              " ResolveName s dmbus-h-lease"));
+        path = vm_sh("busctl --system call " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH " " DMBUS_MANAGER_INTERFACE
+                     " ResolveName s dmbus-h-lease | cut -d'\"' -f2");
+
+        vm_do("mkdir -p $(dirname " NO_RESTART_DROPIN ") && printf '[Service]\\nRestart=no\\n' >" NO_RESTART_DROPIN
+              " && systemctl daemon-reload");
+        reply = vm_suspend_leased(shared, path, 3, &error);
+        g_assert_no_error(error);
+        g_variant_unref(reply);
+        until = lease_until(path);
+        g_assert_cmpuint(until, >, 0);
+        vm_daemon_signal(daemon_under_test, SIGKILL);
+        g_assert_true(vm_wait(60, "! systemctl is-active --quiet " VM_UNIT));
+        g_assert_cmpuint(records_left(), ==, 1);
+        g_assert_true(vm_wait(60, "[ $(date +%%s%%6N) -gt %" G_GUINT64_FORMAT " ]", until));
+        info = vm_sh("dmsetup info dmbus-h-lease");
+        g_assert_nonnull(strstr(info, "SUSPENDED"));
+        vm_do("rm " NO_RESTART_DROPIN " && systemctl daemon-reload");
+        daemon_under_test->pid = 0;
+        vm_daemon_free(daemon_under_test);
+        daemon_under_test = vm_daemon_start();
+        g_free(vm_daemon_log_wait(daemon_under_test, "ran out while the service was down: resumed it"));
+        g_free(info);
+        info = vm_sh("dmsetup info dmbus-h-lease");
+        g_assert_null(strstr(info, "SUSPENDED"));
+        g_assert_cmpuint(records_left(), ==, 0);
+
+        caller = vm_private_bus();
+        reply = vm_suspend_leased(caller, path, 600, &error);
+        g_assert_no_error(error);
+        g_variant_unref(reply);
+        until = lease_until(path);
+        daemon_kill_and_wait_restarted(SIGKILL);
+        g_free(vm_daemon_log_wait(daemon_under_test, "Following the lease on the suspension of \"dmbus-h-lease\""));
+        g_assert_cmpuint(lease_until(path), ==, until);
+        g_dbus_connection_close_sync(caller, NULL, NULL);
+        g_object_unref(caller);
+        g_assert_true(vm_wait(60, "dmsetup info dmbus-h-lease | grep -q '^State: *ACTIVE'"));
+        g_free(vm_daemon_log_wait(daemon_under_test, "its caller left the bus; resumed it"));
+        g_assert_true(vm_wait(30, "[ $(ls /run/dmbus | grep -c '^op-') = 0 ]"));
+        vm_do("dmsetup remove dmbus-h-lease");
+}
+
 static int run_helper(const char *name, const char *arg) {
         static const struct {
                 const char *name;
@@ -1511,6 +1570,7 @@ static void add_cases(void) {
         g_test_add_func("/hardening/watchdog-restarts-hung-loop", test_watchdog_restarts_hung_loop);
         g_test_add_func("/hardening/forced-remove-then-restored", test_forced_remove_then_restored);
         g_test_add_func("/hardening/records-left-alone", test_records_left_alone);
+        g_test_add_func("/hardening/lease-through-kill", test_lease_through_kill);
         g_test_add_func("/hardening/sigterm-mid-reload", test_sigterm_mid_reload);
 }
 

@@ -728,14 +728,9 @@ static void test_non_root_refused(void) {
 static void test_polkit_grants_group(void) {
         g_autofree char *out = NULL;
 
-        vm_do("getent group " TEST_GROUP " || groupadd " TEST_GROUP);
-        vm_do("getent passwd " TEST_USER " || useradd --no-create-home --gid nogroup --groups " TEST_GROUP " " TEST_USER);
-        vm_do("mkdir -p /etc/polkit-1/rules.d && cat > /etc/polkit-1/rules.d/50-dmbus-test.rules <<'EOF'\n"
-              "polkit.addRule(function(action, subject) {\n"
-              "        if ((action.id == 'org.dmbus.devicemapper1.create' || action.id == 'org.dmbus.devicemapper1.remove') &&\n"
-              "            subject.isInGroup('" TEST_GROUP "') && action.lookup('name').indexOf('dmbus-granted') == 0)\n"
-              "                return polkit.Result.YES;\n"
-              "});\nEOF");
+        vm_polkit_allow(TEST_USER, TEST_GROUP, "50-dmbus-test.rules",
+                        "(action.id == 'org.dmbus.devicemapper1.create' || action.id == 'org.dmbus.devicemapper1.remove') && "
+                        "subject.isInGroup('" TEST_GROUP "') && action.lookup('name').indexOf('dmbus-granted') == 0");
         vm_polkit_restore();
 
         out = call_as(TEST_USER, DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE ".Create", "dmbus-granted '' \"[(0, 8, 'zero', '')]\" {}");
@@ -786,8 +781,6 @@ static void test_users_private(void) {
         g_autofree char *as_root = NULL, *as_nobody = NULL, *as_user = NULL, *busy = NULL;
         const char *method = DMBUS_DEVICE_INTERFACE ".GetUsers";
 
-        vm_do("getent group " TEST_GROUP " || groupadd " TEST_GROUP);
-        vm_do("getent passwd " TEST_USER " || useradd --no-create-home --gid nogroup --groups " TEST_GROUP " " TEST_USER);
         vm_do("for i in $(seq 100); do [ \"$(dmsetup info -c --noheadings -o open dmbus-granted-private)\" = 2 ] && break; sleep 0.05; done");
 
         as_root = call_as("root", path, method, "");
@@ -805,11 +798,7 @@ static void test_users_private(void) {
         g_assert_nonnull(strstr(as_nobody, "('hidden', {'processes': <uint32 1>})"));
 
         /* A rule that allows view-processes to the group shows it all. */
-        vm_do("mkdir -p /etc/polkit-1/rules.d && cat > /etc/polkit-1/rules.d/50-dmbus-view.rules <<'EOF'\n"
-              "polkit.addRule(function(action, subject) {\n"
-              "        if (subject.isInGroup('" TEST_GROUP "') && action.id == '" DMBUS_POLKIT_ACTION_VIEW_PROCESSES "')\n"
-              "                return polkit.Result.YES;\n"
-              "});\nEOF");
+        vm_polkit_allow(TEST_USER, TEST_GROUP, "50-dmbus-view.rules", "subject.isInGroup('" TEST_GROUP "') && action.id == '" DMBUS_POLKIT_ACTION_VIEW_PROCESSES "'");
         vm_polkit_restore();
         as_user = call_as_until(TEST_USER, path, method, "", root_entry);
         g_assert_nonnull(strstr(as_user, root_entry));
@@ -823,11 +812,7 @@ static void test_users_private(void) {
          * keeps it. */
         vm_do("kill %s; while kill -0 %s 2>/dev/null; do sleep 0.1; done", nobody_pid, nobody_pid);
         vm_polkit_remove();
-        vm_do("mkdir -p /etc/polkit-1/rules.d && cat > /etc/polkit-1/rules.d/50-dmbus-remove.rules <<'EOF'\n"
-              "polkit.addRule(function(action, subject) {\n"
-              "        if (subject.isInGroup('" TEST_GROUP "') && action.id == '" DMBUS_POLKIT_ACTION_REMOVE "')\n"
-              "                return polkit.Result.YES;\n"
-              "});\nEOF");
+        vm_polkit_allow(TEST_USER, TEST_GROUP, "50-dmbus-remove.rules", "subject.isInGroup('" TEST_GROUP "') && action.id == '" DMBUS_POLKIT_ACTION_REMOVE "'");
         vm_polkit_restore();
         busy = call_as_until(TEST_USER, path, DMBUS_DEVICE_INTERFACE ".Remove", "{}", DMBUS_ERROR_BUSY);
         g_assert_nonnull(strstr(busy, DMBUS_ERROR_BUSY));
@@ -935,6 +920,94 @@ static void test_udev_stopped(void) {
         remove_ok("dmbus-unseen", NULL);
 }
 
+static guint64 lease_until(const char *path) {
+        g_autoptr(GVariant) v = vm_get_property(path, DMBUS_DEVICE_INTERFACE, "SuspendLeaseUntil", "t");
+
+        return g_variant_get_uint64(v);
+}
+
+#define WAIT_ACTIVE(name) vm_wait(60, "dmsetup info " name " | grep -q '^State: *ACTIVE'")
+
+/* Suspend's lease ends when its caller leaves the bus, or when it runs out; a Resume, or a Suspend
+ * without one, ends it quietly; a caller other than root gets the configured one. */
+static void test_suspend_lease(void) {
+        g_autofree char *path = create_ok("dmbus-lease", "", "0 2048 zero");
+        g_autofree char *devnum = vm_sh("dmsetup info -c --noheadings -o major,minor --separator - dmbus-lease");
+        g_autofree char *record = g_strdup_printf("/run/dmbus/op-lease-%s", devnum);
+        g_autoptr(GDBusConnection) shared = vm_system_bus();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *out = NULL;
+        GDBusConnection *caller;
+        GVariant *reply;
+        gint64 now, left;
+        guint64 until;
+
+        /* Its caller leaves the bus: resumed at once, the record gone. */
+        caller = vm_private_bus();
+        reply = vm_suspend_leased(caller, path, 300, &error);
+        g_assert_no_error(error);
+        g_variant_unref(reply);
+        now = g_get_real_time();
+        until = lease_until(path);
+        g_assert_true(bool_property("dmbus-lease", "Suspended"));
+        g_assert_cmpuint(until, >, (guint64) now + 240 * G_USEC_PER_SEC);
+        g_assert_cmpuint(until, <=, (guint64) now + 300 * G_USEC_PER_SEC);
+        g_assert_true(exists(record));
+        left = g_get_monotonic_time();
+        g_dbus_connection_close_sync(caller, NULL, NULL);
+        g_object_unref(caller);
+        g_assert_true(WAIT_ACTIVE("dmbus-lease"));
+        g_test_message("FIGURE resumed %.2f s after the lease's caller left the bus", (g_get_monotonic_time() - left) / 1e6);
+        g_free(vm_daemon_log_wait(daemon_under_test, "its caller left the bus; resumed it"));
+        g_assert_true(vm_wait(30, "! test -e %s", record));
+        g_assert_cmpuint(lease_until(path), ==, 0);
+
+        /* It runs out, its caller still on the bus. */
+        reply = vm_suspend_leased(shared, path, 2, &error);
+        g_assert_no_error(error);
+        g_variant_unref(reply);
+        g_assert_true(WAIT_ACTIVE("dmbus-lease"));
+        g_free(vm_daemon_log_wait(daemon_under_test, "it ran out; resumed it"));
+        g_assert_true(vm_wait(30, "! test -e %s", record));
+
+        /* A Resume ends it quietly, before its reply; so does a Suspend without one. */
+        reply = vm_suspend_leased(shared, path, 300, &error);
+        g_assert_no_error(error);
+        g_variant_unref(reply);
+        device_call_ok("dmbus-lease", "Resume", g_variant_new("(@a{sv})", no_options()));
+        g_assert_cmpuint(lease_until(path), ==, 0);
+        g_assert_false(exists(record));
+        g_free(vm_daemon_log_wait(daemon_under_test, "ended: the device was resumed"));
+        reply = vm_suspend_leased(shared, path, 300, &error);
+        g_assert_no_error(error);
+        g_variant_unref(reply);
+        device_call_ok("dmbus-lease", "Suspend", g_variant_new("(@a{sv})", no_options()));
+        g_assert_cmpuint(lease_until(path), ==, 0);
+        g_assert_true(bool_property("dmbus-lease", "Suspended"));
+        g_assert_false(exists(record));
+        device_call_ok("dmbus-lease", "Resume", g_variant_new("(@a{sv})", no_options()));
+
+        /* More than a day: refused, nothing done. */
+        reply = vm_suspend_leased(shared, path, 86401, &error);
+        g_assert_null(reply);
+        assert_error(error, "InvalidArgument");
+        g_assert_false(bool_property("dmbus-lease", "Suspended"));
+
+        /* A caller other than root who asks for none gets SuspendLeaseSec=; gdbus leaves the bus
+         * as soon as it has its answer, which ends the lease. */
+        vm_polkit_allow(TEST_USER, TEST_GROUP, "50-dmbus-lease.rules",
+                        "action.id == 'org.dmbus.devicemapper1.modify' && subject.isInGroup('" TEST_GROUP "') && "
+                        "action.lookup('name') == 'dmbus-lease'");
+        vm_polkit_start();
+        vm_do("mkdir -p /etc/dmbus && printf '[Operations]\\nSuspendLeaseSec=600\\n' >/etc/dmbus/dmbusd.conf && systemctl reload " VM_UNIT);
+        out = call_as_until(TEST_USER, path, DMBUS_DEVICE_INTERFACE ".Suspend", "\"{'auth-no-user-interaction': <true>}\"", "status=0");
+        g_assert_nonnull(strstr(out, "status=0"));
+        g_free(vm_daemon_log_wait(daemon_under_test, "under a lease of 600 s"));
+        g_assert_true(WAIT_ACTIVE("dmbus-lease"));
+        vm_do("rm /etc/dmbus/dmbusd.conf /etc/polkit-1/rules.d/50-dmbus-lease.rules && systemctl reload " VM_UNIT);
+        remove_ok("dmbus-lease", NULL);
+}
+
 static void set_up(void) {
         for (unsigned i = 0; i < G_N_ELEMENTS(loops); i++)
                 loops[i] = vm_loop_new(32);
@@ -956,6 +1029,7 @@ static void add_cases(void) {
         g_test_add_func("/ops/non-root-refused", test_non_root_refused);
         g_test_add_func("/ops/polkit-grants-group", test_polkit_grants_group);
         g_test_add_func("/ops/users-private", test_users_private);
+        g_test_add_func("/ops/suspend-lease", test_suspend_lease);
         g_test_add_func("/ops/reads-answered-during-slow-suspend", test_reads_answered_during_slow_suspend);
         g_test_add_func("/ops/udev-stopped", test_udev_stopped);
 }

@@ -289,6 +289,27 @@ GDBusConnection *vm_system_bus(void) {
         return bus;
 }
 
+GDBusConnection *vm_private_bus(void) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *address = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+        GDBusConnection *bus;
+
+        g_assert_no_error(error);
+        bus = g_dbus_connection_new_for_address_sync(address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+        g_assert_no_error(error);
+        return bus;
+}
+
+GVariant *vm_suspend_leased(GDBusConnection *bus, const char *path, guint32 seconds, GError **error) {
+        GVariantBuilder options;
+
+        g_variant_builder_init(&options, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&options, "{sv}", "lease-sec", g_variant_new_uint32(seconds));
+        return g_dbus_connection_call_sync(bus, DMBUS_SERVICE_NAME, path, DMBUS_DEVICE_INTERFACE, "Suspend",
+                                           g_variant_new("(a{sv})", &options), NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+}
+
 GVariant *vm_get_property(const char *path, const char *interface, const char *name, const char *type) {
         g_autoptr(GDBusConnection) bus = vm_system_bus();
         g_autoptr(GError) error = NULL;
@@ -499,6 +520,16 @@ void vm_polkit_remove(void) {
         vm_do("mv " POLKIT_ACTIVATION " " POLKIT_ACTIVATION ".hidden && "
               "dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.ReloadConfig >/dev/null");
         wait_polkit_owner(FALSE);
+}
+
+void vm_polkit_allow(const char *user, const char *group, const char *rules, const char *condition) {
+        vm_do("getent group %s || groupadd %s", group, group);
+        vm_do("getent passwd %s || useradd --no-create-home --gid nogroup --groups %s %s", user, group, user);
+        vm_do("mkdir -p /etc/polkit-1/rules.d && cat > /etc/polkit-1/rules.d/%s <<'EOF'\n"
+              "polkit.addRule(function(action, subject) {\n"
+              "        if (%s)\n"
+              "                return polkit.Result.YES;\n"
+              "});\nEOF", rules, condition);
 }
 
 void vm_polkit_restore(void) {

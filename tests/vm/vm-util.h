@@ -64,8 +64,15 @@ int vm_suite_run(int argc, char *argv[], const VmSuite *suite, VmDaemon **daemon
 void vm_polkit_start(void);
 void vm_polkit_remove(void);
 void vm_polkit_restore(void);
+/* The user and its group, made if need be, and a polkit rule file of that name in
+ * /etc/polkit-1/rules.d that says yes when condition (JavaScript over action and subject) holds. */
+void vm_polkit_allow(const char *user, const char *group, const char *rules, const char *condition);
 
 GDBusConnection *vm_system_bus(void);
+/* A connection of its own, closed to leave the bus (vm_system_bus()'s never leaves). */
+GDBusConnection *vm_private_bus(void);
+/* Device.Suspend with "lease-sec" through bus: the reply, or NULL and error. */
+GVariant *vm_suspend_leased(GDBusConnection *bus, const char *path, guint32 seconds, GError **error);
 /* Reads one property of a dmbus object; asserts it exists and has the type. */
 GVariant *vm_get_property(const char *path, const char *interface, const char *name, const char *type);
 gboolean vm_name_has_owner(const char *name);
