@@ -149,6 +149,6 @@ int call_as_polkit_allows(sd_bus *bus, sd_bus_message *m, uint64_t timeout_usec,
         if (r < 0)
                 return failure_exit(r, "cannot build the call");
         polkit_agent_open_if_enabled();
-        r = sd_bus_call(bus, m, timeout_usec, &error, ret_reply);
+        r = call_following_job(bus, m, timeout_usec, ret_reply, &error);
         return r < 0 ? bus_error_exit(&error, r) : 0;
 }

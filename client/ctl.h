@@ -103,6 +103,10 @@ int append_common_options(sd_bus_message *m);
 /* A call polkit may hold: interactive authorization unless --no-ask-password, pkttyagent started
  * where it may ask, the reply awaited for timeout_usec. 0, or an exit code (the error printed). */
 int call_as_polkit_allows(sd_bus *bus, sd_bus_message *m, uint64_t timeout_usec, sd_bus_message **ret_reply);
+/* ctl-progress.c: sd_bus_call(), following the job the service makes of the call: on a terminal,
+ * a spinner and the elapsed time (a bar where the job has progress) on stderr, and Ctrl-C asks the
+ * job to cancel. 0 and the reply, or -errno and the error. */
+int call_following_job(sd_bus *bus, sd_bus_message *m, uint64_t timeout_usec, sd_bus_message **ret_reply, sd_bus_error *error);
 /* The bus, and DEVICE resolved on it. */
 int open_device(const char *device, sd_bus **ret_bus, char **ret_path);
 int usage_error(const char *format, ...) _printf_(1, 2);
@@ -183,3 +187,5 @@ int verb_top(const VerbCall *call);             /* ctl-top.c */
 int verb_show(const VerbCall *call);            /* ctl-show.c */
 int verb_targets(const VerbCall *call);
 int verb_wait(const VerbCall *call);            /* ctl-wait.c */
+int verb_jobs(const VerbCall *call);            /* ctl-jobs.c */
+int verb_cancel(const VerbCall *call);

@@ -66,6 +66,15 @@ static const Verb verbs[] = {
           .min_args = 1, .max_args = 1, .device_args = 1, .run = verb_wait,
           .options = { { "state", 0, "STATE", "present (the default), active or gone" },
                        { "timeout", 0, "SECONDS", "give up after this long (default 30, at most 300)" } } },
+        { "jobs", "", "the operations under way",
+          "The operations still running 0.3 s after they were authorized, as jobs: number, operation,\n"
+          "whose, how long so far, whether cancel can stop it, and the devices it is about.",
+          .run = verb_jobs },
+        { "cancel", "JOB", "stop an operation under way",
+          "Cancel the job numbered JOB (dmbusctl jobs): a suspend waiting for its I/O is interrupted and\n"
+          "the device left active, a reload in its suspend drops its new table, a stack stops before its\n"
+          "next device (create-stack removes what it made). Its caller gets Cancelled (exit 12).",
+          .min_args = 1, .max_args = 1, .changes = true, .run = verb_cancel },
         { "monitor", "", "the service's signals as they come",
           "Prints each signal of the service as it arrives, one line each, with a UTC timestamp:\n"
           "added PATH PROPERTIES, removed PATH, changed PATH INTERFACE NEW-VALUES, event PATH event_nr=N.\n"

@@ -9,10 +9,13 @@
 #define DMBUS_MANAGER_PATH DMBUS_ROOT_PATH "/Manager"
 /* One object per block device: DMBUS_BLOCK_PREFIX "/MAJOR_MINOR". */
 #define DMBUS_BLOCK_PREFIX DMBUS_ROOT_PATH "/block"
+/* One object per job (job-bus.h): DMBUS_JOB_PREFIX "/N". */
+#define DMBUS_JOB_PREFIX DMBUS_ROOT_PATH "/job"
 
 #define DMBUS_MANAGER_INTERFACE DMBUS_SERVICE_NAME ".Manager"
 #define DMBUS_BLOCK_INTERFACE DMBUS_SERVICE_NAME ".Block"
 #define DMBUS_DEVICE_INTERFACE DMBUS_SERVICE_NAME ".Device"
+#define DMBUS_JOB_INTERFACE DMBUS_SERVICE_NAME ".Job"
 
 #define DMBUS_ERROR_PREFIX DMBUS_SERVICE_NAME ".Error."
 #define DMBUS_ERROR_NOT_FOUND DMBUS_ERROR_PREFIX "NotFound"
@@ -24,6 +27,7 @@
 #define DMBUS_ERROR_NOT_SUPPORTED DMBUS_ERROR_PREFIX "NotSupported"
 #define DMBUS_ERROR_PERMISSION_DENIED DMBUS_ERROR_PREFIX "PermissionDenied"
 #define DMBUS_ERROR_FAILED DMBUS_ERROR_PREFIX "Failed"
+#define DMBUS_ERROR_CANCELLED DMBUS_ERROR_PREFIX "Cancelled"
 
 /* Each error, once: X(NAME, EXIT_STATUS, ERRNO...) gives its name, dmbusctl's exit status for it,
  * and the errnos of a failed operation that the service answers with it (Failed: any other).
@@ -38,7 +42,8 @@
         X(DMBUS_ERROR_NOT_AUTHORIZED, 7)                                \
         X(DMBUS_ERROR_TIMEOUT, 8, ETIMEDOUT)                            \
         X(DMBUS_ERROR_NOT_SUPPORTED, 9, ENOTTY, EOPNOTSUPP, ENOSYS)     \
-        X(DMBUS_ERROR_PERMISSION_DENIED, 11, EPERM, EACCES, EROFS)
+        X(DMBUS_ERROR_PERMISSION_DENIED, 11, EPERM, EACCES, EROFS)      \
+        X(DMBUS_ERROR_CANCELLED, 12, ECANCELED)
 
 /* The keys of the mapping operations' options dicts (the XML says which method takes which). */
 #define DMBUS_OPTION_NO_USER_INTERACTION "auth-no-user-interaction"    /* every one */

@@ -9,6 +9,7 @@
 
 #include "dev-path.h"
 #include "device-bus.h"
+#include "job-bus.h"
 #include "dmbus-names.h"
 #include "log-control-bus.h"
 #include "log.h"
@@ -307,7 +308,10 @@ int manager_bus_register(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to register the LogControl1 object: %m");
 
-        return device_bus_register(m);
+        r = device_bus_register(m);
+        if (r < 0)
+                return r;
+        return job_bus_register(m);
 }
 
 int manager_bus_emit_device_count(sd_bus *bus) {

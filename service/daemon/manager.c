@@ -16,6 +16,7 @@
 #include "manager-bus.h"
 #include "manager.h"
 #include "monitor.h"
+#include "job-bus.h"
 #include "lease.h"
 #include "op-record.h"
 #include "operation-bus.h"
@@ -258,7 +259,7 @@ int manager_new(Manager **ret) {
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the scan for devices' users: %m");
         if (authorizing_new(&m->authorizing) < 0 || stacks_new(&m->stacks) < 0 || users_queries_new(&m->users_queries) < 0 ||
-            waiters_new(&m->waiters) < 0 || leases_new(&m->leases) < 0)
+            waiters_new(&m->waiters) < 0 || leases_new(&m->leases) < 0 || jobs_new(&m->jobs) < 0)
                 return log_oom();
 
         *ret = TAKE_PTR(m);
@@ -269,6 +270,8 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
 
+        /* First: a job points at its operation, which the others free. */
+        jobs_free(m->jobs);
         authorizing_free(m->authorizing);
         stacks_free(m->stacks);
         users_queries_free(m->users_queries);

@@ -43,6 +43,7 @@ typedef struct Manager {
         struct UsersQueries *users_queries;     /* GetUsers waiting (users-bus.h) */
         struct Waiters *waiters;                /* WaitForDevice waiting (wait-bus.h) */
         struct Leases *leases;                  /* Suspend leases (lease.h) */
+        struct Jobs *jobs;                      /* operations under way, as jobs (job-bus.h) */
         Config config;
         sd_event_source *monitor_source;        /* monitor.h */
         bool stopping;                  /* SIGTERM came: no new operation, the running ones finish */

@@ -10,6 +10,7 @@
 #include "bus-options.h"
 #include "dmbus-names.h"
 #include "event-priority.h"
+#include "job-bus.h"
 #include "lease.h"
 #include "list.h"
 #include "log.h"
@@ -265,6 +266,7 @@ static void reply_and_free(Operation *op, void *userdata) {
 
         if (op->kind == OPERATION_SUSPEND)
                 leases_suspend_finished(m, op);
+        job_end(m, op, op->result >= 0, op->outcome);
         operation_reply(op);
         operation_free(op);
 }
@@ -328,6 +330,7 @@ static void submit(Pending *p_owned) {
         _cleanup_(pending_freep) Pending *p = p_owned;
         Operation *op = TAKE_PTR(p->op);
 
+        job_start(p->manager, op);
         if (p->authorized)
                 return p->authorized(p->manager, op);
         op->finished = reply_and_free;
@@ -430,7 +433,7 @@ static int hold(Manager *m, Pending *p, bool reading_table, sd_bus_error *error)
         return 0;
 }
 
-static const char *polkit_action(OperationKind kind) {
+const char *operation_bus_polkit_action(OperationKind kind) {
         switch (kind) {
         case OPERATION_CREATE:
         case OPERATION_CREATE_STACK:
@@ -445,9 +448,7 @@ static const char *polkit_action(OperationKind kind) {
         }
 }
 
-/* What a polkit rule can match (dmbus-names.h): the operation and the device it is about, as the
- * bus shows them. */
-static int polkit_details(const Operation *op, char ***ret) {
+int operation_bus_polkit_details(const Operation *op, char ***ret) {
         _cleanup_(strv_freep) char **details = NULL;
         _cleanup_(freep) char *names = NULL, *subsystem = NULL;
         const char *name, *uuid;
@@ -493,9 +494,9 @@ static int authorize(Manager *m, Pending *p, bool interactive, sd_bus_error *err
                 return r;
         log_debug("%s from %s: read and checked in %" PRIu64 " us of the main loop's CPU time, at most %" PRIu64 " us a turn; asking polkit.",
                   operation_kind_to_string(op->kind), sender_of(op), p->preauth_usec, p->preauth_turn_max_usec);
-        r = polkit_details(op, &details);
+        r = operation_bus_polkit_details(op, &details);
         if (r >= 0)
-                r = polkit_check(op->request, polkit_action(op->kind), details, interactive, on_authorized, p, &p->authorization);
+                r = polkit_check(op->request, operation_bus_polkit_action(op->kind), details, interactive, on_authorized, p, &p->authorization);
         if (r < 0) {
                 authorizing_remove(p);
                 return sd_bus_error_setf(error, DMBUS_ERROR_NOT_AUTHORIZED, "Cannot ask polkit whether you may (%s): not authorized.",

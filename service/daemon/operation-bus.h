@@ -35,6 +35,11 @@ typedef void (*OperationAuthorized)(Manager *m, Operation *op);
 int operation_bus_submit(Manager *m, Operation *op, bool takes_table, const BusOption *own, size_t n_own,
                          OperationAuthorized authorized, sd_bus_error *error);
 
+/* The polkit action an operation is checked against, and what a rule can match (dmbus-names.h):
+ * the operation and the device it is about, as the bus shows them. A Cancel of its job too. */
+const char *operation_bus_polkit_action(OperationKind kind) _pure_;
+int operation_bus_polkit_details(const Operation *op, char ***ret);
+
 /* The requests being read or waiting for polkit, each with its own state: the Manager holds
  * them, only operation-bus.c looks inside. Freeing withdraws every question to polkit still open
  * and answers its caller. */

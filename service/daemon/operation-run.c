@@ -278,6 +278,9 @@ static int reload_swap(Operation *op, int fd, bool was_suspended, bool *ret_left
                 r = dm_ops_suspend(fd, &op->target, op->noflush, op->nolockfs);
                 if (r < 0) {
                         (void) dm_ops_clear(fd, &op->target);
+                        if (r == -EINTR && operation_cancel_requested(op))
+                                return record_failure(op, -ECANCELED, "Cancelled while %s was being suspended to swap its table: "
+                                                      "the new table was dropped, nothing changed.", op->label);
                         return record_failure(op, r, "Suspending %s to swap its table failed: %s; the new table was dropped, nothing changed.",
                                               op->label, strerror(-r));
                 }
@@ -457,6 +460,10 @@ static int run_suspend(Operation *op, int fd) {
         if (r < 0) {
                 if (op->lease_sec > 0)
                         note_settled(op);
+                /* The kernel gave up waiting for the I/O in flight and left the device as it was. */
+                if (r == -EINTR && operation_cancel_requested(op))
+                        return record_failure(op, -ECANCELED, "Cancelled while %s was being suspended: it is left active, as it was.",
+                                              op->label);
                 return record_failure(op, r, "Suspending %s failed: %s.", op->label, strerror(-r));
         }
         if (op->lease_sec > 0)
@@ -482,6 +489,11 @@ void operation_run(Operation *op, int fd) {
         assert(op->kind >= 0 && op->kind < _OPERATION_KIND_MAX);
         assert(!operation_kind_is_stack(op->kind));
 
+        /* Cancelled while it waited behind another operation on its device. */
+        if (operation_cancel_requested(op)) {
+                (void) record_failure(op, -ECANCELED, "Cancelled before it began; nothing was done.");
+                return;
+        }
         /* The table's devices and target types, then whose device: the last look right before
          * the change. */
         if (op->n_rows > 0 && (check_references(op) < 0 || check_target_types(op, fd) < 0))

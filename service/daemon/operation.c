@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,7 @@ Operation *operation_new(OperationQueue *q, OperationKind kind, sd_bus_message *
         op->kind = kind;
         op->request = sd_bus_message_ref(request);
         op->activate = true;
+        pthread_mutex_init(&op->worker_lock, NULL);
         return op;
 }
 
@@ -97,6 +99,8 @@ Operation *operation_free(Operation *op) {
                 return NULL;
         sd_bus_message_unref(op->request);
         sd_event_source_disable_unref(op->timeout_source);
+        sd_event_source_disable_unref(op->cancel_source);
+        pthread_mutex_destroy(&op->worker_lock);
         free(op->rows);
         for (char **p = op->owned_params; p && *p; p++)
                 explicit_bzero(*p, strlen(*p));
@@ -138,7 +142,46 @@ static void operation_finish_with(Operation *op, int error, const char *outcome)
 static void worker(void *userdata) {
         Operation *op = userdata;
 
+        pthread_mutex_lock(&op->worker_lock);
+        op->worker_thread = pthread_self();
+        op->worker_alive = true;
+        pthread_mutex_unlock(&op->worker_lock);
         op->queue->callbacks.run(op, op->queue->control_fd);
+        pthread_mutex_lock(&op->worker_lock);
+        op->worker_alive = false;
+        pthread_mutex_unlock(&op->worker_lock);
+}
+
+/* Pokes the worker until it is back: a signal that lands before its ioctl begins is lost, the
+ * next one is not. */
+#define CANCEL_POKE_USEC (50 * USEC_PER_MSEC)
+
+static int on_cancel_poke(sd_event_source *s, uint64_t usec, void *userdata) {
+        Operation *op = userdata;
+
+        pthread_mutex_lock(&op->worker_lock);
+        if (op->worker_alive)
+                (void) pthread_kill(op->worker_thread, OPERATION_CANCEL_SIGNAL);
+        pthread_mutex_unlock(&op->worker_lock);
+        return sd_event_source_set_time_relative(s, CANCEL_POKE_USEC);
+}
+
+void operation_cancel(Operation *op) {
+        int r;
+
+        assert(op);
+
+        if (atomic_exchange(&op->cancel_requested, true) || op->state != STATE_RUNNING)
+                return;
+        r = sd_event_add_time_relative(op->queue->event, &op->cancel_source, CLOCK_MONOTONIC, 0, 0, on_cancel_poke, op);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(op->cancel_source, SD_EVENT_ON);
+        if (r < 0)
+                log_warning_errno(r, "Cannot interrupt the worker of %s; it stops at its next step: %m", op->label ?: "an operation");
+}
+
+bool operation_cancel_requested(Operation *op) {
+        return atomic_load(&op->cancel_requested);
 }
 
 static int worker_start(Operation *op) {
@@ -264,6 +307,7 @@ static void operation_returned(void *returned, void *userdata) {
         int r;
 
         q->n_running--;
+        op->cancel_source = sd_event_source_disable_unref(op->cancel_source);
         if (op->kind != OPERATION_CREATE)
                 device_queue_advance(q, op);
 
@@ -357,6 +401,9 @@ bool operation_queue_waiting(OperationQueue *q) {
         return q->waiting;
 }
 
+static void on_cancel_signal(int sig) {
+}
+
 int operation_queue_new(sd_event *event, int control_fd, const char *record_dir, const OperationQueueCallbacks *callbacks,
                         void *userdata, OperationQueue **ret) {
         _cleanup_(operation_queue_freep) OperationQueue *q = NULL;
@@ -384,6 +431,9 @@ int operation_queue_new(sd_event *event, int control_fd, const char *record_dir,
         q->by_device = hashmap_new(HASHMAP_KEY_U64);
         if (!q->by_device)
                 return -ENOMEM;
+        /* Without SA_RESTART: the poke of a cancel ends the worker's ioctl with EINTR. */
+        if (sigaction(OPERATION_CANCEL_SIGNAL, &(struct sigaction) { .sa_handler = on_cancel_signal }, NULL) < 0)
+                return -errno;
         /* Our own descriptor of the same open file: it must outlive the owner's if a worker does. */
         q->control_fd = fcntl(control_fd, F_DUPFD_CLOEXEC, 3);
         if (q->control_fd < 0)

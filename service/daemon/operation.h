@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -57,6 +60,9 @@ typedef struct StackMember {
         bool done;                      /* made, or removed */
         char record_id[OP_RECORD_ID_MAX]; /* CREATE_STACK: the record its Create keeps until the stack is whole */
 } StackMember;
+
+/* What interrupts a worker for a cancel (operation_cancel()). */
+#define OPERATION_CANCEL_SIGNAL SIGUSR2
 
 /* udev's time to process an operation's uevent, unless the caller says otherwise. */
 #define OPERATION_UDEV_TIMEOUT_MSEC_DEFAULT 5000
@@ -116,6 +122,17 @@ struct Operation {
         void (*finished)(Operation *op, void *userdata);
         void *finished_userdata;
 
+        /* Cancel (operation_cancel()): asked on the main loop, read by the worker between its
+         * steps. While the worker runs, its thread is poked with OPERATION_CANCEL_SIGNAL until it
+         * returns, which ends an interruptible wait in the kernel (a suspend's, for its I/O) with
+         * EINTR. */
+        atomic_bool cancel_requested;
+        pthread_mutex_t worker_lock;    /* guards the two below, the worker's and the poker's */
+        pthread_t worker_thread;
+        bool worker_alive;
+        sd_event_source *cancel_source;
+        struct Job *job;                /* job-bus.h's, while it has one */
+
         /* The queue's. */
         OperationQueue *queue;          /* the one it will be submitted to */
         const char *record_dir;         /* where the worker keeps its record (op-record.h) */
@@ -166,6 +183,13 @@ void operation_submit(Operation *op);
 /* What the refresh saw: every processed udev event, and every device it read again. */
 void operation_queue_udev_event(OperationQueue *q, const UdevEvent *event);
 void operation_queue_refreshed(OperationQueue *q, const DevSet *devices);
+
+/* Asks the operation to stop: a worker in the kernel is interrupted, one between steps stops
+ * before the next; what is left is its outcome's to say (-ECANCELED, or done when it was too
+ * late). Main loop only. */
+void operation_cancel(Operation *op);
+/* For the worker, and a stack between its steps: whether a cancel was asked. */
+bool operation_cancel_requested(Operation *op);
 
 const char *operation_kind_to_string(OperationKind kind) _pure_;
 /* Sets op->label to "NAME" (MAJ:MIN) of op->devnum, for messages: 0 or -ENOMEM. The bus layer

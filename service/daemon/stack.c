@@ -9,6 +9,7 @@
 #include "alloc-util.h"
 #include "dmbus-errors.h"
 #include "dmbus-names.h"
+#include "job-bus.h"
 #include "list.h"
 #include "log.h"
 #include "object-path.h"
@@ -42,6 +43,7 @@ static void stack_free(Stack *stack) {
 }
 
 static void stack_fail(Stack *stack, const char *error_name, const char *message) {
+        job_end(stack->manager, stack->op, false, message ?: "Out of memory.");
         operation_reply_error(stack->op, error_name, message ?: "Out of memory.");
         stack_free(stack);
 }
@@ -64,6 +66,7 @@ static void stack_succeed(Stack *stack, const char *outcome) {
         if (r < 0)
                 return stack_fail(stack, DMBUS_ERROR_FAILED, "It was done, but the reply could not be made.");
         operation_log_outcome(stack->op, LOG_INFO, outcome);
+        job_end(stack->manager, stack->op, true, outcome);
         (void) sd_bus_send(NULL, reply, NULL);
         stack_free(stack);
 }
@@ -157,12 +160,13 @@ static void stack_next_step(Manager *m, Stack *stack) {
         if (stack->op->kind == OPERATION_REMOVE_STACK) {
                 if (stack->step == stack->op->n_members)
                         return stack_succeed(stack, "Removed the stack");
-                if (m->stopping) {
+                if (m->stopping || operation_cancel_requested(stack->op)) {
                         _cleanup_(freep) char *removed = member_list(stack, true), *left = member_list(stack, false);
 
-                        if (asprintf(&text, "The service is stopping: removed %s; still there: %s.", removed, left) < 0)
+                        if (asprintf(&text, "%s: removed %s; still there: %s.", m->stopping ? "The service is stopping" : "Cancelled",
+                                     removed, left) < 0)
                                 text = NULL;
-                        return stack_fail(stack, DMBUS_ERROR_FAILED, text);
+                        return stack_fail(stack, m->stopping ? DMBUS_ERROR_FAILED : DMBUS_ERROR_CANCELLED, text);
                 }
                 return submit_step(m, stack, OPERATION_REMOVE);
         }
@@ -176,6 +180,8 @@ static void stack_next_step(Manager *m, Stack *stack) {
                 }
                 if (m->stopping)
                         return create_roll_back(m, stack, -ESHUTDOWN, "The service is stopping.");
+                if (operation_cancel_requested(stack->op))
+                        return create_roll_back(m, stack, -ECANCELED, "Cancelled.");
                 return submit_step(m, stack, OPERATION_CREATE);
         }
 

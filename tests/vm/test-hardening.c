@@ -1377,7 +1377,7 @@ static void test_records_left_alone(void) {
 
 /* A device call made on a thread of its own, so that the test goes on while it waits. */
 typedef struct DeviceCall {
-        const char *path, *method;
+        const char *path, *interface, *method;
         GVariant *args;
         GError *error;
         GThread *thread;
@@ -1385,19 +1385,183 @@ typedef struct DeviceCall {
 
 static gpointer device_call_thread(gpointer data) {
         DeviceCall *call = data;
-        g_autoptr(GVariant) reply = call_device(call->path, call->method, call->args, NULL, &call->error);
+        g_autoptr(GDBusConnection) bus = vm_system_bus();
+        /* Minutes: it waits on held I/O, in a guest that may share its CPUs with another. */
+        g_autoptr(GVariant) reply = g_dbus_connection_call_sync(bus, DMBUS_SERVICE_NAME, call->path, call->interface, call->method,
+                                                                call->args, NULL, G_DBUS_CALL_FLAGS_NONE, 300000, NULL, &call->error);
 
         return NULL;
 }
 
 static void device_call_start(DeviceCall *call, const char *path, const char *method, GVariant *args) {
-        *call = (DeviceCall) { .path = path, .method = method, .args = g_variant_ref_sink(args) };
+        *call = (DeviceCall) { .path = path, .interface = DMBUS_DEVICE_INTERFACE, .method = method, .args = g_variant_ref_sink(args) };
         call->thread = g_thread_new(method, device_call_thread, call);
 }
 
 static void device_call_join(DeviceCall *call) {
         g_thread_join(call->thread);
         g_variant_unref(call->args);
+}
+
+/* The object of the job of operation now under way, found through the ObjectManager; NULL when
+ * there is none. */
+static char *job_of(const char *operation) {
+        g_autoptr(GVariant) objects = vm_get_managed_objects();
+        g_autoptr(GVariant) interfaces = NULL;
+        GVariantIter iter;
+        const char *path;
+
+        g_variant_iter_init(&iter, objects);
+        while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
+                g_autoptr(GVariant) job = g_variant_lookup_value(interfaces, DMBUS_JOB_INTERFACE, G_VARIANT_TYPE("a{sv}"));
+                const char *kind;
+
+                if (job && g_variant_lookup(job, "Operation", "&s", &kind) && strcmp(kind, operation) == 0)
+                        return g_strdup(path);
+                g_clear_pointer(&interfaces, g_variant_unref);
+        }
+        return NULL;
+}
+
+typedef struct Completed {
+        gboolean seen, success;
+        char *message;
+} Completed;
+
+static void on_completed(GDBusConnection *bus, const char *sender, const char *path, const char *interface, const char *signal,
+                         GVariant *parameters, gpointer userdata) {
+        Completed *c = userdata;
+
+        g_variant_get(parameters, "(bs)", &c->success, &c->message);
+        c->seen = TRUE;
+}
+
+/* A Suspend of the top waits for the write the delay holds: 0.3 s on it is a job, announced with
+ * its properties; Cancel interrupts the kernel's wait, the device stays active, Completed says so
+ * and the caller gets Cancelled. */
+static void test_job_cancel_suspend(void) {
+        g_autoptr(GDBusConnection) bus = vm_system_bus();
+        g_autofree char *path = NULL, *job = NULL, *info = NULL, *remote = NULL, *listed = NULL, *cancelled = NULL;
+        g_autoptr(GVariant) objects = NULL, cancelable = NULL, uid = NULL;
+        Completed completed = {};
+        DeviceCall suspend;
+        guint subscription;
+
+        slow_stack_create();
+        g_assert_true(vm_wait(60, "busctl --system call " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH " " DMBUS_MANAGER_INTERFACE
+                              " ResolveName s dmbus-h-top"));
+        path = vm_sh("busctl --system call " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH " " DMBUS_MANAGER_INTERFACE
+                     " ResolveName s dmbus-h-top | cut -d'\"' -f2");
+        subscription = g_dbus_connection_signal_subscribe(bus, DMBUS_SERVICE_NAME, DMBUS_JOB_INTERFACE, "Completed", NULL, NULL,
+                                                          G_DBUS_SIGNAL_FLAGS_NONE, on_completed, &completed, NULL);
+        slow_write_start();
+        device_call_start(&suspend, path, "Suspend", g_variant_new("(@a{sv})", no_options()));
+        for (unsigned attempt = 0; !job && attempt < 600; attempt++) {
+                job = job_of("suspend");
+                if (!job)
+                        g_usleep(G_USEC_PER_SEC / 10);
+        }
+        g_assert_nonnull(job);
+        g_assert_true(g_str_has_prefix(job, DMBUS_JOB_PREFIX "/"));
+        vm_assert_object_matches_contract(job, DMBUS_JOB_INTERFACE);
+        objects = vm_get_property(job, DMBUS_JOB_INTERFACE, "Objects", "ao");
+        g_assert_cmpuint(g_variant_n_children(objects), ==, 1);
+        g_autoptr(GVariant) object = g_variant_get_child_value(objects, 0);
+        g_assert_cmpstr(g_variant_get_string(object, NULL), ==, path);
+        cancelable = vm_get_property(job, DMBUS_JOB_INTERFACE, "Cancelable", "b");
+        g_assert_true(g_variant_get_boolean(cancelable));
+        uid = vm_get_property(job, DMBUS_JOB_INTERFACE, "StartedByUID", "u");
+        g_assert_cmpuint(g_variant_get_uint32(uid), ==, 0);
+
+        /* dmbusctl lists it, and cancels it by its number. */
+        listed = vm_sh("$DMBUSCTL jobs");
+        g_test_message("%s", listed);
+        g_assert_nonnull(strstr(listed, "suspend"));
+        g_assert_nonnull(strstr(listed, "1 job listed."));
+        cancelled = vm_sh("$DMBUSCTL cancel %s; echo exit=$?", strrchr(job, '/') + 1);
+        g_assert_cmpstr(cancelled, ==, "exit=0");
+        device_call_join(&suspend);
+        g_assert_nonnull(suspend.error);
+        remote = g_dbus_error_get_remote_error(suspend.error);
+        g_assert_cmpstr(remote, ==, DMBUS_ERROR_CANCELLED);
+        g_assert_nonnull(strstr(suspend.error->message, "left active, as it was"));
+        g_clear_error(&suspend.error);
+        info = vm_sh("dmsetup info dmbus-h-top");
+        g_assert_null(strstr(info, "SUSPENDED"));
+        while (!completed.seen)
+                g_main_context_iteration(NULL, TRUE);
+        g_assert_false(completed.success);
+        g_assert_nonnull(strstr(completed.message, "Cancelled"));
+        g_free(completed.message);
+        g_dbus_connection_signal_unsubscribe(bus, subscription);
+        g_free(job);
+        job = job_of("suspend");
+        g_assert_null(job);
+
+        /* dmbusctl on a terminal: a spinner while the job runs, Ctrl-C cancels it (exit 12). The
+         * write is still held. */
+        vm_do("rm -f /run/job-result; tmux new-session -d -s job -x 160 -y 20 "
+              "\"%s suspend dmbus-h-top; echo exit=\\$? >/run/job-result; sleep 60\"", g_getenv("DMBUSCTL"));
+        if (!vm_wait(60, "tmux capture-pane -p -t job | grep -q 'Ctrl-C cancels'"))
+                g_error("no spinner; the terminal shows:\n%s", vm_sh("tmux capture-pane -p -t job"));
+        vm_do("tmux send-keys -t job C-c");
+        if (!vm_wait(60, "test -s /run/job-result"))
+                g_error("dmbusctl did not finish; the terminal shows:\n%s", vm_sh("tmux capture-pane -p -t job"));
+        g_free(listed);
+        listed = vm_sh("cat /run/job-result; tmux capture-pane -p -t job");
+        g_test_message("%s", listed);
+        g_assert_true(g_str_has_prefix(listed, "exit=12"));
+        g_assert_nonnull(strstr(listed, "left active, as it was"));
+        g_free(info);
+        info = vm_sh("dmsetup info dmbus-h-top");
+        g_assert_null(strstr(info, "SUSPENDED"));
+        vm_do("tmux kill-server; rm -f /run/job-result");
+        slow_stack_remove();
+        assert_settled();
+}
+
+/* A CreateStack of three whose second device's table load waits for the snapshot header's write,
+ * held by the delay: cancelled through Job.Cancel, it stops before the third and removes what it
+ * made; the caller gets Cancelled. */
+static void test_job_cancel_create_stack(void) {
+        g_autofree char *origin = vm_loop_new(8);
+        g_autofree char *text = g_strdup_printf("([('dmbus-h-c1', '', [(uint64 0, uint64 8, 'zero', '')], @a{sv} {}), "
+                                                "('dmbus-h-c2', '', [(uint64 0, uint64 16384, 'snapshot', '%s /dev/mapper/dmbus-h-slow P 8')], "
+                                                "@a{sv} {}), ('dmbus-h-c3', '', [(uint64 0, uint64 8, 'zero', '')], @a{sv} {})], @a{sv} {})", origin);
+        g_autofree char *job = NULL;
+        g_autoptr(GVariant) cancelled = NULL;
+        g_autoptr(GError) error = NULL;
+        GVariant *args = g_variant_parse(G_VARIANT_TYPE("(a(ssa(ttss)a{sv})a{sv})"), text, NULL, NULL, &error);
+        DeviceCall create;
+
+        g_assert_no_error(error);
+        vm_do("dmsetup create dmbus-h-slow --table " SLOW_DELAY_TABLE, slow_loop, slow_loop);
+        create = (DeviceCall) { .path = DMBUS_MANAGER_PATH, .interface = DMBUS_MANAGER_INTERFACE, .method = "CreateStack",
+                                .args = g_variant_ref_sink(args) };
+        create.thread = g_thread_new("CreateStack", device_call_thread, &create);
+        g_assert_true(vm_wait(60, "dmsetup info dmbus-h-c2"));
+        for (unsigned attempt = 0; !job && attempt < 600; attempt++) {
+                job = job_of("create-stack");
+                if (!job)
+                        g_usleep(G_USEC_PER_SEC / 10);
+        }
+        g_assert_nonnull(job);
+        cancelled = vm_call(job, DMBUS_JOB_INTERFACE, "Cancel", g_variant_new("(@a{sv})", no_options()), NULL, &error);
+        g_assert_no_error(error);
+        slow_release();
+        device_call_join(&create);
+        g_assert_nonnull(create.error);
+        g_autofree char *remote = g_dbus_error_get_remote_error(create.error);
+        if (g_strcmp0(remote, DMBUS_ERROR_CANCELLED) != 0)
+                g_error("CreateStack said %s: %s", remote, create.error->message);
+        g_assert_nonnull(strstr(create.error->message, "Nothing this call made is left"));
+        g_clear_error(&create.error);
+        g_assert_cmpint(system("dmsetup info dmbus-h-c1 >/dev/null 2>&1"), !=, 0);
+        g_assert_cmpint(system("dmsetup info dmbus-h-c2 >/dev/null 2>&1"), !=, 0);
+        g_assert_cmpint(system("dmsetup info dmbus-h-c3 >/dev/null 2>&1"), !=, 0);
+        vm_do("udevadm settle; dmsetup remove dmbus-h-slow");
+        vm_loop_free(origin);
+        assert_settled();
 }
 
 /* A stop while a Reload waits in the kernel, with a Suspend and a Resume queued behind it on the
@@ -1571,6 +1735,8 @@ static void add_cases(void) {
         g_test_add_func("/hardening/forced-remove-then-restored", test_forced_remove_then_restored);
         g_test_add_func("/hardening/records-left-alone", test_records_left_alone);
         g_test_add_func("/hardening/lease-through-kill", test_lease_through_kill);
+        g_test_add_func("/hardening/job-cancel-suspend", test_job_cancel_suspend);
+        g_test_add_func("/hardening/job-cancel-create-stack", test_job_cancel_create_stack);
         g_test_add_func("/hardening/sigterm-mid-reload", test_sigterm_mid_reload);
 }
 

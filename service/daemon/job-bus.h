@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "manager.h"
+#include "operation.h"
+
+/* Jobs, shaped like udisks2's: an operation still running JOB_ANNOUNCE_DELAY_USEC after it was
+ * authorized gets an object DMBUS_JOB_PREFIX "/N" with org.dmbus.DeviceMapper1.Job (announced
+ * through the ObjectManager; quick operations add no bus traffic): what it is, on which objects,
+ * whose, since when, whether it can be cancelled; Cancel(a{sv}); Completed(b success, s message)
+ * as it ends, before its object goes and before the operation's own reply.
+ *
+ * Cancel is the starter's and root's to ask, and anyone's whom polkit allows the operation's own
+ * action (one such question per job at a time). What it does is the operation's (operation.h):
+ * a suspend waiting for its I/O is interrupted and the kernel leaves the device active; a Reload
+ * in its suspend drops its new table; a stack stops before its next device, and a CreateStack
+ * then removes what it made. The caller of the operation gets Cancelled. */
+
+#define JOB_ANNOUNCE_DELAY_USEC (300 * USEC_PER_MSEC)
+
+typedef struct Jobs Jobs;
+int jobs_new(Jobs **ret);
+Jobs *jobs_free(Jobs *j);
+
+int job_bus_register(Manager *m);
+
+/* An authorized operation begins (op->job is set) and ends (before its reply). */
+void job_start(Manager *m, Operation *op);
+void job_end(Manager *m, Operation *op, bool success, const char *message);
