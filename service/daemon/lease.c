@@ -131,7 +131,9 @@ static void on_lease_resumed(Operation *op, void *userdata) {
         operation_free(op);
 }
 
-/* The lease ends: a Resume of its device, through the queue, behind whatever else runs on it. */
+/* The lease ends: a Resume of its device, through the queue, behind whatever else runs on it. A
+ * Suspend with a lease of its own queued before this one runs first and is undone by it; its
+ * lease then ends as "resumed" at the refresh. */
 static void lease_end(Lease *lease, const char *why) {
         Manager *m = lease->manager;
         _cleanup_(operation_freep) Operation *op = NULL;
