@@ -162,6 +162,13 @@ void job_end(Manager *m, Operation *op, bool success, const char *message) {
         job_free(job);
 }
 
+void job_objects_changed(Manager *m, Operation *op) {
+        char buf[JOB_OBJECT_PATH_MAX];
+
+        if (op->job && op->job->announced)
+                (void) sd_bus_emit_properties_changed(m->bus, job_path(op->job, buf), DMBUS_JOB_INTERFACE, "Objects", NULL);
+}
+
 static void job_cancel(Job *job) {
         log_info("%s: cancel asked.", job->op->label ?: job_operation_table[job->op->kind]);
         operation_cancel(job->op);

@@ -29,3 +29,5 @@ int job_bus_register(Manager *m);
 /* An authorized operation begins (op->job is set) and ends (before its reply). */
 void job_start(Manager *m, Operation *op);
 void job_end(Manager *m, Operation *op, bool success, const char *message);
+/* A stack's devices changed (CreateStack made one): Objects is invalidated. */
+void job_objects_changed(Manager *m, Operation *op);

@@ -241,6 +241,7 @@ static void step_finished(Operation *step_owned, void *userdata) {
                 member->devnum = step->devnum;
                 member->done = true;
                 memcpy(member->record_id, step->record_id, sizeof(member->record_id));
+                job_objects_changed(m, stack->op);
         }
         if (step->result < 0) {
                 if (asprintf(&text, "Device %zu of the stack: %s", stack->step + 1, step->outcome ?: "Out of memory.") < 0)
