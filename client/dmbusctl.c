@@ -73,7 +73,8 @@ static const Verb verbs[] = {
         { "cancel", "JOB", "stop an operation under way",
           "Cancel the job numbered JOB (dmbusctl jobs): a suspend waiting for its I/O is interrupted and\n"
           "the device left active, a reload in its suspend drops its new table, a stack stops before its\n"
-          "next device (create-stack removes what it made). Its caller gets Cancelled (exit 12).",
+          "next device (create-stack removes what it made), a remove --retry stops trying. Its caller\n"
+          "gets Cancelled (exit 12).",
           .min_args = 1, .max_args = 1, .changes = true, .run = verb_cancel },
         { "monitor", "", "the service's signals as they come",
           "Prints each signal of the service as it arrives, one line each, with a UTC timestamp:\n"

@@ -60,6 +60,8 @@ static const char *const job_operation_table[_OPERATION_KIND_MAX] = {
 /* What Cancel can stop (job-bus.h). */
 static bool job_cancelable(const Job *job) {
         switch (job->op->kind) {
+        case OPERATION_REMOVE:
+                return job->op->retry;
         case OPERATION_SUSPEND:
         case OPERATION_RELOAD:
         case OPERATION_REMOVE_STACK:

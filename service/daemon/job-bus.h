@@ -15,8 +15,8 @@
  * Cancel is the starter's and root's to ask, and anyone's whom polkit allows the operation's own
  * action (one such question per job at a time). What it does is the operation's (operation.h):
  * a suspend waiting for its I/O is interrupted and the kernel leaves the device active; a Reload
- * in its suspend drops its new table; a stack stops before its next device, and a CreateStack
- * then removes what it made. The caller of the operation gets Cancelled. */
+ * in its suspend drops its new table; a Remove with retry stops trying; a stack stops before its
+ * next device, and a CreateStack then removes what it made. The caller of the operation gets Cancelled. */
 
 #define JOB_ANNOUNCE_DELAY_USEC (300 * USEC_PER_MSEC)
 

@@ -192,7 +192,7 @@ static int create_roll_back(Operation *op, int fd, const char *step, int error) 
         int r;
 
         note_uevent_floor(op);
-        r = dm_ops_remove_retrying(fd, &op->target, false, 10, &result);
+        r = dm_ops_remove_retrying(fd, &op->target, false, 10, NULL, &result);
         if (r < 0)
                 /* Its record stays: the next start of the service removes it. */
                 return record_failure(op, error, "%s of %s failed: %s; removing the device again failed too (%s), so it is left behind.",
@@ -369,10 +369,14 @@ static int run_remove(Operation *op, int fd) {
                 }
         }
         note_uevent_floor(op);
-        r = dm_ops_remove_retrying(fd, &op->target, op->deferred, op->retry ? DM_OPS_REMOVE_RETRY_ATTEMPTS : 1, &result);
+        r = dm_ops_remove_retrying(fd, &op->target, op->deferred, op->retry ? DM_OPS_REMOVE_RETRY_ATTEMPTS : 1, &op->cancel_requested,
+                                   &result);
         /* Whatever came of it, the caller is told: a record kept now could remove, at a later
          * start, a device restored in between. */
         note_settled(op);
+        if (r == -ECANCELED)
+                return record_failure(op, r, "Cancelled while %s was still in use: it is still there%s.", op->label,
+                                      op->force ? ", its table the error target (force)" : "");
         if (r == -EBUSY) {
                 _cleanup_(freep) char *user = first_user(op->devnum, op->caller_uid);
                 char retried[96] = "; the option retry waits for brief users, deferred removes it once closed";

@@ -136,7 +136,8 @@ static void sleep_msec(unsigned msec) {
                 ;
 }
 
-int dm_ops_remove_retrying(int fd, const DmOpsDevice *dev, bool deferred, unsigned attempts, DmOpsResult *ret) {
+int dm_ops_remove_retrying(int fd, const DmOpsDevice *dev, bool deferred, unsigned attempts, const atomic_bool *cancel,
+                           DmOpsResult *ret) {
         int r;
 
         for (unsigned i = 1;; i++) {
@@ -144,6 +145,8 @@ int dm_ops_remove_retrying(int fd, const DmOpsDevice *dev, bool deferred, unsign
                 if (r != -EBUSY || i >= attempts)
                         return r;
                 sleep_msec(DM_OPS_REMOVE_RETRY_INTERVAL_MSEC);
+                if (cancel && atomic_load(cancel))
+                        return -ECANCELED;
         }
 }
 

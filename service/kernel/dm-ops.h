@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -45,10 +46,12 @@ int dm_ops_resume(int fd, const DmOpsDevice *dev, bool noflush, DmOpsResult *ret
 int dm_ops_remove(int fd, const DmOpsDevice *dev, bool deferred, DmOpsResult *ret);
 /* The same, trying again while the device is briefly open (udev's probe of a new device, a holder
  * going away), for up to attempts * DM_OPS_REMOVE_RETRY_INTERVAL_MSEC; libdevmapper's retry makes
- * DM_OPS_REMOVE_RETRY_ATTEMPTS, 5 s. */
+ * DM_OPS_REMOVE_RETRY_ATTEMPTS, 5 s. -ECANCELED, before the next try, once *cancel is set (it may
+ * be NULL). */
 #define DM_OPS_REMOVE_RETRY_INTERVAL_MSEC 200u
 #define DM_OPS_REMOVE_RETRY_ATTEMPTS 25u
-int dm_ops_remove_retrying(int fd, const DmOpsDevice *dev, bool deferred, unsigned attempts, DmOpsResult *ret);
+int dm_ops_remove_retrying(int fd, const DmOpsDevice *dev, bool deferred, unsigned attempts, const atomic_bool *cancel,
+                           DmOpsResult *ret);
 /* The kernel renames by the current name only. */
 int dm_ops_rename(int fd, const DmOpsDevice *dev, const char *new_name, DmOpsResult *ret);
 int dm_ops_set_uuid(int fd, const DmOpsDevice *dev, const char *uuid, DmOpsResult *ret);

@@ -46,7 +46,7 @@ static int undo(int fd, const OpRecord *record, const DmOpsStatus *status, char 
         if (record->undo & OP_RECORD_REMOVE) {
                 /* udev may still be probing a device it just saw: as libdevmapper's retry; then the
                  * kernel removes it once it is closed. */
-                r = dm_ops_remove_retrying(fd, &dev, false, DM_OPS_REMOVE_RETRY_ATTEMPTS, &result);
+                r = dm_ops_remove_retrying(fd, &dev, false, DM_OPS_REMOVE_RETRY_ATTEMPTS, NULL, &result);
                 if (r == -EBUSY)
                         r = dm_ops_remove(fd, &dev, true, &result);
                 snprintf(buf, size, "removed it");

@@ -1564,6 +1564,41 @@ static void test_job_cancel_create_stack(void) {
         assert_settled();
 }
 
+/* A Remove with retry on a device a process holds open: a job, cancelled before its next try;
+ * the device is still there and the caller gets Cancelled. */
+static void test_job_cancel_remove_retry(void) {
+        g_autofree char *path = NULL, *job = NULL, *holder = NULL;
+        g_autoptr(GVariant) cancelled = NULL;
+        g_autoptr(GError) error = NULL;
+        DeviceCall remove;
+
+        vm_do("dmsetup create dmbus-h-held --table '0 8 zero'");
+        g_assert_true(vm_wait(60, "busctl --system call " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH " " DMBUS_MANAGER_INTERFACE
+                              " ResolveName s dmbus-h-held"));
+        path = vm_sh("busctl --system call " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH " " DMBUS_MANAGER_INTERFACE
+                     " ResolveName s dmbus-h-held | cut -d'\"' -f2");
+        holder = vm_sh("sleep 120 </dev/mapper/dmbus-h-held >/dev/null 2>&1 & echo $!");
+        device_call_start(&remove, path, "Remove", g_variant_new_parsed("({'retry': <true>},)"));
+        for (unsigned attempt = 0; !job && attempt < 600; attempt++) {
+                job = job_of("remove");
+                if (!job)
+                        g_usleep(G_USEC_PER_SEC / 10);
+        }
+        g_assert_nonnull(job);
+        cancelled = vm_call(job, DMBUS_JOB_INTERFACE, "Cancel", g_variant_new("(@a{sv})", no_options()), NULL, &error);
+        g_assert_no_error(error);
+        device_call_join(&remove);
+        g_assert_nonnull(remove.error);
+        g_autofree char *remote = g_dbus_error_get_remote_error(remove.error);
+        if (g_strcmp0(remote, DMBUS_ERROR_CANCELLED) != 0)
+                g_error("Remove said %s: %s", remote, remove.error->message);
+        g_assert_nonnull(strstr(remove.error->message, "it is still there"));
+        g_clear_error(&remove.error);
+        g_assert_cmpint(system("dmsetup info dmbus-h-held >/dev/null 2>&1"), ==, 0);
+        vm_do("kill %s; while kill -0 %s 2>/dev/null; do sleep 0.1; done; dmsetup remove --retry dmbus-h-held", holder, holder);
+        assert_settled();
+}
+
 /* A stop while a Reload waits in the kernel, with a Suspend and a Resume queued behind it on the
  * same device: the queued ones are taken out and answered, nothing done, the Reload finishes and
  * is answered, and the service exits 0. (A RemoveStack cannot queue here: the write in flight
@@ -1737,6 +1772,7 @@ static void add_cases(void) {
         g_test_add_func("/hardening/lease-through-kill", test_lease_through_kill);
         g_test_add_func("/hardening/job-cancel-suspend", test_job_cancel_suspend);
         g_test_add_func("/hardening/job-cancel-create-stack", test_job_cancel_create_stack);
+        g_test_add_func("/hardening/job-cancel-remove-retry", test_job_cancel_remove_retry);
         g_test_add_func("/hardening/sigterm-mid-reload", test_sigterm_mid_reload);
 }
 
