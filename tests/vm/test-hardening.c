@@ -66,6 +66,22 @@ static GVariant *call_device(const char *path, const char *method, GVariant *arg
         return vm_call(path, DMBUS_DEVICE_INTERFACE, method, args, reply_type, error);
 }
 
+/* The object of the DM device named name, once the service has it (a minute at most). */
+static char *device_path(const char *name) {
+        for (unsigned attempt = 0; attempt < 600; attempt++) {
+                g_autoptr(GVariant) reply = vm_call(DMBUS_MANAGER_PATH, DMBUS_MANAGER_INTERFACE, "ResolveName", g_variant_new("(s)", name),
+                                                    "(o)", NULL);
+                char *path;
+
+                if (reply) {
+                        g_variant_get(reply, "(o)", &path);
+                        return path;
+                }
+                g_usleep(G_USEC_PER_SEC / 10);
+        }
+        g_error("the service never had \"%s\"", name);
+}
+
 /* A device method that must succeed; its reply is dropped. */
 static void call_device_ok(const char *path, const char *method, GVariant *args) {
         g_autoptr(GError) error = NULL;
@@ -1098,8 +1114,7 @@ static void test_udevd_killed(void) {
         g_assert_true(vm_wait(60, "systemctl is-active --quiet systemd-udevd"));
         vm_do("udevadm trigger --action=change --subsystem-match=block --sysname-match='dm-*' && udevadm settle --timeout=60");
 
-        path = vm_sh("busctl --system call " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH " " DMBUS_MANAGER_INTERFACE
-                     " ResolveName s dmbus-h-unseen | cut -d'\"' -f2");
+        path = device_path("dmbus-h-unseen");
         for (unsigned attempt = 0; attempt < 600; attempt++) {
                 g_clear_pointer(&links, g_variant_unref);
                 g_clear_pointer(&links_text, g_free);
@@ -1254,8 +1269,7 @@ static void reload_cut_short(int signal) {
         g_autofree char *table = NULL;
 
         slow_stack_create();
-        path = vm_sh("busctl --system call " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH " " DMBUS_MANAGER_INTERFACE
-                     " ResolveName s dmbus-h-top | cut -d'\"' -f2");
+        path = device_path("dmbus-h-top");
         slow_write_start();
         g_autoptr(GDBusConnection) caller = call_async(path, DMBUS_DEVICE_INTERFACE, "Reload",
                                                        g_variant_new("(@a(ttss)@a{sv})", table_of("0 16384 error"), no_options()));
@@ -1423,6 +1437,34 @@ static char *job_of(const char *operation) {
         return NULL;
 }
 
+/* The job of operation, once announced (a minute at most). */
+static char *job_wait(const char *operation) {
+        for (unsigned attempt = 0; attempt < 600; attempt++) {
+                char *job = job_of(operation);
+
+                if (job)
+                        return job;
+                g_usleep(G_USEC_PER_SEC / 10);
+        }
+        g_error("no job of %s was announced", operation);
+}
+
+/* Job.Cancel, which must be taken. */
+static void job_cancel(const char *job) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = vm_call(job, DMBUS_JOB_INTERFACE, "Cancel", g_variant_new("(@a{sv})", no_options()), NULL, &error);
+
+        g_assert_no_error(error);
+}
+
+/* The call of a cancelled job ends Cancelled, its message holding needle. */
+static void join_cancelled(DeviceCall *call, const char *needle) {
+        device_call_join(call);
+        assert_error(call->error, DMBUS_ERROR_CANCELLED);
+        g_assert_nonnull(strstr(call->error->message, needle));
+        g_clear_error(&call->error);
+}
+
 typedef struct Completed {
         gboolean seen, success;
         char *message;
@@ -1441,27 +1483,19 @@ static void on_completed(GDBusConnection *bus, const char *sender, const char *p
  * and the caller gets Cancelled. */
 static void test_job_cancel_suspend(void) {
         g_autoptr(GDBusConnection) bus = vm_system_bus();
-        g_autofree char *path = NULL, *job = NULL, *info = NULL, *remote = NULL, *listed = NULL, *cancelled = NULL;
+        g_autofree char *path = NULL, *job = NULL, *info = NULL, *listed = NULL, *cancelled = NULL;
         g_autoptr(GVariant) objects = NULL, cancelable = NULL, uid = NULL;
         Completed completed = {};
         DeviceCall suspend;
         guint subscription;
 
         slow_stack_create();
-        g_assert_true(vm_wait(60, "busctl --system call " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH " " DMBUS_MANAGER_INTERFACE
-                              " ResolveName s dmbus-h-top"));
-        path = vm_sh("busctl --system call " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH " " DMBUS_MANAGER_INTERFACE
-                     " ResolveName s dmbus-h-top | cut -d'\"' -f2");
+        path = device_path("dmbus-h-top");
         subscription = g_dbus_connection_signal_subscribe(bus, DMBUS_SERVICE_NAME, DMBUS_JOB_INTERFACE, "Completed", NULL, NULL,
                                                           G_DBUS_SIGNAL_FLAGS_NONE, on_completed, &completed, NULL);
         slow_write_start();
         device_call_start(&suspend, path, "Suspend", g_variant_new("(@a{sv})", no_options()));
-        for (unsigned attempt = 0; !job && attempt < 600; attempt++) {
-                job = job_of("suspend");
-                if (!job)
-                        g_usleep(G_USEC_PER_SEC / 10);
-        }
-        g_assert_nonnull(job);
+        job = job_wait("suspend");
         g_assert_true(g_str_has_prefix(job, DMBUS_JOB_PREFIX "/"));
         vm_assert_object_matches_contract(job, DMBUS_JOB_INTERFACE);
         objects = vm_get_property(job, DMBUS_JOB_INTERFACE, "Objects", "ao");
@@ -1480,12 +1514,7 @@ static void test_job_cancel_suspend(void) {
         g_assert_nonnull(strstr(listed, "1 job listed."));
         cancelled = vm_sh("$DMBUSCTL cancel %s; echo exit=$?", strrchr(job, '/') + 1);
         g_assert_cmpstr(cancelled, ==, "exit=0");
-        device_call_join(&suspend);
-        g_assert_nonnull(suspend.error);
-        remote = g_dbus_error_get_remote_error(suspend.error);
-        g_assert_cmpstr(remote, ==, DMBUS_ERROR_CANCELLED);
-        g_assert_nonnull(strstr(suspend.error->message, "left active, as it was"));
-        g_clear_error(&suspend.error);
+        join_cancelled(&suspend, "left active, as it was");
         info = vm_sh("dmsetup info dmbus-h-top");
         g_assert_null(strstr(info, "SUSPENDED"));
         while (!completed.seen)
@@ -1529,7 +1558,6 @@ static void test_job_cancel_create_stack(void) {
                                                 "('dmbus-h-c2', '', [(uint64 0, uint64 16384, 'snapshot', '%s /dev/mapper/dmbus-h-slow P 8')], "
                                                 "@a{sv} {}), ('dmbus-h-c3', '', [(uint64 0, uint64 8, 'zero', '')], @a{sv} {})], @a{sv} {})", origin);
         g_autofree char *job = NULL;
-        g_autoptr(GVariant) cancelled = NULL;
         g_autoptr(GError) error = NULL;
         GVariant *args = g_variant_parse(G_VARIANT_TYPE("(a(ssa(ttss)a{sv})a{sv})"), text, NULL, NULL, &error);
         DeviceCall create;
@@ -1540,22 +1568,10 @@ static void test_job_cancel_create_stack(void) {
                                 .args = g_variant_ref_sink(args) };
         create.thread = g_thread_new("CreateStack", device_call_thread, &create);
         g_assert_true(vm_wait(60, "dmsetup info dmbus-h-c2"));
-        for (unsigned attempt = 0; !job && attempt < 600; attempt++) {
-                job = job_of("create-stack");
-                if (!job)
-                        g_usleep(G_USEC_PER_SEC / 10);
-        }
-        g_assert_nonnull(job);
-        cancelled = vm_call(job, DMBUS_JOB_INTERFACE, "Cancel", g_variant_new("(@a{sv})", no_options()), NULL, &error);
-        g_assert_no_error(error);
+        job = job_wait("create-stack");
+        job_cancel(job);
         slow_release();
-        device_call_join(&create);
-        g_assert_nonnull(create.error);
-        g_autofree char *remote = g_dbus_error_get_remote_error(create.error);
-        if (g_strcmp0(remote, DMBUS_ERROR_CANCELLED) != 0)
-                g_error("CreateStack said %s: %s", remote, create.error->message);
-        g_assert_nonnull(strstr(create.error->message, "Nothing this call made is left"));
-        g_clear_error(&create.error);
+        join_cancelled(&create, "Nothing this call made is left");
         g_assert_cmpint(system("dmsetup info dmbus-h-c1 >/dev/null 2>&1"), !=, 0);
         g_assert_cmpint(system("dmsetup info dmbus-h-c2 >/dev/null 2>&1"), !=, 0);
         g_assert_cmpint(system("dmsetup info dmbus-h-c3 >/dev/null 2>&1"), !=, 0);
@@ -1568,32 +1584,15 @@ static void test_job_cancel_create_stack(void) {
  * the device is still there and the caller gets Cancelled. */
 static void test_job_cancel_remove_retry(void) {
         g_autofree char *path = NULL, *job = NULL, *holder = NULL;
-        g_autoptr(GVariant) cancelled = NULL;
-        g_autoptr(GError) error = NULL;
         DeviceCall remove;
 
         vm_do("dmsetup create dmbus-h-held --table '0 8 zero'");
-        g_assert_true(vm_wait(60, "busctl --system call " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH " " DMBUS_MANAGER_INTERFACE
-                              " ResolveName s dmbus-h-held"));
-        path = vm_sh("busctl --system call " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH " " DMBUS_MANAGER_INTERFACE
-                     " ResolveName s dmbus-h-held | cut -d'\"' -f2");
+        path = device_path("dmbus-h-held");
         holder = vm_sh("sleep 120 </dev/mapper/dmbus-h-held >/dev/null 2>&1 & echo $!");
         device_call_start(&remove, path, "Remove", g_variant_new_parsed("({'retry': <true>},)"));
-        for (unsigned attempt = 0; !job && attempt < 600; attempt++) {
-                job = job_of("remove");
-                if (!job)
-                        g_usleep(G_USEC_PER_SEC / 10);
-        }
-        g_assert_nonnull(job);
-        cancelled = vm_call(job, DMBUS_JOB_INTERFACE, "Cancel", g_variant_new("(@a{sv})", no_options()), NULL, &error);
-        g_assert_no_error(error);
-        device_call_join(&remove);
-        g_assert_nonnull(remove.error);
-        g_autofree char *remote = g_dbus_error_get_remote_error(remove.error);
-        if (g_strcmp0(remote, DMBUS_ERROR_CANCELLED) != 0)
-                g_error("Remove said %s: %s", remote, remove.error->message);
-        g_assert_nonnull(strstr(remove.error->message, "it is still there"));
-        g_clear_error(&remove.error);
+        job = job_wait("remove");
+        job_cancel(job);
+        join_cancelled(&remove, "it is still there");
         g_assert_cmpint(system("dmsetup info dmbus-h-held >/dev/null 2>&1"), ==, 0);
         vm_do("kill %s; while kill -0 %s 2>/dev/null; do sleep 0.1; done; dmsetup remove --retry dmbus-h-held", holder, holder);
         assert_settled();
@@ -1608,8 +1607,7 @@ static void test_sigterm_mid_reload(void) {
         DeviceCall reload, suspend, resume;
 
         slow_stack_create();
-        path = vm_sh("busctl --system call " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH " " DMBUS_MANAGER_INTERFACE
-                     " ResolveName s dmbus-h-top | cut -d'\"' -f2");
+        path = device_path("dmbus-h-top");
         slow_write_start();
         device_call_start(&reload, path, "Reload", g_variant_new("(@a(ttss)@a{sv})", table_of("0 16384 zero"), no_options()));
         slow_wait_for_inactive();
@@ -1650,12 +1648,6 @@ static void test_sigterm_mid_reload(void) {
 
 #define NO_RESTART_DROPIN "/run/systemd/system/" VM_UNIT ".d/50-no-restart.conf"
 
-static guint64 lease_until(const char *path) {
-        g_autoptr(GVariant) v = vm_get_property(path, DMBUS_DEVICE_INTERFACE, "SuspendLeaseUntil", "t");
-
-        return g_variant_get_uint64(v);
-}
-
 /* A lease outlives the service. Killed mid-lease and started only once the lease ran out, the
  * service resumes the device as it starts; killed and started again by systemd while the lease
  * runs, it follows the lease again, its caller's leaving the bus included. */
@@ -1668,17 +1660,14 @@ static void test_lease_through_kill(void) {
         guint64 until;
 
         vm_do("dmsetup create dmbus-h-lease --table '0 2048 zero'");
-        g_assert_true(vm_wait(60, "busctl --system call " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH " " DMBUS_MANAGER_INTERFACE
-                              " ResolveName s dmbus-h-lease"));
-        path = vm_sh("busctl --system call " DMBUS_SERVICE_NAME " " DMBUS_MANAGER_PATH " " DMBUS_MANAGER_INTERFACE
-                     " ResolveName s dmbus-h-lease | cut -d'\"' -f2");
+        path = device_path("dmbus-h-lease");
 
         vm_do("mkdir -p $(dirname " NO_RESTART_DROPIN ") && printf '[Service]\\nRestart=no\\n' >" NO_RESTART_DROPIN
               " && systemctl daemon-reload");
         reply = vm_suspend_leased(shared, path, 3, &error);
         g_assert_no_error(error);
         g_variant_unref(reply);
-        until = lease_until(path);
+        until = vm_suspend_lease_until(path);
         g_assert_cmpuint(until, >, 0);
         vm_daemon_signal(daemon_under_test, SIGKILL);
         g_assert_true(vm_wait(60, "! systemctl is-active --quiet " VM_UNIT));
@@ -1700,10 +1689,10 @@ static void test_lease_through_kill(void) {
         reply = vm_suspend_leased(caller, path, 600, &error);
         g_assert_no_error(error);
         g_variant_unref(reply);
-        until = lease_until(path);
+        until = vm_suspend_lease_until(path);
         daemon_kill_and_wait_restarted(SIGKILL);
         g_free(vm_daemon_log_wait(daemon_under_test, "Following the lease on the suspension of \"dmbus-h-lease\""));
-        g_assert_cmpuint(lease_until(path), ==, until);
+        g_assert_cmpuint(vm_suspend_lease_until(path), ==, until);
         g_dbus_connection_close_sync(caller, NULL, NULL);
         g_object_unref(caller);
         g_assert_true(vm_wait(60, "dmsetup info dmbus-h-lease | grep -q '^State: *ACTIVE'"));

@@ -920,12 +920,6 @@ static void test_udev_stopped(void) {
         remove_ok("dmbus-unseen", NULL);
 }
 
-static guint64 lease_until(const char *path) {
-        g_autoptr(GVariant) v = vm_get_property(path, DMBUS_DEVICE_INTERFACE, "SuspendLeaseUntil", "t");
-
-        return g_variant_get_uint64(v);
-}
-
 #define WAIT_ACTIVE(name) vm_wait(60, "dmsetup info " name " | grep -q '^State: *ACTIVE'")
 
 /* Suspend's lease ends when its caller leaves the bus, or when it runs out; a Resume, or a Suspend
@@ -948,7 +942,7 @@ static void test_suspend_lease(void) {
         g_assert_no_error(error);
         g_variant_unref(reply);
         now = g_get_real_time();
-        until = lease_until(path);
+        until = vm_suspend_lease_until(path);
         g_assert_true(bool_property("dmbus-lease", "Suspended"));
         g_assert_cmpuint(until, >, (guint64) now + 240 * G_USEC_PER_SEC);
         g_assert_cmpuint(until, <=, (guint64) now + 300 * G_USEC_PER_SEC);
@@ -960,7 +954,7 @@ static void test_suspend_lease(void) {
         g_test_message("FIGURE resumed %.2f s after the lease's caller left the bus", (g_get_monotonic_time() - left) / 1e6);
         g_free(vm_daemon_log_wait(daemon_under_test, "its caller left the bus; resumed it"));
         g_assert_true(vm_wait(30, "! test -e %s", record));
-        g_assert_cmpuint(lease_until(path), ==, 0);
+        g_assert_cmpuint(vm_suspend_lease_until(path), ==, 0);
 
         /* It runs out, its caller still on the bus. */
         reply = vm_suspend_leased(shared, path, 2, &error);
@@ -975,14 +969,14 @@ static void test_suspend_lease(void) {
         g_assert_no_error(error);
         g_variant_unref(reply);
         device_call_ok("dmbus-lease", "Resume", g_variant_new("(@a{sv})", no_options()));
-        g_assert_cmpuint(lease_until(path), ==, 0);
+        g_assert_cmpuint(vm_suspend_lease_until(path), ==, 0);
         g_assert_false(exists(record));
         g_free(vm_daemon_log_wait(daemon_under_test, "ended: the device was resumed"));
         reply = vm_suspend_leased(shared, path, 300, &error);
         g_assert_no_error(error);
         g_variant_unref(reply);
         device_call_ok("dmbus-lease", "Suspend", g_variant_new("(@a{sv})", no_options()));
-        g_assert_cmpuint(lease_until(path), ==, 0);
+        g_assert_cmpuint(vm_suspend_lease_until(path), ==, 0);
         g_assert_true(bool_property("dmbus-lease", "Suspended"));
         g_assert_false(exists(record));
         device_call_ok("dmbus-lease", "Resume", g_variant_new("(@a{sv})", no_options()));

@@ -310,6 +310,12 @@ GVariant *vm_suspend_leased(GDBusConnection *bus, const char *path, guint32 seco
                                            g_variant_new("(a{sv})", &options), NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
 }
 
+guint64 vm_suspend_lease_until(const char *path) {
+        g_autoptr(GVariant) v = vm_get_property(path, DMBUS_DEVICE_INTERFACE, "SuspendLeaseUntil", "t");
+
+        return g_variant_get_uint64(v);
+}
+
 GVariant *vm_get_property(const char *path, const char *interface, const char *name, const char *type) {
         g_autoptr(GDBusConnection) bus = vm_system_bus();
         g_autoptr(GError) error = NULL;

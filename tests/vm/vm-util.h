@@ -73,6 +73,8 @@ GDBusConnection *vm_system_bus(void);
 GDBusConnection *vm_private_bus(void);
 /* Device.Suspend with "lease-sec" through bus: the reply, or NULL and error. */
 GVariant *vm_suspend_leased(GDBusConnection *bus, const char *path, guint32 seconds, GError **error);
+/* Device.SuspendLeaseUntil of the device at path. */
+guint64 vm_suspend_lease_until(const char *path);
 /* Reads one property of a dmbus object; asserts it exists and has the type. */
 GVariant *vm_get_property(const char *path, const char *interface, const char *name, const char *type);
 gboolean vm_name_has_owner(const char *name);
