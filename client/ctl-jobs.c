@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,9 +14,19 @@ typedef struct JobRow {
         const char *path, *operation;
         uint32_t uid;
         uint64_t start_time;
-        bool cancelable;
+        double progress;
+        bool progress_valid, cancelable;
         char *objects;                  /* their paths' last parts, ", " apart */
 } JobRow;
+
+static int read_bool(sd_bus_message *reply, bool *ret) {
+        int b, r;
+
+        r = sd_bus_message_read(reply, "v", "b", &b);
+        if (r >= 0)
+                *ret = b;
+        return r;
+}
 
 /* One job's Job properties, from GetManagedObjects' a{sv}; the strings stay in the reply. */
 static int read_job_properties(sd_bus_message *reply, JobRow *job) {
@@ -33,12 +44,13 @@ static int read_job_properties(sd_bus_message *reply, JobRow *job) {
                         r = sd_bus_message_read(reply, "v", "u", &job->uid);
                 else if (strcmp(name, "StartTime") == 0)
                         r = sd_bus_message_read(reply, "v", "t", &job->start_time);
-                else if (strcmp(name, "Cancelable") == 0) {
-                        int b;
-
-                        r = sd_bus_message_read(reply, "v", "b", &b);
-                        job->cancelable = b;
-                } else if (strcmp(name, "Objects") == 0) {
+                else if (strcmp(name, "Progress") == 0)
+                        r = sd_bus_message_read(reply, "v", "d", &job->progress);
+                else if (strcmp(name, "ProgressValid") == 0)
+                        r = read_bool(reply, &job->progress_valid);
+                else if (strcmp(name, "Cancelable") == 0)
+                        r = read_bool(reply, &job->cancelable);
+                else if (strcmp(name, "Objects") == 0) {
                         r = sd_bus_message_enter_container(reply, 'v', "ao");
                         if (r >= 0)
                                 r = sd_bus_message_enter_container(reply, 'a', "o");
@@ -122,13 +134,16 @@ int verb_jobs(const VerbCall *call) {
                 return failure_exit(r, "cannot read the reply");
         clock_gettime(CLOCK_REALTIME, &now);
         if (n > 0)
-                printf("%-5s %-14s %-6s %8s %-10s %s\n", "JOB", "OPERATION", "UID", "ELAPSED", "CANCELABLE", "OBJECTS");
+                printf("%-5s %-21s %-6s %8s %8s %-10s %s\n", "JOB", "OPERATION", "UID", "ELAPSED", "PROGRESS", "CANCELABLE", "OBJECTS");
         for (size_t i = 0; i < n; i++) {
                 uint64_t now_usec = (uint64_t) now.tv_sec * 1000000 + (uint64_t) now.tv_nsec / 1000;
                 double elapsed = now_usec > jobs[i].start_time ? (double) (now_usec - jobs[i].start_time) / 1e6 : 0;
+                char progress[16] = "-";
 
-                printf("%-5s %-14s %-6" PRIu32 " %7.1fs %-10s %s\n", strrchr(jobs[i].path, '/') + 1, jobs[i].operation ?: "?",
-                       jobs[i].uid, elapsed, jobs[i].cancelable ? "yes" : "no", jobs[i].objects ?: "-");
+                if (jobs[i].progress_valid)
+                        snprintf(progress, sizeof(progress), "%.0f%%", jobs[i].progress * 100);
+                printf("%-5s %-21s %-6" PRIu32 " %7.1fs %8s %-10s %s\n", strrchr(jobs[i].path, '/') + 1, jobs[i].operation ?: "?",
+                       jobs[i].uid, elapsed, progress, jobs[i].cancelable ? "yes" : "no", jobs[i].objects ?: "-");
                 free(jobs[i].objects);
         }
         if (n == 0)

@@ -175,22 +175,38 @@ static int parse_thin(const char *params, DmStatus *ret) {
         return 0;
 }
 
-/* "USED/TOTAL [METADATA]", or "Invalid", "Merge failed", "Overflow". */
-static int parse_snapshot(const char *params, DmStatus *ret) {
+/* "USED/TOTAL [METADATA]", or "Invalid", "Merge failed", "Overflow". False when refused. */
+static bool parse_snapshot_fields(const char *params, DmStatusSnapshot *ret) {
         Words w = { .p = params };
         uint64_t metadata;
 
-        ret->kind = DM_STATUS_SNAPSHOT;
         if (strcmp(params, "Invalid") == 0)
-                ret->snapshot.invalid = true;
+                ret->invalid = true;
         else if (strcmp(params, "Merge failed") == 0)
-                ret->snapshot.merge_failed = true;
+                ret->merge_failed = true;
         else if (strcmp(params, "Overflow") == 0)
-                ret->snapshot.overflow = true;
-        else if (!word_ratio(&w, &ret->snapshot.used_sectors, &ret->snapshot.total_sectors))
-                *ret = (DmStatus) {};
+                ret->overflow = true;
+        else if (!word_ratio(&w, &ret->used_sectors, &ret->total_sectors))
+                return false;
         else if (word_u64(&w, &metadata))
-                ret->snapshot.metadata_sectors = (DmStatusOptionalU64) { true, metadata };
+                ret->metadata_sectors = (DmStatusOptionalU64) { true, metadata };
+        return true;
+}
+
+static int parse_snapshot(const char *params, DmStatus *ret) {
+        if (parse_snapshot_fields(params, &ret->snapshot))
+                ret->kind = DM_STATUS_SNAPSHOT;
+        else
+                *ret = (DmStatus) {};
+        return 0;
+}
+
+/* As a snapshot's: USED shrinks to METADATA as the exceptions go back to the origin. */
+static int parse_snapshot_merge(const char *params, DmStatus *ret) {
+        if (parse_snapshot_fields(params, &ret->snapshot_merge))
+                ret->kind = DM_STATUS_SNAPSHOT_MERGE;
+        else
+                *ret = (DmStatus) {};
         return 0;
 }
 
@@ -311,12 +327,26 @@ refused:
         return 0;
 }
 
-/* "MISMATCHES PROVIDED_DATA_SECTORS RECALC_SECTOR" */
+/* "MISMATCHES PROVIDED_DATA_SECTORS [RECALC_SECTOR|-]": where a recalculation has come to, '-'
+ * when none runs (kernels before 4.19 wrote two words). */
 static int parse_integrity(const char *params, DmStatus *ret) {
         Words w = { .p = params };
+        uint64_t recalculated;
 
-        if (word_u64(&w, &ret->integrity.mismatches))
-                ret->kind = DM_STATUS_INTEGRITY;
+        if (!word_u64(&w, &ret->integrity.mismatches) || !word_u64(&w, &ret->integrity.provided_data_sectors))
+                goto refused;
+        if (next_word(&w) && strcmp(w.word, "-") != 0) {
+                const char *end;
+
+                if (!parse_u64(w.word, &end, &recalculated) || *end != 0)
+                        goto refused;
+                ret->integrity.recalculate_sector = (DmStatusOptionalU64) { true, recalculated };
+        }
+        ret->kind = DM_STATUS_INTEGRITY;
+        return 0;
+
+refused:
+        *ret = (DmStatus) {};
         return 0;
 }
 
@@ -350,6 +380,7 @@ int dm_status_parse(const char *target_type, const char *params, DmStatus *ret) 
                 [DM_STATUS_THIN_POOL] = parse_thin_pool,
                 [DM_STATUS_THIN] = parse_thin,
                 [DM_STATUS_SNAPSHOT] = parse_snapshot,
+                [DM_STATUS_SNAPSHOT_MERGE] = parse_snapshot_merge,
                 [DM_STATUS_CACHE] = parse_cache,
                 [DM_STATUS_MIRROR] = parse_mirror,
                 [DM_STATUS_RAID] = parse_raid,

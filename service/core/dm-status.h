@@ -78,9 +78,11 @@
         X(STRING, sync_action, "sync-action")                                   \
         X(U64, mismatch_count, "mismatch-count")
 
-/* Integrity, verity and multipath: only what their health needs. */
+/* Integrity, verity and multipath: only what their health and their work need. */
 #define DM_STATUS_INTEGRITY_FIELDS(X)                                           \
-        X(U64, mismatches, "mismatches")
+        X(U64, mismatches, "mismatches")                                        \
+        X(U64, provided_data_sectors, "provided-data-sectors")                  \
+        X(OPTIONAL_U64, recalculate_sector, "recalculate-sector")
 
 #define DM_STATUS_VERITY_FIELDS(X)                                              \
         X(BOOL, corrupted, "corrupted")
@@ -95,6 +97,7 @@
         X(THIN_POOL, thin_pool, "thin-pool", DM_STATUS_THIN_POOL_FIELDS, true)        \
         X(THIN, thin, "thin", DM_STATUS_THIN_FIELDS, true)                             \
         X(SNAPSHOT, snapshot, "snapshot", DM_STATUS_SNAPSHOT_FIELDS, true)             \
+        X(SNAPSHOT_MERGE, snapshot_merge, "snapshot-merge", DM_STATUS_SNAPSHOT_FIELDS, true) \
         X(CACHE, cache, "cache", DM_STATUS_CACHE_FIELDS, true)                         \
         X(MIRROR, mirror, "mirror", DM_STATUS_MIRROR_FIELDS, true)                     \
         X(RAID, raid, "raid", DM_STATUS_RAID_FIELDS, true)                             \
@@ -127,12 +130,17 @@ typedef struct DmStatusMirrorFault {
         uint32_t major, minor;
 } DmStatusMirrorFault;
 
+/* A snapshot's exception store; a snapshot-merge writes the same line as it merges it back. */
+typedef struct DmStatusSnapshot {
+        DM_STATUS_SNAPSHOT_FIELDS(DM_STATUS_FIELD_DECLARE)
+} DmStatusSnapshot;
+
 typedef struct DmStatus {
         DmStatusKind kind;
         union {
                 struct { DM_STATUS_THIN_POOL_FIELDS(DM_STATUS_FIELD_DECLARE) } thin_pool;
                 struct { DM_STATUS_THIN_FIELDS(DM_STATUS_FIELD_DECLARE) } thin;
-                struct { DM_STATUS_SNAPSHOT_FIELDS(DM_STATUS_FIELD_DECLARE) } snapshot;
+                DmStatusSnapshot snapshot, snapshot_merge;
                 struct { DM_STATUS_CACHE_FIELDS(DM_STATUS_FIELD_DECLARE) } cache;
                 struct {
                         DM_STATUS_MIRROR_FIELDS(DM_STATUS_FIELD_DECLARE)

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "dm-status.h"
+#include "kernel-work.h"
 #include "macro.h"
 
 /* The in-memory device graph: the daemon's one source of truth. Every block device that is a DM
@@ -56,6 +57,8 @@ typedef struct DmDevice {
         /* What the targets' status says (health.h), and why, "" when all is well. */
         Health target_health;
         char *health_reason;
+        /* The kernel's own long work that the status shows (kernel-work.h). */
+        KernelWork kernel_work;
         /* Not the kernel's: when the daemon first saw it suspended (CLOCK_REALTIME, µs; 0 when
          * not), and whether that has lasted longer than the bound (health.h). Carried from one
          * reading of the device to the next by the refresh. */

@@ -54,13 +54,21 @@ static void judge_thin(const DmStatus *s, Judgement *j) {
                 judge(j, HEALTH_FAILED, "thin: failed");
 }
 
+static void judge_snapshot_fields(const char *type, const DmStatusSnapshot *s, Judgement *j) {
+        if (s->overflow)
+                judge(j, HEALTH_FAILED, "%s: overflowed (its exception store is full)", type);
+        else if (s->invalid)
+                judge(j, HEALTH_FAILED, "%s: invalid", type);
+        else if (s->merge_failed)
+                judge(j, HEALTH_DEGRADED, "%s: merge failed", type);
+}
+
 static void judge_snapshot(const DmStatus *s, Judgement *j) {
-        if (s->snapshot.overflow)
-                judge(j, HEALTH_FAILED, "snapshot: overflowed (its exception store is full)");
-        else if (s->snapshot.invalid)
-                judge(j, HEALTH_FAILED, "snapshot: invalid");
-        else if (s->snapshot.merge_failed)
-                judge(j, HEALTH_DEGRADED, "snapshot: merge failed");
+        judge_snapshot_fields("snapshot", &s->snapshot, j);
+}
+
+static void judge_snapshot_merge(const DmStatus *s, Judgement *j) {
+        judge_snapshot_fields("snapshot-merge", &s->snapshot_merge, j);
 }
 
 static void judge_cache(const DmStatus *s, Judgement *j) {
@@ -141,6 +149,7 @@ int dm_device_read_status(DmDevice *dm) {
                 if (r < 0)
                         return r;
                 judge_status(&s, &j);
+                kernel_work_add(&dm->kernel_work, &s);
                 if (dm->parsed_status.kind == DM_STATUS_NONE && dm_status_kind_shown(s.kind))
                         dm->parsed_status = TAKE_STRUCT(s);
         }

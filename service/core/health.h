@@ -11,7 +11,8 @@
  * what the graph holds, its targets' typed status (dm-status.h). */
 
 /* Reads every status row of dm once (dm->status): judges the targets' health (the worst row wins,
- * with its reason) and keeps the typed status of the first row that ParsedStatus shows. */
+ * with its reason), keeps the typed status of the first row that ParsedStatus shows, and what
+ * long work of the kernel's they show (kernel-work.h). */
 int dm_device_read_status(DmDevice *dm);
 
 /* "ok", "degraded", "suspended", "failed". */

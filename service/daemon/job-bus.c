@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "bus-options.h"
 #include "dmbus-names.h"
@@ -24,10 +25,20 @@
 typedef struct Job Job;
 struct Job {
         Manager *manager;
-        Operation *op;
+        Operation *op;                  /* NULL for the kernel's own work */
+        /* The kernel's own work: on which device, what, and of how much: the line's total or, for
+         * work that only counts down, the most it was seen to have left. */
+        dev_t devnum;
+        KernelWorkKind work;
+        uint64_t baseline;
+        double first_progress;          /* at start_time, for the rate */
         uint32_t id;
         uid_t started_by;
         uint64_t start_time;            /* CLOCK_REALTIME, us */
+        /* Operations report none (udisks2's shape with ProgressValid false). */
+        double progress;
+        bool progress_valid;
+        uint64_t expected_end_time;     /* CLOCK_REALTIME, us; 0 while no rate is known */
         bool announced;
         sd_event_source *announce;
         /* A Cancel from someone polkit must allow: its request, while the question is open. */
@@ -57,8 +68,14 @@ static const char *const job_operation_table[_OPERATION_KIND_MAX] = {
         [OPERATION_CREATE_STACK] = "create-stack",
 };
 
-/* What Cancel can stop (job-bus.h). */
+static const char *job_operation(const Job *job) {
+        return job->op ? job_operation_table[job->op->kind] : kernel_work_kind_to_string(job->work);
+}
+
+/* What Cancel can stop (job-bus.h): nothing of the kernel's own. */
 static bool job_cancelable(const Job *job) {
+        if (!job->op)
+                return false;
         switch (job->op->kind) {
         case OPERATION_REMOVE:
                 return job->op->retry;
@@ -125,43 +142,54 @@ static int on_announce(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-void job_start(Manager *m, Operation *op) {
+/* A job of an operation, or of the kernel's work on a device; announced after the delay unless it
+ * ended before. */
+static Job *job_new(Manager *m, Operation *op, KernelWorkKind work, dev_t devnum) {
         Job *job;
         int r;
 
-        assert(!op->job);
-
         job = calloc(1, sizeof(Job));
         if (!job)
-                return (void) log_oom();
+                return log_oom(), NULL;
         *job = (Job) {
                 .manager = m,
                 .op = op,
+                .work = work,
+                .devnum = devnum,
                 .id = ++m->jobs->last_id,
-                .started_by = op->caller_uid,
+                .started_by = op ? op->caller_uid : 0,
                 .start_time = realtime_usec(),
         };
         r = sd_event_add_time_relative(m->event, &job->announce, CLOCK_MONOTONIC, JOB_ANNOUNCE_DELAY_USEC, 0, on_announce, job);
         if (r < 0) {
-                log_warning_errno(r, "Cannot time the announcement of a job; %s goes without one: %m", op->label ?: "the operation");
-                free(job);
-                return;
+                log_warning_errno(r, "Cannot time the announcement of a job; %s goes without one: %m", job_operation(job));
+                return mfree(job);
         }
         LIST_PREPEND(jobs, m->jobs->jobs, job);
-        op->job = job;
+        return job;
+}
+
+void job_start(Manager *m, Operation *op) {
+        assert(!op->job);
+
+        op->job = job_new(m, op, KERNEL_WORK_NONE, 0);
+}
+
+/* Completed, then the object goes. */
+static void job_complete(Job *job, bool success, const char *message) {
+        char buf[JOB_OBJECT_PATH_MAX];
+
+        if (job->announced) {
+                (void) sd_bus_emit_signal(job->manager->bus, job_path(job, buf), DMBUS_JOB_INTERFACE, "Completed", "bs", success,
+                                          message ?: "");
+                (void) sd_bus_emit_object_removed(job->manager->bus, buf);
+        }
+        job_free(job);
 }
 
 void job_end(Manager *m, Operation *op, bool success, const char *message) {
-        Job *job = op->job;
-        char buf[JOB_OBJECT_PATH_MAX];
-
-        if (!job)
-                return;
-        if (job->announced) {
-                (void) sd_bus_emit_signal(m->bus, job_path(job, buf), DMBUS_JOB_INTERFACE, "Completed", "bs", success, message ?: "");
-                (void) sd_bus_emit_object_removed(m->bus, buf);
-        }
-        job_free(job);
+        if (op->job)
+                job_complete(op->job, success, message);
 }
 
 void job_objects_changed(Manager *m, Operation *op) {
@@ -171,8 +199,99 @@ void job_objects_changed(Manager *m, Operation *op) {
                 (void) sd_bus_emit_properties_changed(m->bus, job_path(op->job, buf), DMBUS_JOB_INTERFACE, "Objects", NULL);
 }
 
+/* ---- The kernel's own work ---------------------------------------------------------------- */
+
+static Job *kernel_job_of(Manager *m, dev_t devnum) {
+        LIST_FOREACH(jobs, job, m->jobs->jobs)
+                if (!job->op && job->devnum == devnum)
+                        return job;
+        return NULL;
+}
+
+static void job_progress_changed(Job *job) {
+        char buf[JOB_OBJECT_PATH_MAX];
+
+        if (job->announced)
+                (void) sd_bus_emit_properties_changed(job->manager->bus, job_path(job, buf), DMBUS_JOB_INTERFACE, "Progress",
+                                                      "ProgressValid", "ExpectedEndTime", NULL);
+}
+
+/* What the status says now: Progress, and ExpectedEndTime at the rate seen since the start. */
+static void kernel_job_take(Job *job, const KernelWork *w, uint64_t now) {
+        double progress;
+
+        job->baseline = w->total > 0 ? w->total : (job->baseline > w->left ? job->baseline : w->left);
+        if (job->baseline == 0)
+                return;
+        progress = (double) (job->baseline - (w->left < job->baseline ? w->left : job->baseline)) / (double) job->baseline;
+        if (job->progress_valid && progress == job->progress)
+                return;
+        job->progress = progress;
+        job->progress_valid = true;
+        job->expected_end_time = 0;
+        if (progress > job->first_progress && now > job->start_time)
+                job->expected_end_time = now + (uint64_t) ((1.0 - progress) * (double) (now - job->start_time) /
+                                                           (progress - job->first_progress));
+        job_progress_changed(job);
+}
+
+static void kernel_job_start(Manager *m, dev_t devnum, const DmDevice *dm, uint64_t now) {
+        Job *job = job_new(m, NULL, dm->kernel_work.kind, devnum);
+
+        if (!job)
+                return;
+        kernel_job_take(job, &dm->kernel_work, now);
+        job->first_progress = job->progress;
+        log_info("%s: %s under way, %.0f %% done.", dm->name, job_operation(job), job->progress * 100);
+}
+
+/* Done when the device has no work left undone; stopped otherwise, or gone. */
+static void kernel_job_end(Job *job, const DmDevice *dm) {
+        char message[128];
+        bool success = dm && !dm->kernel_work.unfinished;
+
+        if (success) {
+                snprintf(message, sizeof(message), "The %s is done.", job_operation(job));
+                job->progress = 1.0;
+                job->progress_valid = true;
+                job->expected_end_time = realtime_usec();
+                job_progress_changed(job);
+                log_info("%s: %s", dm->name, message);
+        } else if (dm) {
+                snprintf(message, sizeof(message), "The %s stopped with %.0f %% done.", job_operation(job), job->progress * 100);
+                log_info("%s: %s", dm->name, message);
+        } else {
+                snprintf(message, sizeof(message), "The device went away before its %s was done.", job_operation(job));
+                log_info("%u:%u: %s", major(job->devnum), minor(job->devnum), message);
+        }
+        job_complete(job, success, message);
+}
+
+void jobs_kernel_work_refreshed(Manager *m, const DevSet *devices) {
+        uint64_t now = realtime_usec();
+
+        for (size_t i = 0; i < devices->n; i++) {
+                dev_t devnum = devices->items[i];
+                const BlockDevice *d = graph_get(m->graph, devnum);
+                const DmDevice *dm = d ? d->dm : NULL;
+                KernelWorkKind kind = dm ? dm->kernel_work.kind : KERNEL_WORK_NONE;
+                Job *job = kernel_job_of(m, devnum);
+
+                if (job && job->work != kind) {
+                        kernel_job_end(job, dm);
+                        job = NULL;
+                }
+                if (kind == KERNEL_WORK_NONE)
+                        continue;
+                if (job)
+                        kernel_job_take(job, &dm->kernel_work, now);
+                else
+                        kernel_job_start(m, devnum, dm, now);
+        }
+}
+
 static void job_cancel(Job *job) {
-        log_info("%s: cancel asked.", job->op->label ?: job_operation_table[job->op->kind]);
+        log_info("%s: cancel asked.", job->op->label ?: job_operation(job));
         operation_cancel(job->op);
 }
 
@@ -202,9 +321,13 @@ static int method_cancel(sd_bus_message *message, void *userdata, sd_bus_error *
         r = bus_message_read_options(message, options, ELEMENTSOF(options), error);
         if (r < 0)
                 return r;
+        if (!job->op)
+                return sd_bus_error_setf(error, DMBUS_ERROR_NOT_SUPPORTED, "A %s is the kernel's own work: its job cannot stop it%s.",
+                                         job_operation(job),
+                                         job->work == KERNEL_WORK_RAID_CHECK || job->work == KERNEL_WORK_RAID_REPAIR ?
+                                         " (the target message \"idle\" does)" : "");
         if (!job_cancelable(job))
-                return sd_bus_error_setf(error, DMBUS_ERROR_NOT_SUPPORTED, "A %s cannot be cancelled once it began.",
-                                         job_operation_table[job->op->kind]);
+                return sd_bus_error_setf(error, DMBUS_ERROR_NOT_SUPPORTED, "A %s cannot be cancelled once it began.", job_operation(job));
         r = sender_uids_get(m->sender_uids, message, &uid);
         if (r < 0)
                 return sd_bus_error_setf(error, DMBUS_ERROR_NOT_AUTHORIZED, "Cannot tell who is calling (%s): not authorized.",
@@ -233,7 +356,7 @@ static int property_get_operation(sd_bus *bus, const char *path, const char *int
                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *job = userdata;
 
-        return sd_bus_message_append(reply, "s", job_operation_table[job->op->kind]);
+        return sd_bus_message_append(reply, "s", job_operation(job));
 }
 
 /* The devices it is about: its device, or a stack's (those made so far, for a CreateStack). */
@@ -241,10 +364,12 @@ static int property_get_objects(sd_bus *bus, const char *path, const char *inter
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *job = userdata;
         const Operation *op = job->op;
-        dev_t devs[op->n_members + 1];
+        dev_t devs[(op ? op->n_members : 0) + 1];
         size_t n = 0;
 
-        if (operation_kind_is_stack(op->kind)) {
+        if (!op)
+                devs[n++] = job->devnum;
+        else if (operation_kind_is_stack(op->kind)) {
                 for (size_t i = 0; i < op->n_members; i++)
                         if (op->members[i].devnum != 0)
                                 devs[n++] = op->members[i].devnum;
@@ -258,14 +383,11 @@ static int property_get_cancelable(sd_bus *bus, const char *path, const char *in
         return sd_bus_message_append(reply, "b", job_cancelable(userdata));
 }
 
-/* Operations report no progress of their own yet: udisks2's shape, with ProgressValid false. */
-static int property_get_progress(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        if (strcmp(property, "Progress") == 0)
-                return sd_bus_message_append(reply, "d", 0.0);
-        if (strcmp(property, "ProgressValid") == 0)
-                return sd_bus_message_append(reply, "b", false);
-        return sd_bus_message_append(reply, "t", UINT64_C(0));
+static int property_get_progress_valid(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *job = userdata;
+
+        return sd_bus_message_append(reply, "b", job->progress_valid);
 }
 
 #define JOB_FIELD(field) offsetof(Job, field)
@@ -276,9 +398,9 @@ static const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("Objects", "ao", property_get_objects, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_PROPERTY("StartedByUID", "u", NULL, JOB_FIELD(started_by), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("StartTime", "t", NULL, JOB_FIELD(start_time), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Progress", "d", property_get_progress, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("ProgressValid", "b", property_get_progress, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("ExpectedEndTime", "t", property_get_progress, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Progress", "d", NULL, JOB_FIELD(progress), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ProgressValid", "b", property_get_progress_valid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ExpectedEndTime", "t", NULL, JOB_FIELD(expected_end_time), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Cancelable", "b", property_get_cancelable, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD_WITH_ARGS("Cancel", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT, method_cancel,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

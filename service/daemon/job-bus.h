@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include "devset.h"
 #include "manager.h"
 #include "operation.h"
 
@@ -16,7 +17,12 @@
  * action (one such question per job at a time). What it does is the operation's (operation.h):
  * a suspend waiting for its I/O is interrupted and the kernel leaves the device active; a Reload
  * in its suspend drops its new table; a Remove with retry stops trying; a stack stops before its
- * next device, and a CreateStack then removes what it made. The caller of the operation gets Cancelled. */
+ * next device, and a CreateStack then removes what it made. The caller of the operation gets Cancelled.
+ *
+ * The kernel's own long work (kernel-work.h) is a job too, from the read of the device that shows
+ * it under way to the read that shows it over, with Progress from the target's status: the monitor
+ * reads such devices every tick. Started by uid 0, never Cancelable; Completed says success when
+ * nothing is left undone. */
 
 #define JOB_ANNOUNCE_DELAY_USEC (300 * USEC_PER_MSEC)
 
@@ -31,3 +37,5 @@ void job_start(Manager *m, Operation *op);
 void job_end(Manager *m, Operation *op, bool success, const char *message);
 /* A stack's devices changed (CreateStack made one): Objects is invalidated. */
 void job_objects_changed(Manager *m, Operation *op);
+/* These devices were read again: their kernel work's jobs begin, move or end. */
+void jobs_kernel_work_refreshed(Manager *m, const DevSet *devices);

@@ -71,6 +71,7 @@ static void on_refreshed(const DevSet *devices, void *userdata) {
 
         /* Leases first: a Resume's reply comes after the lease it ended is gone. */
         leases_refreshed(m, devices);
+        jobs_kernel_work_refreshed(m, devices);
         operation_queue_refreshed(m->operations, devices);
         waiters_check(m);
 }

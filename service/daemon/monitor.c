@@ -45,7 +45,9 @@ static void tick(Manager *m) {
 
                 if (!dm)
                         continue;
-                if (dm_device_has_usage(dm))
+                /* Usage and the kernel's own work move without an event; work left undone may
+                 * start again (a raid's resync after a frozen spell). */
+                if (dm_device_has_usage(dm) || dm->kernel_work.unfinished)
                         refresh_mark(m->refresh, d->devnum);
                 /* The refresh judges it, as it reads it. */
                 if (dm->suspended_since != 0 && !dm->suspended_too_long && now >= dm->suspended_since + m->config.suspended_alert_usec)

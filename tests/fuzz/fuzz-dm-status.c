@@ -38,7 +38,7 @@ static void check_status(const DmStatus *s) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static const char *const types[] = { "thin-pool", "thin", "snapshot", "cache", "mirror",
-                                             "raid", "integrity", "verity", "multipath", "linear" };
+                                             "raid", "integrity", "verity", "multipath", "linear", "snapshot-merge" };
         DmTarget row = {};
         DmDevice dm = { .status = &row, .n_status = 1 };
 
@@ -50,6 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
         check_text(dm.health_reason);
         check_status(&dm.parsed_status);
+        /* Work under way is work left. */
+        if (dm.kernel_work.kind != KERNEL_WORK_NONE && (!dm.kernel_work.unfinished || dm.kernel_work.left == 0))
+                abort();
         free(row.params);
         free(dm.health_reason);
         dm_status_done(&dm.parsed_status);

@@ -75,6 +75,16 @@ static void test_thin_and_snapshot(void) {
         g_assert_true(s.snapshot.invalid);
         s = parse("snapshot", "Merge failed");
         g_assert_true(s.snapshot.merge_failed);
+        /* A merge writes a snapshot's line, under its own kind. */
+        s = parse("snapshot-merge", "1016/131072 16");
+        g_assert_cmpint(s.kind, ==, DM_STATUS_SNAPSHOT_MERGE);
+        g_assert_cmpuint(s.snapshot_merge.used_sectors, ==, 1016);
+        g_assert_cmpuint(s.snapshot_merge.metadata_sectors.value, ==, 16);
+        g_assert_true(dm_status_kind_shown(DM_STATUS_SNAPSHOT_MERGE));
+        s = parse("snapshot-merge", "Merge failed");
+        g_assert_true(s.snapshot_merge.merge_failed);
+        s = parse("snapshot-merge", "x/y");
+        g_assert_cmpint(s.kind, ==, DM_STATUS_NONE);
         s = parse("snapshot", "16/2097152");
         g_assert_false(s.snapshot.metadata_sectors.present);
         s = parse("snapshot", "16");
@@ -168,6 +178,18 @@ static void test_few_words(void) {
 
         g_assert_cmpint(s.kind, ==, DM_STATUS_INTEGRITY);
         g_assert_cmpuint(s.integrity.mismatches, ==, 3);
+        g_assert_cmpuint(s.integrity.provided_data_sectors, ==, 131072);
+        g_assert_false(s.integrity.recalculate_sector.present);
+        s = parse("integrity", "0 129160 32768");
+        g_assert_true(s.integrity.recalculate_sector.present);
+        g_assert_cmpuint(s.integrity.recalculate_sector.value, ==, 32768);
+        /* Before 4.19: two words. */
+        s = parse("integrity", "0 129160");
+        g_assert_cmpint(s.kind, ==, DM_STATUS_INTEGRITY);
+        s = parse("integrity", "0 129160 12x");
+        g_assert_cmpint(s.kind, ==, DM_STATUS_NONE);
+        s = parse("integrity", "0");
+        g_assert_cmpint(s.kind, ==, DM_STATUS_NONE);
         s = parse("verity", "C");
         g_assert_true(s.verity.corrupted);
         s = parse("verity", "V");

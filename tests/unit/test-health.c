@@ -50,6 +50,7 @@ static void test_judged(void) {
         assert_judged(DEVICE_WITH_STATUS("thin-pool", "0 1/10 1/10 - ro discard_passdown queue_if_no_space needs_check 1"),
                       HEALTH_DEGRADED, "thin-pool: read-only (metadata)");
         assert_judged(DEVICE_WITH_STATUS("snapshot", "Overflow"), HEALTH_FAILED, "snapshot: overflowed (its exception store is full)");
+        assert_judged(DEVICE_WITH_STATUS("snapshot-merge", "Merge failed"), HEALTH_DEGRADED, "snapshot-merge: merge failed");
         assert_judged(DEVICE_WITH_STATUS("raid", "raid1 2 AD 1/1 idle 0 0 -"), HEALTH_DEGRADED, "raid1: 1 of 2 members failed (AD)");
         assert_judged(DEVICE_WITH_STATUS("raid", "raid1 2 DD 1/1 idle 0 0 -"), HEALTH_FAILED, "raid1: every member failed (DD)");
         /* Behind but syncing will catch up; behind and idle will not. */
@@ -105,6 +106,48 @@ static void test_usage(void) {
         dm_device_free(dm);
 }
 
+/* The kernel's own work: what runs, what is left of how much, and whether any is left undone. */
+static void assert_work(DmDevice *dm, const char *kind, guint64 left, guint64 total, gboolean unfinished) {
+        g_assert_cmpstr(kernel_work_kind_to_string(dm->kernel_work.kind), ==, kind);
+        g_assert_cmpuint(dm->kernel_work.left, ==, left);
+        g_assert_cmpuint(dm->kernel_work.total, ==, total);
+        g_assert_cmpint(dm->kernel_work.unfinished, ==, unfinished);
+        dm_device_free(dm);
+}
+
+static void test_kernel_work(void) {
+        /* raid: each sync action that moves the ratio; idle or frozen mid-way is left undone. */
+        assert_work(DEVICE_WITH_STATUS("raid", "raid1 2 aa 16640/131072 resync 0 0 -"), "raid-resync", 114432, 131072, TRUE);
+        assert_work(DEVICE_WITH_STATUS("raid", "raid1 2 Aa 100/200 recover 0 0 -"), "raid-recover", 100, 200, TRUE);
+        assert_work(DEVICE_WITH_STATUS("raid", "raid1 2 AA 8320/131072 check 0 0 -"), "raid-check", 122752, 131072, TRUE);
+        assert_work(DEVICE_WITH_STATUS("raid", "raid5 3 AAA 1/2 repair 0 0 -"), "raid-repair", 1, 2, TRUE);
+        assert_work(DEVICE_WITH_STATUS("raid", "raid5 3 AAA 1/2 reshape 0 0 -"), "raid-reshape", 1, 2, TRUE);
+        assert_work(DEVICE_WITH_STATUS("raid", "raid1 2 aa 100/200 frozen 0 0 -"), "none", 0, 0, TRUE);
+        assert_work(DEVICE_WITH_STATUS("raid", "raid1 2 AA 131072/131072 idle 0 0 -"), "none", 0, 0, FALSE);
+        /* mirror: syncing while its legs live. */
+        assert_work(DEVICE_WITH_STATUS("mirror", "2 7:0 7:1 74/128 1 AA 1 core"), "mirror-sync", 54, 128, TRUE);
+        assert_work(DEVICE_WITH_STATUS("mirror", "2 7:0 7:1 74/128 1 AD 1 core"), "none", 0, 0, TRUE);
+        assert_work(DEVICE_WITH_STATUS("mirror", "2 7:0 7:1 128/128 1 AA 1 core"), "none", 0, 0, FALSE);
+        /* snapshot-merge: counts down to the metadata; no total. */
+        assert_work(DEVICE_WITH_STATUS("snapshot-merge", "1016/131072 16"), "snapshot-merge", 1000, 0, TRUE);
+        assert_work(DEVICE_WITH_STATUS("snapshot-merge", "16/131072 16"), "none", 0, 0, FALSE);
+        assert_work(DEVICE_WITH_STATUS("snapshot-merge", "Merge failed"), "none", 0, 0, TRUE);
+        /* A plain snapshot fills; it does not work towards an end. */
+        assert_work(DEVICE_WITH_STATUS("snapshot", "1016/131072 16"), "none", 0, 0, FALSE);
+        /* integrity: recalculating up to the provided sectors. */
+        assert_work(DEVICE_WITH_STATUS("integrity", "0 129160 32768"), "integrity-recalculate", 96392, 129160, TRUE);
+        assert_work(DEVICE_WITH_STATUS("integrity", "0 129160 129160"), "none", 0, 0, FALSE);
+        assert_work(DEVICE_WITH_STATUS("integrity", "0 129160 -"), "none", 0, 0, FALSE);
+        /* cache: only the cleaner drains dirty blocks. */
+        assert_work(DEVICE_WITH_STATUS("cache", "8 10/1024 128 66/256 93 131 64 0 0 0 64 1 writeback 2 migration_threshold 2048 cleaner 0 rw -"),
+                    "cache-clean", 64, 0, TRUE);
+        assert_work(DEVICE_WITH_STATUS("cache", "8 10/1024 128 66/256 93 131 64 0 0 0 64 1 writeback 2 migration_threshold 2048 smq 0 rw -"),
+                    "none", 0, 0, FALSE);
+        /* The first row that runs is the device's work; any row left undone counts. */
+        assert_work(DEVICE_WITH_STATUS("linear", "", "raid", "raid1 2 aa 1/2 frozen 0 0 -", "integrity", "0 100 50"),
+                    "integrity-recalculate", 50, 100, TRUE);
+}
+
 static void test_thresholds_crossed(void) {
         const unsigned thresholds[] = { 80, 90, 95 };
         unsigned crossed[3];
@@ -128,6 +171,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/health/judged", test_judged);
         g_test_add_func("/health/shown", test_shown);
         g_test_add_func("/health/usage", test_usage);
+        g_test_add_func("/health/kernel-work", test_kernel_work);
         g_test_add_func("/health/thresholds-crossed", test_thresholds_crossed);
         return g_test_run();
 }

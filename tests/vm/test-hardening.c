@@ -1417,38 +1417,6 @@ static void device_call_join(DeviceCall *call) {
         g_variant_unref(call->args);
 }
 
-/* The object of the job of operation now under way, found through the ObjectManager; NULL when
- * there is none. */
-static char *job_of(const char *operation) {
-        g_autoptr(GVariant) objects = vm_get_managed_objects();
-        g_autoptr(GVariant) interfaces = NULL;
-        GVariantIter iter;
-        const char *path;
-
-        g_variant_iter_init(&iter, objects);
-        while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
-                g_autoptr(GVariant) job = g_variant_lookup_value(interfaces, DMBUS_JOB_INTERFACE, G_VARIANT_TYPE("a{sv}"));
-                const char *kind;
-
-                if (job && g_variant_lookup(job, "Operation", "&s", &kind) && strcmp(kind, operation) == 0)
-                        return g_strdup(path);
-                g_clear_pointer(&interfaces, g_variant_unref);
-        }
-        return NULL;
-}
-
-/* The job of operation, once announced (a minute at most). */
-static char *job_wait(const char *operation) {
-        for (unsigned attempt = 0; attempt < 600; attempt++) {
-                char *job = job_of(operation);
-
-                if (job)
-                        return job;
-                g_usleep(G_USEC_PER_SEC / 10);
-        }
-        g_error("no job of %s was announced", operation);
-}
-
 /* Job.Cancel, which must be taken. */
 static void job_cancel(const char *job) {
         g_autoptr(GError) error = NULL;
@@ -1495,7 +1463,7 @@ static void test_job_cancel_suspend(void) {
                                                           G_DBUS_SIGNAL_FLAGS_NONE, on_completed, &completed, NULL);
         slow_write_start();
         device_call_start(&suspend, path, "Suspend", g_variant_new("(@a{sv})", no_options()));
-        job = job_wait("suspend");
+        job = vm_job_wait("suspend");
         g_assert_true(g_str_has_prefix(job, DMBUS_JOB_PREFIX "/"));
         vm_assert_object_matches_contract(job, DMBUS_JOB_INTERFACE);
         objects = vm_get_property(job, DMBUS_JOB_INTERFACE, "Objects", "ao");
@@ -1524,7 +1492,7 @@ static void test_job_cancel_suspend(void) {
         g_free(completed.message);
         g_dbus_connection_signal_unsubscribe(bus, subscription);
         g_free(job);
-        job = job_of("suspend");
+        job = vm_job_of("suspend");
         g_assert_null(job);
 
         /* dmbusctl on a terminal: a spinner while the job runs, Ctrl-C cancels it (exit 12). The
@@ -1568,7 +1536,7 @@ static void test_job_cancel_create_stack(void) {
                                 .args = g_variant_ref_sink(args) };
         create.thread = g_thread_new("CreateStack", device_call_thread, &create);
         g_assert_true(vm_wait(60, "dmsetup info dmbus-h-c2"));
-        job = job_wait("create-stack");
+        job = vm_job_wait("create-stack");
         job_cancel(job);
         slow_release();
         join_cancelled(&create, "Nothing this call made is left");
@@ -1590,7 +1558,7 @@ static void test_job_cancel_remove_retry(void) {
         path = device_path("dmbus-h-held");
         holder = vm_sh("sleep 120 </dev/mapper/dmbus-h-held >/dev/null 2>&1 & echo $!");
         device_call_start(&remove, path, "Remove", g_variant_new_parsed("({'retry': <true>},)"));
-        job = job_wait("remove");
+        job = vm_job_wait("remove");
         job_cancel(job);
         join_cancelled(&remove, "it is still there");
         g_assert_cmpint(system("dmsetup info dmbus-h-held >/dev/null 2>&1"), ==, 0);

@@ -553,6 +553,166 @@ static void test_snapshot_overflow(void) {
         vm_do("dmsetup remove --retry o-snap && dmsetup remove --retry o-cow && dmsetup remove --retry o-origin");
 }
 
+/* ---- The kernel's own work as jobs --------------------------------------------------------- */
+
+/* What a kernel job showed from its announcement to its end. */
+typedef struct KernelJob {
+        char *path;
+        GArray *progress;               /* each Progress it announced, as doubles */
+        guint64 expected_end_time;      /* the last nonzero one */
+        gboolean completed, success;
+        char *message;
+} KernelJob;
+
+static void on_job_properties_changed(GDBusConnection *bus, const char *sender, const char *path, const char *interface,
+                                      const char *signal, GVariant *parameters, gpointer userdata) {
+        KernelJob *job = userdata;
+        g_autoptr(GVariant) changed = NULL;
+        double progress;
+        guint64 end;
+
+        if (!job->path || strcmp(path, job->path) != 0)
+                return;
+        g_variant_get(parameters, "(&s@a{sv}@as)", NULL, &changed, NULL);
+        if (g_variant_lookup(changed, "Progress", "d", &progress))
+                g_array_append_val(job->progress, progress);
+        if (g_variant_lookup(changed, "ExpectedEndTime", "t", &end) && end != 0)
+                job->expected_end_time = end;
+}
+
+static void on_job_completed(GDBusConnection *bus, const char *sender, const char *path, const char *interface, const char *signal,
+                             GVariant *parameters, gpointer userdata) {
+        KernelJob *job = userdata;
+
+        if (job->path && strcmp(path, job->path) == 0) {
+                g_variant_get(parameters, "(bs)", &job->success, &job->message);
+                job->completed = TRUE;
+        }
+}
+
+/* Follows the job of operation on device from its announcement to Completed, after start made
+ * the kernel begin it: its properties on the way, Cancel refused, dmbusctl jobs listing it, and
+ * every Progress it announced. */
+static void follow_kernel_job(const char *operation, const char *device, void (*start)(void), KernelJob *job) {
+        g_autoptr(GDBusConnection) bus = vm_system_bus();
+        g_autofree char *device_path = NULL, *listed = NULL;
+        g_autoptr(GVariant) objects = NULL, cancelable = NULL, uid = NULL;
+        g_autoptr(GError) error = NULL;
+        guint changed, completed;
+
+        *job = (KernelJob) { .progress = g_array_new(FALSE, FALSE, sizeof(double)) };
+        changed = g_dbus_connection_signal_subscribe(bus, DMBUS_SERVICE_NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                                     NULL, DMBUS_JOB_INTERFACE, G_DBUS_SIGNAL_FLAGS_NONE, on_job_properties_changed, job, NULL);
+        completed = g_dbus_connection_signal_subscribe(bus, DMBUS_SERVICE_NAME, DMBUS_JOB_INTERFACE, "Completed", NULL, NULL,
+                                                       G_DBUS_SIGNAL_FLAGS_NONE, on_job_completed, job, NULL);
+        start();
+        job->path = vm_job_wait(operation);
+        device_path = path_of(device);
+        vm_assert_object_matches_contract(job->path, DMBUS_JOB_INTERFACE);
+        objects = vm_get_property(job->path, DMBUS_JOB_INTERFACE, "Objects", "ao");
+        g_assert_cmpuint(g_variant_n_children(objects), ==, 1);
+        g_autoptr(GVariant) object = g_variant_get_child_value(objects, 0);
+        g_assert_cmpstr(g_variant_get_string(object, NULL), ==, device_path);
+        cancelable = vm_get_property(job->path, DMBUS_JOB_INTERFACE, "Cancelable", "b");
+        g_assert_false(g_variant_get_boolean(cancelable));
+        uid = vm_get_property(job->path, DMBUS_JOB_INTERFACE, "StartedByUID", "u");
+        g_assert_cmpuint(g_variant_get_uint32(uid), ==, 0);
+        g_autoptr(GVariant) reply = vm_call(job->path, DMBUS_JOB_INTERFACE, "Cancel", g_variant_new_parsed("(@a{sv} {},)"), NULL, &error);
+        assert_error(error, "NotSupported", "the kernel's own work");
+        listed = vm_sh("$DMBUSCTL jobs");
+        g_test_message("%s", listed);
+        g_assert_nonnull(strstr(listed, operation));
+
+        for (gint64 until = g_get_monotonic_time() + 120 * G_USEC_PER_SEC; !job->completed;) {
+                if (g_get_monotonic_time() > until)
+                        g_error("the %s job did not complete within 120 s", operation);
+                g_main_context_iteration(NULL, FALSE);
+                g_usleep(G_USEC_PER_SEC / 100);
+        }
+        g_dbus_connection_signal_unsubscribe(bus, changed);
+        g_dbus_connection_signal_unsubscribe(bus, completed);
+        g_autofree char *after = vm_job_of(operation);
+        g_assert_null(after);
+}
+
+/* Progress rose, by steps the monitor saw, to 1; Completed said it was done. */
+static void assert_kernel_job_done(KernelJob *job, const char *operation) {
+        g_autofree char *done = g_strdup_printf("The %s is done.", operation);
+        double *p = (double *) job->progress->data;
+        unsigned between = 0;
+
+        g_test_message("%s: %u progress steps, the last expected end %" G_GUINT64_FORMAT, operation, job->progress->len,
+                       job->expected_end_time);
+        g_assert_cmpuint(job->progress->len, >=, 2);
+        for (unsigned i = 0; i < job->progress->len; i++) {
+                g_assert_cmpfloat(p[i], >=, 0.0);
+                g_assert_cmpfloat(p[i], <=, 1.0);
+                g_assert_true(i == 0 || p[i] >= p[i - 1]);
+                between += p[i] > 0.0 && p[i] < 1.0;
+        }
+        g_assert_cmpuint(between, >=, 1);
+        g_assert_cmpfloat(p[job->progress->len - 1], ==, 1.0);
+        g_assert_cmpuint(job->expected_end_time, >, 0);
+        g_assert_true(job->success);
+        g_assert_cmpstr(job->message, ==, done);
+        g_array_unref(job->progress);
+        g_free(job->path);
+        g_free(job->message);
+}
+
+static char *work_loops[2];
+
+/* A fresh 64 MiB raid1 with metadata, its resync held to 8 MiB/s. */
+static void raid1_create(void) {
+        for (unsigned i = 0; i < 2; i++) {
+                work_loops[i] = vm_loop_new(72);
+                vm_do("dmsetup create w-meta%u --table '0 8192 linear %s 0' && dmsetup create w-leg%u --table '0 131072 linear %s 8192'",
+                      i, work_loops[i], i, work_loops[i]);
+        }
+        dmsetup_create("w-raid", "0 131072 raid raid1 3 0 max_recovery_rate 8192 2 /dev/mapper/w-meta0 /dev/mapper/w-leg0 "
+                                 "/dev/mapper/w-meta1 /dev/mapper/w-leg1");
+}
+
+static void test_raid_resync_job(void) {
+        g_autofree char *status = NULL;
+        KernelJob job;
+
+        vm_do("modprobe dm-raid");
+        follow_kernel_job("raid-resync", "w-raid", raid1_create, &job);
+        assert_kernel_job_done(&job, "raid-resync");
+        status = vm_sh("dmsetup status w-raid | awk '{ print $6, $7, $8 }'");
+        g_assert_cmpstr(status, ==, "AA 131072/131072 idle");
+        vm_do("dmsetup remove --retry w-raid && dmsetup remove w-leg0 w-leg1 w-meta0 w-meta1");
+        for (unsigned i = 0; i < 2; i++)
+                g_clear_pointer(&work_loops[i], vm_loop_free);
+}
+
+/* An origin on a slow base (each write held 40 ms) whose snapshot took 64 scattered chunks, then
+ * merged back as dmsetup (and lvconvert --merge) does it: the snapshot goes, the origin's table
+ * becomes a snapshot-merge. */
+static void snapshot_merge_start(void) {
+        for (unsigned i = 0; i < 2; i++)
+                work_loops[i] = vm_loop_new(40);
+        dmsetup_create("w-base", "0 65536 delay %s 0 0 %s 0 40", work_loops[0], work_loops[0]);
+        dmsetup_create("w-origin", "0 65536 snapshot-origin /dev/mapper/w-base");
+        dmsetup_create("w-snap", "0 65536 snapshot /dev/mapper/w-base %s P 8", work_loops[1]);
+        vm_do("for i in $(seq 0 63); do dd if=/dev/urandom of=/dev/mapper/w-snap bs=4096 count=1 seek=$((i * 2)) oflag=direct "
+              "conv=notrunc status=none; done");
+        vm_do("dmsetup remove w-snap && dmsetup suspend w-origin && "
+              "dmsetup reload w-origin --table '0 65536 snapshot-merge /dev/mapper/w-base %s P 8' && dmsetup resume w-origin",
+              work_loops[1]);
+}
+
+static void test_snapshot_merge_job(void) {
+        KernelJob job;
+
+        follow_kernel_job("snapshot-merge", "w-origin", snapshot_merge_start, &job);
+        assert_kernel_job_done(&job, "snapshot-merge");
+        vm_do("dmsetup remove --retry w-origin && dmsetup remove w-base");
+        for (unsigned i = 0; i < 2; i++)
+                g_clear_pointer(&work_loops[i], vm_loop_free);
+}
+
 /* Suspended by another tool: seen within a tick, "suspended" once past the bound (2 s here). */
 static void test_suspended_too_long(void) {
         g_autofree char *reason = NULL;
@@ -735,6 +895,8 @@ static void add_cases(void) {
         g_test_add_func("/stacks/thin-pool-thresholds-and-health", test_thin_pool_thresholds_and_health);
         g_test_add_func("/stacks/raid-failed-leg", test_raid_failed_leg);
         g_test_add_func("/stacks/snapshot-overflow", test_snapshot_overflow);
+        g_test_add_func("/stacks/raid-resync-job", test_raid_resync_job);
+        g_test_add_func("/stacks/snapshot-merge-job", test_snapshot_merge_job);
         g_test_add_func("/stacks/suspended-too-long", test_suspended_too_long);
         g_test_add_func("/stacks/config-reload", test_config_reload);
         g_test_add_func("/stacks/ctl-stacks", test_ctl_stacks);

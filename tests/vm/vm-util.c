@@ -331,6 +331,38 @@ GVariant *vm_get_property(const char *path, const char *interface, const char *n
         return value;
 }
 
+/* The object of the job of operation now under way, found through the ObjectManager; NULL when
+ * there is none. */
+char *vm_job_of(const char *operation) {
+        g_autoptr(GVariant) objects = vm_get_managed_objects();
+        g_autoptr(GVariant) interfaces = NULL;
+        GVariantIter iter;
+        const char *path;
+
+        g_variant_iter_init(&iter, objects);
+        while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
+                g_autoptr(GVariant) job = g_variant_lookup_value(interfaces, DMBUS_JOB_INTERFACE, G_VARIANT_TYPE("a{sv}"));
+                const char *kind;
+
+                if (job && g_variant_lookup(job, "Operation", "&s", &kind) && strcmp(kind, operation) == 0)
+                        return g_strdup(path);
+                g_clear_pointer(&interfaces, g_variant_unref);
+        }
+        return NULL;
+}
+
+/* The job of operation, once announced (a minute at most). */
+char *vm_job_wait(const char *operation) {
+        for (unsigned attempt = 0; attempt < 600; attempt++) {
+                char *job = vm_job_of(operation);
+
+                if (job)
+                        return job;
+                g_usleep(G_USEC_PER_SEC / 10);
+        }
+        g_error("no job of %s was announced", operation);
+}
+
 GDBusNodeInfo *vm_introspect(const char *path) {
         g_autoptr(GDBusConnection) bus = vm_system_bus();
         g_autoptr(GError) error = NULL;

@@ -84,6 +84,10 @@ GVariant *vm_call(const char *path, const char *interface, const char *method, G
                   const char *reply_type, GError **error);
 /* GetManagedObjects' a{oa{sa{sv}}}. */
 GVariant *vm_get_managed_objects(void);
+/* The object of the job whose Operation is operation, found through the ObjectManager: now (NULL
+ * when there is none), or once announced (a minute at most). */
+char *vm_job_of(const char *operation);
+char *vm_job_wait(const char *operation);
 
 /* The contract (dbus/org.dmbus.DeviceMapper1.xml) and the live introspection of an object. */
 GDBusNodeInfo *vm_contract(void);
