@@ -5,7 +5,7 @@
 #include "ctl.h"
 
 /* Every signal of the service, one line each as it arrives: devices added and removed, changed
- * properties with their new values, DM events. */
+ * properties with their new values, DM events, failures, thresholds crossed, jobs completed. */
 
 static void line_start(const char *signal, const char *path) {
         char now[32];
@@ -76,6 +76,60 @@ static int print_event(sd_bus_message *m) {
         return 0;
 }
 
+/* Failure (sa{sv}): its kind and details. */
+static int print_failure(sd_bus_message *m) {
+        const char *kind;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &kind);
+        if (r < 0)
+                return r;
+        line_start("failure", sd_bus_message_get_path(m));
+        if (arg_json) {
+                printf(", \"kind\": ");
+                json_string(stdout, kind);
+                printf(", \"details\": ");
+        } else
+                printf(" %s ", kind);
+        return value_print(m, stdout, arg_json, "");
+}
+
+/* ThresholdCrossed (su). */
+static int print_threshold(sd_bus_message *m) {
+        const char *what;
+        uint32_t percent;
+        int r;
+
+        r = sd_bus_message_read(m, "su", &what, &percent);
+        if (r < 0)
+                return r;
+        line_start("threshold", sd_bus_message_get_path(m));
+        if (arg_json) {
+                printf(", \"what\": ");
+                json_string(stdout, what);
+                printf(", \"percent\": %u", percent);
+        } else
+                printf(" %s %u%%", what, percent);
+        return 0;
+}
+
+/* Job.Completed (bs). */
+static int print_completed(sd_bus_message *m) {
+        const char *message;
+        int success, r;
+
+        r = sd_bus_message_read(m, "bs", &success, &message);
+        if (r < 0)
+                return r;
+        line_start("completed", sd_bus_message_get_path(m));
+        if (arg_json) {
+                printf(", \"success\": %s, \"message\": ", success ? "true" : "false");
+                json_string(stdout, message);
+        } else
+                printf(" %s %s", success ? "success" : "failed", message);
+        return 0;
+}
+
 static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         static const struct {
                 const char *member;
@@ -85,6 +139,9 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
                 { "InterfacesRemoved", print_removed },
                 { "PropertiesChanged", print_changed },
                 { "Event", print_event },
+                { "Failure", print_failure },
+                { "ThresholdCrossed", print_threshold },
+                { "Completed", print_completed },
         };
         int r;
 

@@ -59,6 +59,9 @@ typedef struct DmDevice {
         char *health_reason;
         /* The kernel's own long work that the status shows (kernel-work.h). */
         KernelWork kernel_work;
+        /* A target whose health changes with no event of the kernel's (integrity counts its
+         * mismatches silently): read at every tick. */
+        bool silent_health;
         /* Not the kernel's: when the daemon first saw it suspended (CLOCK_REALTIME, µs; 0 when
          * not), and whether that has lasted longer than the bound (health.h). Carried from one
          * reading of the device to the next by the refresh. */

@@ -150,6 +150,9 @@ int dm_device_read_status(DmDevice *dm) {
                         return r;
                 judge_status(&s, &j);
                 kernel_work_add(&dm->kernel_work, &s);
+                /* The others raise a DM event or a uevent as they fail: raid, mirror, multipath,
+                 * thin-pool, snapshot and cache a table event, verity a uevent for each bad block. */
+                dm->silent_health = dm->silent_health || s.kind == DM_STATUS_INTEGRITY;
                 if (dm->parsed_status.kind == DM_STATUS_NONE && dm_status_kind_shown(s.kind))
                         dm->parsed_status = TAKE_STRUCT(s);
         }

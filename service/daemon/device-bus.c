@@ -574,6 +574,7 @@ static const sd_bus_vtable device_vtable[] = {
                                 method_plan_remove_stack, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("u", event_nr), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ThresholdCrossed", SD_BUS_ARGS("s", what, "u", percent), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("Failure", SD_BUS_ARGS("s", kind, "a{sv}", details), 0),
         SD_BUS_VTABLE_END
 };
 
@@ -681,4 +682,45 @@ int device_bus_emit_threshold_crossed(sd_bus *bus, dev_t devnum, const char *wha
 
         return sd_bus_emit_signal(bus, block_object_path(devnum, buf), DMBUS_DEVICE_INTERFACE, "ThresholdCrossed", "su", what,
                                   (uint32_t) percent);
+}
+
+/* The details a failure of its kind has (failure.h), kebab-case as every key of the contract's. */
+static int append_failure_details(sd_bus_message *m, const Failure *f) {
+        char health[2] = { f->health, 0 };
+        int r;
+
+        r = sd_bus_message_append(m, "{sv}", "row", "u", (uint32_t) f->row);
+        if (r >= 0 && f->has_block)
+                r = sd_bus_message_append(m, "{sv}{sv}", "block", "t", f->block, "block-type", "s", f->block_type);
+        if (r >= 0 && (f->kind == FAILURE_INTEGRITY_MISMATCH || f->kind == FAILURE_MULTIPATH_PATH_FAILED))
+                r = sd_bus_message_append(m, "{sv}{sv}", f->kind == FAILURE_INTEGRITY_MISMATCH ? "mismatches" : "failed-paths", "t",
+                                          f->count, "added", "t", f->added);
+        if (r >= 0 && f->kind == FAILURE_MULTIPATH_PATH_FAILED)
+                r = sd_bus_message_append(m, "{sv}", "paths", "t", f->paths);
+        if (r >= 0 && f->has_member)
+                r = sd_bus_message_append(m, "{sv}{sv}", "member", "u", f->member, "health", "s", health);
+        if (r >= 0 && f->device[0])
+                r = sd_bus_message_append(m, "{sv}", "device", "s", f->device);
+        if (r >= 0 && f->reason)
+                r = sd_bus_message_append(m, "{sv}", "reason", "s", f->reason);
+        return r;
+}
+
+int device_bus_emit_failure(sd_bus *bus, dev_t devnum, const Failure *failure) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        char buf[BLOCK_OBJECT_PATH_MAX];
+        int r;
+
+        r = sd_bus_message_new_signal(bus, &m, block_object_path(devnum, buf), DMBUS_DEVICE_INTERFACE, "Failure");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", failure_kind_to_string(failure->kind));
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0)
+                r = append_failure_details(m, failure);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_send(bus, m, NULL);
+        return r;
 }

@@ -6,6 +6,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "failure.h"
 #include "graph.h"
 #include "manager.h"
 
@@ -25,3 +26,5 @@ int device_bus_emit_removed(sd_bus *bus, dev_t devnum);
 int device_bus_emit_changed(sd_bus *bus, dev_t devnum, unsigned block_changes, unsigned device_changes);
 int device_bus_emit_event(sd_bus *bus, dev_t devnum, uint32_t event_nr);
 int device_bus_emit_threshold_crossed(sd_bus *bus, dev_t devnum, const char *what, unsigned percent);
+/* Device.Failure(s kind, a{sv} details). */
+int device_bus_emit_failure(sd_bus *bus, dev_t devnum, const Failure *failure);

@@ -132,6 +132,7 @@ static int manager_wire(Manager *m) {
                 .device_event = on_device_event,
                 .dm_count_changed = on_dm_count_changed,
                 .usage_changed = monitor_usage_changed,
+                .device_failed = monitor_device_failed,
                 .udev_event = on_udev_event,
                 .refreshed = on_refreshed,
         };

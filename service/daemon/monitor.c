@@ -45,9 +45,9 @@ static void tick(Manager *m) {
 
                 if (!dm)
                         continue;
-                /* Usage and the kernel's own work move without an event; work left undone may
-                 * start again (a raid's resync after a frozen spell). */
-                if (dm_device_has_usage(dm) || dm->kernel_work.unfinished)
+                /* Usage, some health and the kernel's own work move without an event; work left
+                 * undone may start again (a raid's resync after a frozen spell). */
+                if (dm_device_has_usage(dm) || dm->silent_health || dm->kernel_work.unfinished)
                         refresh_mark(m->refresh, d->devnum);
                 /* The refresh judges it, as it reads it. */
                 if (dm->suspended_since != 0 && !dm->suspended_too_long && now >= dm->suspended_since + m->config.suspended_alert_usec)
@@ -96,4 +96,14 @@ void monitor_usage_changed(dev_t devnum, const Usage *before, const Usage *now, 
                 emit_crossed(m, devnum, "data", before->data, now->data);
         if (before->has_metadata && now->has_metadata)
                 emit_crossed(m, devnum, "metadata", before->metadata, now->metadata);
+}
+
+void monitor_device_failed(dev_t devnum, const Failure *failure, void *userdata) {
+        Manager *m = userdata;
+        const BlockDevice *d = graph_get(m->graph, devnum);
+        char what[160];
+
+        failure_describe(failure, what, sizeof(what));
+        log_warning("%s (%u:%u): %s.", d && d->dm ? d->dm->name : "?", major(devnum), minor(devnum), what);
+        (void) device_bus_emit_failure(m->bus, devnum, failure);
 }

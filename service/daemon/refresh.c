@@ -31,6 +31,9 @@ struct Refresh {
         /* dev_t → the links its latest udev event carried, for its next reading (taken there):
          * libudev's database read costs many system calls (BENCHMARKS.md), the event has them already. */
         Hashmap *event_links;
+        /* dev_t → the DM_VERITY_ERR_BLOCK_NR of its uevents since its last reading (taken
+         * there): each names a corrupted block, reported as a failure of its own. */
+        Hashmap *verity_errors;
         bool rescan;                    /* events may have been lost: read everything */
         uint64_t suspended_alert_usec;  /* suspended longer: too long (Health "suspended") */
         uint64_t batch_first_event_usec; /* CLOCK_MONOTONIC, when this turn's first change came in */
@@ -65,21 +68,22 @@ static bool has_holders(Refresh *rf, dev_t devnum) {
         return n > 0;
 }
 
-static void event_links_clear(Refresh *rf) {
-        char **links;
+/* A dev_t → strv map, freed with its lists. */
+static void strv_hashmap_clear(Hashmap **h) {
+        char **l;
 
-        if (!rf->event_links)
+        if (!*h)
                 return;
-        for (size_t i = 0; hashmap_iterate(rf->event_links, &i, (void **) &links);)
-                strv_free(links);
-        hashmap_free(rf->event_links);
-        rf->event_links = NULL;
+        for (size_t i = 0; hashmap_iterate(*h, &i, (void **) &l);)
+                strv_free(l);
+        hashmap_free(*h);
+        *h = NULL;
 }
 
 /* Events may have been lost: everything the graph or the kernel knows is read again, links from
  * udev's database too. */
 static void rescan(Refresh *rf) {
-        event_links_clear(rf);
+        strv_hashmap_clear(&rf->event_links);
         rf->rescan = true;
         (void) sd_event_source_set_enabled(rf->refresh_source, SD_EVENT_ONESHOT);
 }
@@ -116,6 +120,26 @@ static void event_links_keep(Refresh *rf, const UdevEvent *event) {
                 links = NULL;
 }
 
+/* The kernel stops at 100 a device; a reading reports at most this many (the status says the rest). */
+#define VERITY_ERRORS_MAX 16
+
+static void verity_error_keep(Refresh *rf, const UdevEvent *event) {
+        const char *error = udev_event_get_property(event, "DM_VERITY_ERR_BLOCK_NR");
+        char **errors;
+
+        if (!error || !dm_kernel_is_dm_major(major(event->devnum)))
+                return;
+        if (!rf->verity_errors && !(rf->verity_errors = hashmap_new(HASHMAP_KEY_U64)))
+                return (void) log_oom();
+        errors = hashmap_remove_u64(rf->verity_errors, event->devnum);
+        if (strv_length(errors) < VERITY_ERRORS_MAX && strv_extend(&errors, error) < 0)
+                log_oom();
+        if (errors && hashmap_put_u64(rf->verity_errors, event->devnum, errors) < 0) {
+                log_oom();
+                strv_free(errors);
+        }
+}
+
 static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Refresh *rf = userdata;
         UdevEvent event;
@@ -134,6 +158,7 @@ static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *use
                 if (dm_kernel_is_dm_major(major(devnum)) || graph_get(rf->graph, devnum) || has_holders(rf, devnum)) {
                         refresh_mark(rf, devnum);
                         event_links_keep(rf, &event);
+                        verity_error_keep(rf, &event);
                 }
                 udev_event_done(&event);
         }
@@ -382,6 +407,9 @@ static void announce_device(Refresh *rf, dev_t devnum, bool added, unsigned bloc
 static int refresh_device(Refresh *rf, dev_t devnum, DevSet *holders_changed) {
         BlockDevice *old = graph_get(rf->graph, devnum), *d = NULL;
         _cleanup_(strv_freep) char **links = rf->event_links ? hashmap_remove_u64(rf->event_links, devnum) : NULL;
+        _cleanup_(strv_freep) char **verity_errors = rf->verity_errors ? hashmap_remove_u64(rf->verity_errors, devnum) : NULL;
+        _cleanup_(freep) Failure *failures = NULL;
+        size_t n_failures = 0;
         unsigned block_changes, device_changes;
         bool added = !old, had_usage = old && old->dm && dm_device_has_usage(old->dm);
         Usage usage_before = had_usage ? dm_device_usage(old->dm) : (Usage) {};
@@ -399,6 +427,9 @@ static int refresh_device(Refresh *rf, dev_t devnum, DevSet *holders_changed) {
                 return 0;
         }
         r = compare_device(rf, old, d, holders_changed, &block_changes, &device_changes);
+        /* What failed since the last reading: a device seen for the first time has no news. */
+        if (r >= 0 && old && old->dm && d->dm)
+                r = failures_between(old->dm, d->dm, verity_errors, &failures, &n_failures);
         if (r < 0) {
                 block_device_free(d);
                 return r;
@@ -409,6 +440,9 @@ static int refresh_device(Refresh *rf, dev_t devnum, DevSet *holders_changed) {
         /* Bottom up: what it maps onto is on the bus before it names it in Dependencies. */
         r = add_missing_dependencies(rf, graph_get(rf->graph, devnum), holders_changed);
         announce_device(rf, devnum, added, block_changes, device_changes, had_usage ? &usage_before : NULL);
+        /* After Health changed: the news, then what it was. */
+        for (size_t i = 0; i < n_failures; i++)
+                rf->callbacks.device_failed(devnum, &failures[i], rf->userdata);
         return r;
 }
 
@@ -582,6 +616,7 @@ Refresh *refresh_free(Refresh *rf) {
         sd_event_source_disable_unref(rf->dm_source);
         sd_event_unref(rf->event);
         devset_done(&rf->dirty);
-        event_links_clear(rf);
+        strv_hashmap_clear(&rf->event_links);
+        strv_hashmap_clear(&rf->verity_errors);
         return mfree(rf);
 }

@@ -8,6 +8,7 @@
 #include <systemd/sd-event.h>
 
 #include "devset.h"
+#include "failure.h"
 #include "dm-kernel.h"
 #include "graph.h"
 #include "health.h"
@@ -35,6 +36,8 @@ typedef struct RefreshCallbacks {
         void (*dm_count_changed)(void *userdata);
         /* A device with usage (health.h) was read again: how full it was, and is. */
         void (*usage_changed)(dev_t devnum, const Usage *before, const Usage *now, void *userdata);
+        /* A DM device's new failure (failure.h), after its changes are out. */
+        void (*device_failed)(dev_t devnum, const Failure *failure, void *userdata);
         /* Every processed udev event, as it comes in. */
         void (*udev_event)(const UdevEvent *event, void *userdata);
         /* These devices were read again, and their changes are out. */

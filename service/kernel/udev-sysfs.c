@@ -111,6 +111,13 @@ int udev_event_read_links(const UdevEvent *e, char ***ret) {
         return read_links(e->device, ret);
 }
 
+const char *udev_event_get_property(const UdevEvent *e, const char *key) {
+        assert(e);
+        assert(key);
+
+        return udev_device_get_property_value(e->device, key);
+}
+
 int udev_sysfs_monitor_receive(UdevSysfs *u, UdevEvent *ret) {
         struct udev_device *dev;
 

@@ -43,6 +43,9 @@ void udev_event_done(UdevEvent *e);
  * device, with no read of it. NULL for a removal. */
 int udev_event_read_links(const UdevEvent *e, char ***ret);
 
+/* A property the event carries (DM_VERITY_ERR_BLOCK_NR), or NULL. */
+const char *udev_event_get_property(const UdevEvent *e, const char *key);
+
 /* The next event (udev_event_done() when done with it): 1, or 0 when none is queued, or -ENOBUFS
  * when the socket overflowed and events were lost. */
 int udev_sysfs_monitor_receive(UdevSysfs *u, UdevEvent *ret);

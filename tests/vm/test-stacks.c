@@ -478,16 +478,54 @@ static void wait_for_signal_text(GString *seen, const char *want, unsigned secon
                 g_usleep(G_USEC_PER_SEC / 20);
         }
         if (!strstr(seen->str, want))
-                g_error("no ThresholdCrossed \"%s\" within %u s; seen: \"%s\"", want, seconds, seen->str);
+                g_error("no signal \"%s\" within %u s; seen: \"%s\"", want, seconds, seen->str);
+}
+
+/* Device.Failure as "KIND DETAILS\n" lines, the details as GVariant text ("{'row': <uint32 0>, ...}"). */
+static void on_failure(GDBusConnection *bus, const char *sender, const char *path, const char *interface, const char *signal,
+                       GVariant *parameters, gpointer userdata) {
+        GString *seen = userdata;
+        g_autoptr(GVariant) details = NULL;
+        g_autofree char *text = NULL;
+        const char *kind;
+
+        g_variant_get(parameters, "(&s@a{sv})", &kind, &details);
+        text = g_variant_print(details, TRUE);
+        g_string_append_printf(seen, "%s %s\n", kind, text);
+}
+
+static guint subscribe_failures(GDBusConnection *bus, const char *name, GString *seen) {
+        g_autofree char *path = path_of(name);
+
+        g_assert_nonnull(path);
+        return g_dbus_connection_signal_subscribe(bus, DMBUS_SERVICE_NAME, DMBUS_DEVICE_INTERFACE, "Failure", path, NULL,
+                                                  G_DBUS_SIGNAL_FLAGS_NONE, on_failure, seen, NULL);
+}
+
+/* Once, not once a tick: the lines holding needle after a few more ticks (1 s each here). */
+static unsigned failures_after_ticks(GString *seen, const char *needle) {
+        unsigned n = 0;
+
+        g_usleep(5 * G_USEC_PER_SEC / 2);
+        while (g_main_context_iteration(NULL, FALSE))
+                ;
+        for (const char *p = seen->str; (p = strstr(p, needle)); p++)
+                n++;
+        return n;
+}
+
+/* "MAJ:MIN" of a DM device. */
+static char *devnum_of(const char *name) {
+        return vm_sh("dmsetup info -c --noheadings -o major,minor %s", name);
 }
 
 /* A thin-pool of 128 blocks of 64 KiB, filled through a thin device: 80 and 90 %, then out of
  * data space (error_if_no_space). */
 static void test_thin_pool_thresholds_and_health(void) {
         g_autoptr(GDBusConnection) bus = vm_system_bus();
-        g_autoptr(GString) seen = g_string_new("");
+        g_autoptr(GString) seen = g_string_new(""), failures = g_string_new("");
         g_autofree char *pool_path = NULL, *reason = NULL;
-        guint subscription;
+        guint subscription, failures_subscription;
 
         dmsetup_create("h-pool", "0 16384 thin-pool %s %s 128 0 1 error_if_no_space", loops[6], loops[7]);
         vm_do("dmsetup message h-pool 0 'create_thin 0'");
@@ -495,6 +533,7 @@ static void test_thin_pool_thresholds_and_health(void) {
         pool_path = path_of("h-pool");
         subscription = g_dbus_connection_signal_subscribe(bus, DMBUS_SERVICE_NAME, DMBUS_DEVICE_INTERFACE, "ThresholdCrossed",
                                                           pool_path, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_threshold_crossed, seen, NULL);
+        failures_subscription = subscribe_failures(bus, "h-pool", failures);
         g_assert_cmpstr(string_property("h-pool", "Health"), ==, "ok");
         /* Let a tick read it empty first. */
         g_usleep(3 * G_USEC_PER_SEC / 2);
@@ -509,7 +548,10 @@ static void test_thin_pool_thresholds_and_health(void) {
         wait_for_health("h-pool", "failed", 30);
         reason = string_property("h-pool", "HealthReason");
         g_assert_cmpstr(reason, ==, "thin-pool: out of data space");
+        wait_for_signal_text(failures, "thin-pool-out-of-data-space {'row': <uint32 0>}\n", 30);
+        g_assert_cmpuint(failures_after_ticks(failures, "thin-pool-out-of-data-space"), ==, 1);
         g_dbus_connection_signal_unsubscribe(bus, subscription);
+        g_dbus_connection_signal_unsubscribe(bus, failures_subscription);
         /* The writes end with a close, on which udev probes the device again: wait for it. */
         vm_do("dmsetup remove --retry h-thin && dmsetup remove --retry h-pool");
 }
@@ -517,7 +559,10 @@ static void test_thin_pool_thresholds_and_health(void) {
 /* raid1 with metadata, over DM legs (as lvm2 makes it); one leg and its metadata swapped for the
  * error target, then written to: the kernel records the failure in the other leg's metadata. */
 static void test_raid_failed_leg(void) {
-        g_autofree char *reason = NULL;
+        g_autoptr(GDBusConnection) bus = vm_system_bus();
+        g_autoptr(GString) failures = g_string_new("");
+        g_autofree char *reason = NULL, *leg_devnum = NULL, *want = NULL;
+        guint subscription;
 
         vm_do("modprobe dm-raid");
         for (unsigned i = 0; i < 2; i++) {
@@ -529,28 +574,97 @@ static void test_raid_failed_leg(void) {
         dmsetup_create("r-raid", "0 16384 raid raid1 1 1024 2 /dev/mapper/r-meta0 /dev/mapper/r-leg0 /dev/mapper/r-meta1 /dev/mapper/r-leg1");
         vm_wait(60, "dmsetup status r-raid | grep -q ' AA '");
         wait_for_health("r-raid", "ok", 10);
+        subscription = subscribe_failures(bus, "r-raid", failures);
+        leg_devnum = devnum_of("r-leg1");
         vm_do("for d in r-meta1 r-leg1; do dmsetup suspend $d && dmsetup load $d --table \"0 $(blockdev --getsz /dev/mapper/$d) error\" "
               "&& dmsetup resume $d; done");
         vm_do("timeout 60 dd if=/dev/zero of=/dev/mapper/r-raid bs=4K count=4 oflag=direct status=none 2>/dev/null || true");
         wait_for_health("r-raid", "degraded", 30);
         reason = string_property("r-raid", "HealthReason");
         g_assert_cmpstr(reason, ==, "raid1: 1 of 2 members failed (AD)");
+        want = g_strdup_printf("raid-member-failed {'row': <uint32 0>, 'member': <uint32 1>, 'health': <'D'>, 'device': <'%s'>}\n", leg_devnum);
+        wait_for_signal_text(failures, want, 30);
+        g_assert_cmpuint(failures_after_ticks(failures, "raid-member-failed"), ==, 1);
+        g_dbus_connection_signal_unsubscribe(bus, subscription);
         vm_do("dmsetup remove --retry r-raid && dmsetup remove --retry r-leg0 r-leg1 r-meta0 r-meta1");
 }
 
 /* A snapshot whose exception store (32 KiB) fills up. */
 static void test_snapshot_overflow(void) {
+        g_autoptr(GDBusConnection) bus = vm_system_bus();
+        g_autoptr(GString) failures = g_string_new("");
         g_autofree char *reason = NULL;
+        guint subscription;
 
         dmsetup_create("o-origin", "0 16384 linear %s 0", loops[10]);
         dmsetup_create("o-cow", "0 64 linear %s 0", loops[11]);
         dmsetup_create("o-snap", "0 16384 snapshot /dev/mapper/o-origin /dev/mapper/o-cow P 8");
         wait_for_health("o-snap", "ok", 10);
+        subscription = subscribe_failures(bus, "o-snap", failures);
         vm_do("dd if=/dev/zero of=/dev/mapper/o-snap bs=64K count=16 oflag=direct status=none 2>/dev/null || true");
         wait_for_health("o-snap", "failed", 30);
         reason = string_property("o-snap", "HealthReason");
         g_assert_true(g_str_has_prefix(reason, "snapshot: "));
+        wait_for_signal_text(failures, "snapshot-invalid {'row': <uint32 0>, 'reason': <'", 30);
+        g_assert_cmpuint(failures_after_ticks(failures, "snapshot-invalid"), ==, 1);
+        g_dbus_connection_signal_unsubscribe(bus, subscription);
         vm_do("dmsetup remove --retry o-snap && dmsetup remove --retry o-cow && dmsetup remove --retry o-origin");
+}
+
+/* A block corrupted under veritysetup, then read: the kernel's uevent names it, Device.Failure
+ * carries it (once), Health is "failed", and dmbusctl monitor shows it. */
+static void test_verity_failure(void) {
+        g_autoptr(GDBusConnection) bus = vm_system_bus();
+        g_autoptr(GString) failures = g_string_new("");
+        g_autofree char *root = NULL, *monitored = NULL;
+        guint subscription;
+
+        vm_do("dd if=/dev/urandom of=%s bs=1M count=8 oflag=direct status=none", loops[4]);
+        root = vm_sh("veritysetup format --data-blocks=2048 --hash-offset=8388608 %s %s | awk '/Root hash/ { print $3 }'",
+                     loops[4], loops[4]);
+        vm_do("veritysetup open %s f-verity %s %s --hash-offset=8388608", loops[4], loops[4], root);
+        wait_for_health("f-verity", "ok", 10);
+        subscription = subscribe_failures(bus, "f-verity", failures);
+        /* Its match is in place once it says so on stderr. */
+        vm_do("%s monitor >/run/monitor.out 2>/run/monitor.err & echo $! >/run/monitor.pid", g_getenv("DMBUSCTL"));
+        if (!vm_wait(30, "grep -q Monitoring /run/monitor.err"))
+                g_error("dmbusctl monitor did not start: %s", vm_sh("cat /run/monitor.err"));
+        vm_do("dd if=/dev/urandom of=%s bs=4096 seek=5 count=1 oflag=direct status=none", loops[4]);
+        vm_do("dd if=/dev/mapper/f-verity of=/dev/null bs=4096 iflag=direct status=none 2>/dev/null || true");
+        wait_for_signal_text(failures, "verity-corruption {'row': <uint32 0>, 'block': <uint64 5>, 'block-type': <'data'>}\n", 30);
+        wait_for_health("f-verity", "failed", 30);
+        g_assert_cmpuint(failures_after_ticks(failures, "verity-corruption"), ==, 1);
+        g_dbus_connection_signal_unsubscribe(bus, subscription);
+        g_assert_true(vm_wait(30, "grep -q ' failure .* verity-corruption ' /run/monitor.out"));
+        monitored = vm_sh("grep ' failure ' /run/monitor.out");
+        g_test_message("%s", monitored);
+        g_assert_nonnull(strstr(monitored, " verity-corruption "));
+        g_assert_nonnull(strstr(monitored, "block"));
+        vm_do("kill $(cat /run/monitor.pid); veritysetup close f-verity");
+}
+
+/* Sectors corrupted under integritysetup, then read: dm-integrity counts the mismatches with no
+ * event, the tick reads them: Health "degraded", Device.Failure with the count. */
+static void test_integrity_failure(void) {
+        g_autoptr(GDBusConnection) bus = vm_system_bus();
+        g_autoptr(GString) failures = g_string_new("");
+        g_autofree char *reason = NULL;
+        guint subscription;
+
+        vm_do("integritysetup format -q --batch-mode %s && integritysetup open %s f-integrity", loops[5], loops[5]);
+        vm_do("dd if=/dev/urandom of=/dev/mapper/f-integrity bs=1M count=4 oflag=direct status=none && integritysetup close f-integrity");
+        vm_do("dd if=/dev/urandom of=%s bs=4096 seek=2000 count=4 oflag=direct status=none && integritysetup open %s f-integrity",
+              loops[5], loops[5]);
+        wait_for_health("f-integrity", "ok", 10);
+        subscription = subscribe_failures(bus, "f-integrity", failures);
+        vm_do("dd if=/dev/mapper/f-integrity of=/dev/null bs=1M iflag=direct status=none 2>/dev/null || true");
+        wait_for_signal_text(failures, "integrity-mismatch {'row': <uint32 0>, 'mismatches': <uint64 ", 30);
+        wait_for_health("f-integrity", "degraded", 30);
+        reason = string_property("f-integrity", "HealthReason");
+        g_assert_true(g_str_has_prefix(reason, "integrity: "));
+        g_assert_cmpuint(failures_after_ticks(failures, "integrity-mismatch"), ==, 1);
+        g_dbus_connection_signal_unsubscribe(bus, subscription);
+        vm_do("integritysetup close f-integrity");
 }
 
 /* ---- The kernel's own work as jobs --------------------------------------------------------- */
@@ -895,6 +1009,8 @@ static void add_cases(void) {
         g_test_add_func("/stacks/thin-pool-thresholds-and-health", test_thin_pool_thresholds_and_health);
         g_test_add_func("/stacks/raid-failed-leg", test_raid_failed_leg);
         g_test_add_func("/stacks/snapshot-overflow", test_snapshot_overflow);
+        g_test_add_func("/stacks/verity-failure", test_verity_failure);
+        g_test_add_func("/stacks/integrity-failure", test_integrity_failure);
         g_test_add_func("/stacks/raid-resync-job", test_raid_resync_job);
         g_test_add_func("/stacks/snapshot-merge-job", test_snapshot_merge_job);
         g_test_add_func("/stacks/suspended-too-long", test_suspended_too_long);
