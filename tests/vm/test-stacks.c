@@ -796,7 +796,7 @@ static void test_raid_resync_job(void) {
         assert_kernel_job_done(&job, "raid-resync");
         status = vm_sh("dmsetup status w-raid | awk '{ print $6, $7, $8 }'");
         g_assert_cmpstr(status, ==, "AA 131072/131072 idle");
-        vm_do("dmsetup remove --retry w-raid && dmsetup remove w-leg0 w-leg1 w-meta0 w-meta1");
+        vm_do("dmsetup remove --retry w-raid && dmsetup remove --retry w-leg0 w-leg1 w-meta0 w-meta1");
         for (unsigned i = 0; i < 2; i++)
                 g_clear_pointer(&work_loops[i], vm_loop_free);
 }
@@ -812,7 +812,8 @@ static void snapshot_merge_start(void) {
         dmsetup_create("w-snap", "0 65536 snapshot /dev/mapper/w-base %s P 8", work_loops[1]);
         vm_do("for i in $(seq 0 63); do dd if=/dev/urandom of=/dev/mapper/w-snap bs=4096 count=1 seek=$((i * 2)) oflag=direct "
               "conv=notrunc status=none; done");
-        vm_do("dmsetup remove w-snap && dmsetup suspend w-origin && "
+        /* The writes end with a close, on which udev probes the snapshot: --retry waits it out. */
+        vm_do("dmsetup remove --retry w-snap && dmsetup suspend w-origin && "
               "dmsetup reload w-origin --table '0 65536 snapshot-merge /dev/mapper/w-base %s P 8' && dmsetup resume w-origin",
               work_loops[1]);
 }
@@ -822,7 +823,7 @@ static void test_snapshot_merge_job(void) {
 
         follow_kernel_job("snapshot-merge", "w-origin", snapshot_merge_start, &job);
         assert_kernel_job_done(&job, "snapshot-merge");
-        vm_do("dmsetup remove --retry w-origin && dmsetup remove w-base");
+        vm_do("dmsetup remove --retry w-origin && dmsetup remove --retry w-base");
         for (unsigned i = 0; i < 2; i++)
                 g_clear_pointer(&work_loops[i], vm_loop_free);
 }
