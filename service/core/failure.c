@@ -206,7 +206,8 @@ int failures_between(const DmDevice *before, const DmDevice *now, char *const *v
                 /* The live table's row, for the members' devices. */
                 const char *params = i < now->n_table && strcmp(now->table[i].type, b->type) == 0 ? now->table[i].params : NULL;
 
-                if (strcmp(a->type, b->type) != 0)
+                /* The same line says nothing new: only rows that changed are parsed. */
+                if (strcmp(a->type, b->type) != 0 || strcmp(a->params, b->params) == 0)
                         continue;
                 r = dm_status_parse(a->type, a->params, &sa);
                 if (r >= 0)

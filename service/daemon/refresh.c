@@ -427,8 +427,9 @@ static int refresh_device(Refresh *rf, dev_t devnum, DevSet *holders_changed) {
                 return 0;
         }
         r = compare_device(rf, old, d, holders_changed, &block_changes, &device_changes);
-        /* What failed since the last reading: a device seen for the first time has no news. */
-        if (r >= 0 && old && old->dm && d->dm)
+        /* What failed since the last reading: a device seen for the first time has no news, and
+         * one whose status lines are the same has none unless verity's uevents named blocks. */
+        if (r >= 0 && old && old->dm && d->dm && ((device_changes & DEVICE_CHANGE(STATUS)) || verity_errors))
                 r = failures_between(old->dm, d->dm, verity_errors, &failures, &n_failures);
         if (r < 0) {
                 block_device_free(d);
