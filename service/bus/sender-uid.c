@@ -10,6 +10,7 @@
 typedef struct SenderUid {
         char *sender;   /* the key */
         uid_t uid;
+        pid_t pid;      /* 0 when the bus did not say */
 } SenderUid;
 
 struct SenderUids {
@@ -40,7 +41,7 @@ SenderUids *sender_uids_free(SenderUids *s) {
         return mfree(s);
 }
 
-static int remember(SenderUids *s, const char *sender, uid_t uid) {
+static int remember(SenderUids *s, const char *sender, uid_t uid, pid_t pid) {
         SenderUid *e;
 
         /* Callers that left are never asked about again: starting afresh costs one round trip
@@ -55,7 +56,7 @@ static int remember(SenderUids *s, const char *sender, uid_t uid) {
         e = malloc(sizeof(*e));
         if (!e)
                 return -ENOMEM;
-        *e = (SenderUid) { .sender = strdup(sender), .uid = uid };
+        *e = (SenderUid) { .sender = strdup(sender), .uid = uid, .pid = pid };
         if (!e->sender || hashmap_put_string(s->by_sender, e->sender, e) < 0) {
                 free(e->sender);
                 free(e);
@@ -64,27 +65,31 @@ static int remember(SenderUids *s, const char *sender, uid_t uid) {
         return 0;
 }
 
-int sender_uids_get(SenderUids *s, sd_bus_message *request, uid_t *ret) {
+int sender_uids_get_with_pid(SenderUids *s, sd_bus_message *request, uid_t *ret_uid, pid_t *ret_pid) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         const char *sender;
         SenderUid *known;
         uid_t euid;
+        pid_t pid = 0;
         int r;
 
         assert(s);
         assert(request);
-        assert(ret);
+        assert(ret_uid);
 
         sender = sd_bus_message_get_sender(request);
         if (!sender)
                 return -ESRCH;
         known = s->by_sender ? hashmap_get_string(s->by_sender, sender) : NULL;
         if (known) {
-                *ret = known->uid;
+                *ret_uid = known->uid;
+                if (ret_pid)
+                        *ret_pid = known->pid;
                 return 0;
         }
 
-        r = sd_bus_query_sender_creds(request, SD_BUS_CREDS_EUID, &creds);
+        /* One GetConnectionCredentials answers both. */
+        r = sd_bus_query_sender_creds(request, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID, &creds);
         if (r == -ENXIO)
                 return -ESRCH;
         if (r < 0)
@@ -92,8 +97,15 @@ int sender_uids_get(SenderUids *s, sd_bus_message *request, uid_t *ret) {
         r = sd_bus_creds_get_euid(creds, &euid);
         if (r < 0)
                 return r;
+        (void) sd_bus_creds_get_pid(creds, &pid);
         /* Not remembered (out of memory) only costs the next call a round trip. */
-        (void) remember(s, sender, euid);
-        *ret = euid;
+        (void) remember(s, sender, euid, pid);
+        *ret_uid = euid;
+        if (ret_pid)
+                *ret_pid = pid;
         return 0;
+}
+
+int sender_uids_get(SenderUids *s, sd_bus_message *request, uid_t *ret) {
+        return sender_uids_get_with_pid(s, request, ret, NULL);
 }

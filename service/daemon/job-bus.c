@@ -52,24 +52,8 @@ struct Jobs {
         uint32_t last_id;
 };
 
-/* As udisks2 names its jobs' operations: lower case, words joined by '-'. */
-static const char *const job_operation_table[_OPERATION_KIND_MAX] = {
-        [OPERATION_CREATE] = "create",
-        [OPERATION_LOAD] = "load",
-        [OPERATION_CLEAR_INACTIVE] = "clear-inactive",
-        [OPERATION_SUSPEND] = "suspend",
-        [OPERATION_RESUME] = "resume",
-        [OPERATION_RELOAD] = "reload",
-        [OPERATION_REMOVE] = "remove",
-        [OPERATION_RENAME] = "rename",
-        [OPERATION_SET_UUID] = "set-uuid",
-        [OPERATION_MESSAGE] = "message",
-        [OPERATION_REMOVE_STACK] = "remove-stack",
-        [OPERATION_CREATE_STACK] = "create-stack",
-};
-
 static const char *job_operation(const Job *job) {
-        return job->op ? job_operation_table[job->op->kind] : kernel_work_kind_to_string(job->work);
+        return job->op ? operation_kind_to_name(job->op->kind) : kernel_work_kind_to_string(job->work);
 }
 
 /* What Cancel can stop (job-bus.h): nothing of the kernel's own. */

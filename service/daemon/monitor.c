@@ -7,8 +7,10 @@
 #include "device-bus.h"
 #include "event-priority.h"
 #include "fileio.h"
+#include "journal-fields.h"
 #include "log.h"
 #include "monitor.h"
+#include "strv.h"
 #include "time-util.h"
 
 static void on_config_warning(unsigned line, const char *why, void *userdata) {
@@ -101,9 +103,12 @@ void monitor_usage_changed(dev_t devnum, const Usage *before, const Usage *now, 
 void monitor_device_failed(dev_t devnum, const Failure *failure, void *userdata) {
         Manager *m = userdata;
         const BlockDevice *d = graph_get(m->graph, devnum);
+        _cleanup_(strv_freep) char **fields = NULL;
         char what[160];
 
         failure_describe(failure, what, sizeof(what));
-        log_warning("%s (%u:%u): %s.", d && d->dm ? d->dm->name : "?", major(devnum), minor(devnum), what);
+        fields = journal_fields_device(JOURNAL_MESSAGE_FAILURE, d && d->dm ? d->dm->name : NULL, d && d->dm ? d->dm->uuid : NULL, devnum);
+        journal_fields_add(&fields, "DMBUS_FAILURE=%s", failure_kind_to_string(failure->kind));
+        log_struct(LOG_WARNING, fields, "%s (%u:%u): %s.", d && d->dm ? d->dm->name : "?", major(devnum), minor(devnum), what);
         (void) device_bus_emit_failure(m->bus, devnum, failure);
 }

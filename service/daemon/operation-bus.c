@@ -639,7 +639,7 @@ static int submit_request(Manager *m, Operation *op, bool takes_table, const Bus
         for (size_t i = 0; i < n_own; i++)
                 p->own_options[i] = own[i];
 
-        r = sender_uids_get(m->sender_uids, op->request, &op->caller_uid);
+        r = sender_uids_get_with_pid(m->sender_uids, op->request, &op->caller_uid, &op->caller_pid);
         if (r == -ESRCH) {
                 log_debug("%s from %s: the caller left before it could be told apart from root; dropped.",
                           operation_kind_to_string(op->kind), sender_of(op));

@@ -7,21 +7,35 @@
 #include "alloc-util.h"
 #include "dmbus-errors.h"
 #include "dmbus-names.h"
+#include "journal-fields.h"
 #include "log.h"
 #include "object-path.h"
 #include "operation-reply.h"
+#include "strv.h"
 
 /* Written on whichever path an operation leaves by, so the service's log tells what was done; a
- * refusal by polkit only at debug level, so that no caller can flood the journal. */
-void operation_log_outcome(const Operation *op, int level, const char *outcome) {
-        log_full_errno(level, 0, "%s from %s: %s", operation_kind_to_string(op->kind),
-                       sd_bus_message_get_sender(op->request) ?: "?", outcome);
+ * refusal by polkit only at debug level, so that no caller can flood the journal. The journal's
+ * fields name the device of device (the operation itself, or a stack's step), and the caller. */
+void operation_log_outcome(const Operation *op, const Operation *device, int level, bool success, const char *outcome) {
+        _cleanup_(strv_freep) char **fields = NULL;
+
+        if (log_get_max_level() < level)
+                return;
+        fields = journal_fields_device(success ? JOURNAL_MESSAGE_OPERATION_DONE : JOURNAL_MESSAGE_OPERATION_FAILED,
+                                       device->expected_name ?: device->name, device->expected_uuid ?: device->uuid,
+                                       device->devnum);
+        journal_fields_add(&fields, "DMBUS_OPERATION=%s", operation_kind_to_string(op->kind));
+        journal_fields_add(&fields, "DMBUS_CALLER_UID=%u", (unsigned) op->caller_uid);
+        if (op->caller_pid > 0)
+                journal_fields_add(&fields, "DMBUS_CALLER_PID=%i", (int) op->caller_pid);
+        log_struct_errno(level, success ? 0 : op->result, fields, "%s from %s: %s", operation_kind_to_string(op->kind),
+                         sd_bus_message_get_sender(op->request) ?: "?", outcome);
 }
 
 void operation_reply_error(Operation *op, const char *error_name, const char *message) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 
-        operation_log_outcome(op, strcmp(error_name, DMBUS_ERROR_NOT_AUTHORIZED) == 0 ? LOG_DEBUG : LOG_INFO, message);
+        operation_log_outcome(op, op, strcmp(error_name, DMBUS_ERROR_NOT_AUTHORIZED) == 0 ? LOG_DEBUG : LOG_INFO, false, message);
         (void) sd_bus_error_set(&error, error_name, message);
         (void) sd_bus_reply_method_error(op->request, &error);
 }
@@ -30,7 +44,7 @@ static void reply_success(Operation *op) {
         char buf[BLOCK_OBJECT_PATH_MAX];
         int r;
 
-        operation_log_outcome(op, LOG_INFO, op->outcome ?: "done");
+        operation_log_outcome(op, op, LOG_INFO, true, op->outcome ?: "done");
         switch (op->kind) {
         case OPERATION_CREATE:
                 r = sd_bus_reply_method_return(op->request, "o", block_object_path(op->devnum, buf));

@@ -12,4 +12,4 @@ void operation_reply(Operation *op);
 /* An error, and a log line (a refusal by polkit at debug level only). */
 void operation_reply_error(Operation *op, const char *error_name, const char *message);
 /* A line in the service's log: the method, the caller, what came of it. */
-void operation_log_outcome(const Operation *op, int level, const char *outcome);
+void operation_log_outcome(const Operation *op, const Operation *device, int level, bool success, const char *outcome);

@@ -48,22 +48,19 @@ struct OperationQueue {
         Hashmap *udev_seen;
 };
 
-static const char *const operation_kind_table[_OPERATION_KIND_MAX] = {
-        [OPERATION_CREATE] = "Create",
-        [OPERATION_LOAD] = "Load",
-        [OPERATION_CLEAR_INACTIVE] = "ClearInactive",
-        [OPERATION_SUSPEND] = "Suspend",
-        [OPERATION_RESUME] = "Resume",
-        [OPERATION_RELOAD] = "Reload",
-        [OPERATION_REMOVE] = "Remove",
-        [OPERATION_RENAME] = "Rename",
-        [OPERATION_SET_UUID] = "SetUUID",
-        [OPERATION_MESSAGE] = "SendMessage",
-        [OPERATION_REMOVE_STACK] = "RemoveStack",
-        [OPERATION_CREATE_STACK] = "CreateStack",
-};
+#define OPERATION_KIND_METHOD(id, method, name) [OPERATION_##id] = method,
+#define OPERATION_KIND_NAME(id, method, name) [OPERATION_##id] = name,
+static const char *const operation_kind_table[_OPERATION_KIND_MAX] = { OPERATION_KINDS(OPERATION_KIND_METHOD) };
+static const char *const operation_kind_name_table[_OPERATION_KIND_MAX] = { OPERATION_KINDS(OPERATION_KIND_NAME) };
+#undef OPERATION_KIND_METHOD
+#undef OPERATION_KIND_NAME
 
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(operation_kind, OperationKind);
+
+const char *operation_kind_to_name(OperationKind kind) {
+        assert(kind >= 0 && kind < _OPERATION_KIND_MAX);
+        return operation_kind_name_table[kind];
+}
 
 int operation_set_label(Operation *op, const char *name) {
         assert(op);

@@ -30,22 +30,29 @@
  * answer. So a reply always comes after the signals it caused, and every read in between is
  * answered from the graph. */
 
+/* X(ID, "Method", "name"): the bus method, for messages and the journal's DMBUS_OPERATION; the
+ * name as udisks2 names its jobs' operations (Job.Operation). REMOVE_STACK and CREATE_STACK
+ * are many devices, run by stack.c as plain Creates and Removes, one after another. */
+#define OPERATION_KINDS(X)                                      \
+        X(CREATE, "Create", "create")                           \
+        X(LOAD, "Load", "load")                                 \
+        X(CLEAR_INACTIVE, "ClearInactive", "clear-inactive")    \
+        X(SUSPEND, "Suspend", "suspend")                        \
+        X(RESUME, "Resume", "resume")                           \
+        X(RELOAD, "Reload", "reload")                           \
+        X(REMOVE, "Remove", "remove")                           \
+        X(RENAME, "Rename", "rename")                           \
+        X(SET_UUID, "SetUUID", "set-uuid")                      \
+        X(MESSAGE, "SendMessage", "message")                    \
+        X(REMOVE_STACK, "RemoveStack", "remove-stack")          \
+        X(CREATE_STACK, "CreateStack", "create-stack")
+
+#define _OPERATION_KIND_ENUM(id, method, name) OPERATION_##id,
 typedef enum OperationKind {
-        OPERATION_CREATE,
-        OPERATION_LOAD,
-        OPERATION_CLEAR_INACTIVE,
-        OPERATION_SUSPEND,
-        OPERATION_RESUME,
-        OPERATION_RELOAD,
-        OPERATION_REMOVE,
-        OPERATION_RENAME,
-        OPERATION_SET_UUID,
-        OPERATION_MESSAGE,
-        /* Many devices, run by stack.c as plain Creates and Removes, one after another. */
-        OPERATION_REMOVE_STACK,
-        OPERATION_CREATE_STACK,
+        OPERATION_KINDS(_OPERATION_KIND_ENUM)
         _OPERATION_KIND_MAX,
 } OperationKind;
+#undef _OPERATION_KIND_ENUM
 
 static inline bool operation_kind_is_stack(OperationKind kind) {
         return kind == OPERATION_REMOVE_STACK || kind == OPERATION_CREATE_STACK;
@@ -87,6 +94,7 @@ struct Operation {
         bool read_only, activate, noflush, nolockfs, retry, deferred, force;
         uint64_t udev_timeout_usec;
         uid_t caller_uid;               /* whose: messages show others' processes to root alone */
+        pid_t caller_pid;               /* for the journal's lines alone; 0 when not known */
         bool keep_record;               /* a step of CREATE_STACK: the stack removes the record once whole */
         /* SUSPEND: the lease asked for (lease.h), 0 for none; its owner, the caller's unique name
          * (in the request); its end (CLOCK_REALTIME), set by the worker as it writes the lease's
@@ -191,7 +199,10 @@ void operation_cancel(Operation *op);
 /* For the worker, and a stack between its steps: whether a cancel was asked. */
 bool operation_cancel_requested(Operation *op);
 
+/* "Create", "RemoveStack": the method, for messages and the journal's DMBUS_OPERATION. */
 const char *operation_kind_to_string(OperationKind kind) _pure_;
+/* "create", "remove-stack": Job.Operation's name. */
+const char *operation_kind_to_name(OperationKind kind) _pure_;
 /* Sets op->label to "NAME" (MAJ:MIN) of op->devnum, for messages: 0 or -ENOMEM. The bus layer
  * sets it as it makes the operation; Create's worker once the device exists. */
 int operation_set_label(Operation *op, const char *name);

@@ -10,6 +10,7 @@
 #include "event-priority.h"
 #include "hashmap.h"
 #include "inventory.h"
+#include "journal-fields.h"
 #include "log.h"
 #include "refresh.h"
 #include "strv.h"
@@ -315,9 +316,12 @@ static void judge_suspended(const Refresh *rf, const BlockDevice *old, BlockDevi
         if (!d->dm || d->dm->suspended_since == 0 || realtime_usec() < d->dm->suspended_since + rf->suspended_alert_usec)
                 return;
         d->dm->suspended_too_long = true;
-        if (!old || !old->dm || !old->dm->suspended_too_long)
-                log_warning(DEVICE_LABEL_FORMAT " has been suspended for more than %" PRIu64 " s.",
-                            DEVICE_LABEL_ARGS(d->dm->name, d->devnum), rf->suspended_alert_usec / USEC_PER_SEC);
+        if (!old || !old->dm || !old->dm->suspended_too_long) {
+                _cleanup_(strv_freep) char **fields = journal_fields_device(JOURNAL_MESSAGE_SUSPENDED_TOO_LONG, d->dm->name,
+                                                                            d->dm->uuid, d->devnum);
+                log_struct(LOG_WARNING, fields, DEVICE_LABEL_FORMAT " has been suspended for more than %" PRIu64 " s.",
+                           DEVICE_LABEL_ARGS(d->dm->name, d->devnum), rf->suspended_alert_usec / USEC_PER_SEC);
+        }
 }
 
 static int refresh_device(Refresh *rf, dev_t devnum, DevSet *holders_changed);

@@ -65,7 +65,7 @@ static void stack_succeed(Stack *stack, const char *outcome) {
                 r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return stack_fail(stack, DMBUS_ERROR_FAILED, "It was done, but the reply could not be made.");
-        operation_log_outcome(stack->op, LOG_INFO, outcome);
+        operation_log_outcome(stack->op, stack->op, LOG_INFO, true, outcome);
         job_end(stack->manager, stack->op, true, outcome);
         (void) sd_bus_send(NULL, reply, NULL);
         stack_free(stack);
@@ -104,6 +104,7 @@ static Operation *step_new(Manager *m, Stack *stack, OperationKind kind, const S
         step->finished = step_finished;
         step->finished_userdata = stack;
         step->caller_uid = stack->op->caller_uid;
+        step->caller_pid = stack->op->caller_pid;
         step->udev_timeout_usec = stack->op->udev_timeout_usec;
         if (kind == OPERATION_CREATE) {
                 /* The step's own copies: a stop that gives up on the stack frees its members while
@@ -206,7 +207,7 @@ static void step_finished(Operation *step_owned, void *userdata) {
         StackMember *member = &stack->op->members[stack->step];
         _cleanup_(freep) char *text = NULL;
 
-        operation_log_outcome(stack->op, step->result < 0 ? LOG_INFO : LOG_DEBUG, step->outcome ?: "done");
+        operation_log_outcome(stack->op, step, step->result < 0 ? LOG_INFO : LOG_DEBUG, step->result >= 0, step->outcome ?: "done");
 
         if (stack->op->kind == OPERATION_REMOVE_STACK) {
                 if (step->result < 0) {

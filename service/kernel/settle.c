@@ -7,6 +7,7 @@
 #include <sys/sysmacros.h>
 
 #include "dm-ops.h"
+#include "journal-fields.h"
 #include "log.h"
 #include "op-record.h"
 #include "settle.h"
@@ -71,6 +72,7 @@ static int undo(int fd, const OpRecord *record, const DmOpsStatus *status, char 
 
 static void settle_one(int fd, const char *dir, const char *id) {
         _cleanup_(op_record_done) OpRecord record = {};
+        _cleanup_(strv_freep) char **fields = NULL;
         DmOpsStatus status;
         uint64_t diskseq;
         char what[128];
@@ -91,23 +93,27 @@ static void settle_one(int fd, const char *dir, const char *id) {
         /* Same number, name and UUID, but made again since: not the device of the record. */
         if (r > 0 && record.diskseq != 0 && block_device_read_diskseq(record.devnum, &diskseq) >= 0 && diskseq != record.diskseq)
                 r = 0;
+        fields = journal_fields_device(JOURNAL_MESSAGE_RECORD_SETTLED, record.name, record.uuid, record.devnum);
+        journal_fields_add(&fields, "DMBUS_OPERATION=%s", record.operation);
         if (r == 0 || r == -ENXIO)
-                log_info("A %s of " DEVICE_LABEL_FORMAT " was cut short by a stop of the service; the device is %s now, left alone.",
-                         record.operation, DEVICE_LABEL_ARGS(record.name, record.devnum), r == 0 ? "another one" : "gone");
+                log_struct(LOG_INFO, fields,
+                           "A %s of " DEVICE_LABEL_FORMAT " was cut short by a stop of the service; the device is %s now, left alone.",
+                           record.operation, DEVICE_LABEL_ARGS(record.name, record.devnum), r == 0 ? "another one" : "gone");
         else if (r < 0)
-                log_warning_errno(r, "Cannot read the state of %u:%u to settle a %s cut short: %m",
-                                  major(record.devnum), minor(record.devnum), record.operation);
+                log_struct_errno(LOG_WARNING, r, fields, "Cannot read the state of %u:%u to settle a %s cut short: %m",
+                                 major(record.devnum), minor(record.devnum), record.operation);
         else {
                 r = undo(fd, &record, &status, what, sizeof(what));
                 if (r < 0)
-                        log_warning_errno(r, "A %s of " DEVICE_LABEL_FORMAT " was cut short by a stop of the service; settling it failed: %m",
-                                          record.operation, DEVICE_LABEL_ARGS(record.name, record.devnum));
+                        log_struct_errno(LOG_WARNING, r, fields,
+                                         "A %s of " DEVICE_LABEL_FORMAT " was cut short by a stop of the service; settling it failed: %m",
+                                         record.operation, DEVICE_LABEL_ARGS(record.name, record.devnum));
                 else if (record.lease_until != 0)
-                        log_info("The lease on the suspension of " DEVICE_LABEL_FORMAT " ran out while the service was down: %s.",
-                                 DEVICE_LABEL_ARGS(record.name, record.devnum), what);
+                        log_struct(LOG_INFO, fields, "The lease on the suspension of " DEVICE_LABEL_FORMAT " ran out while the service was down: %s.",
+                                   DEVICE_LABEL_ARGS(record.name, record.devnum), what);
                 else
-                        log_info("A %s of " DEVICE_LABEL_FORMAT " was cut short by a stop of the service: %s.",
-                                 record.operation, DEVICE_LABEL_ARGS(record.name, record.devnum), what);
+                        log_struct(LOG_INFO, fields, "A %s of " DEVICE_LABEL_FORMAT " was cut short by a stop of the service: %s.",
+                                   record.operation, DEVICE_LABEL_ARGS(record.name, record.devnum), what);
         }
         (void) op_record_remove(dir, id);
 }

@@ -79,10 +79,29 @@ static void test_long_line_is_one_line(void) {
         g_assert_cmpint(r, ==, 0);
 }
 
+static void log_with_fields(int *ret) {
+        char *fields[] = { (char *) "MESSAGE_ID=672bd456cec34445b0b90267e3fc7ea5", (char *) "DM_NAME=x", NULL };
+
+        *ret = log_struct_errno(LOG_NOTICE, EIO, fields, "%s done", "Create");
+}
+
+/* Without the journal's stream (main() drops JOURNAL_STREAM), the fields are dropped and the line is plain. */
+static void test_fields_on_stderr(void) {
+        g_autofree char *out = NULL;
+        int r;
+
+        out = capture_stderr(log_with_fields, &r);
+        g_assert_cmpstr(out, ==, "<5>Create done\n");
+        g_assert_cmpint(r, ==, -EIO);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
+        /* Lines go to stderr here even when the tests run under a service. */
+        g_unsetenv("JOURNAL_STREAM");
         g_test_add_func("/log/prefix-and-errno", test_prefix_and_errno);
         g_test_add_func("/log/below-max-level", test_below_max_level);
         g_test_add_func("/log/long-line-is-one-line", test_long_line_is_one_line);
+        g_test_add_func("/log/fields-on-stderr", test_fields_on_stderr);
         return g_test_run();
 }

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "journal-fields.h"
 #include "vm-util.h"
 
 #define TEST_USER "dmbushard"
@@ -1255,6 +1256,9 @@ static void test_kill_between_create_and_load(void) {
         log = vm_daemon_log_wait(daemon_under_test, "A Create of \"dmbus-h-half\"");
         g_assert_nonnull(strstr(log, "A Create of \"dmbus-h-half\""));
         g_assert_nonnull(strstr(log, "removed it"));
+        /* The journal's line of it, found by the device's name. */
+        g_autofree char *settled = vm_journal_wait(1, "DM_NAME=dmbus-h-half DMBUS_OPERATION=Create %s", JOURNAL_MESSAGE_RECORD_SETTLED);
+        g_assert_nonnull(strstr(settled, "removed it"));
         assert_settled();
         vm_do("udevadm settle; dmsetup remove dmbus-h-slow");
         vm_loop_free(origin);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "journal-fields.h"
 #include "vm-util.h"
 
 #define CRYPT_KEY "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7"
@@ -565,6 +566,46 @@ static void test_rollback(void) {
         g_assert_false(exists("/dev/mapper/dmbus-rollback"));
 }
 
+/* The journal as systemd's own services write it: a line per operation with its MESSAGE_ID, the
+ * device's DM_NAME, DM_UUID and DM_DEVNUM, the method and the caller; `journalctl -u dmbusd
+ * DM_NAME=...` is one device's history, and journalctl -x explains each line (dmbus.catalog). */
+static void test_journal(void) {
+        g_autofree char *path = create_ok("dmbus-journal", "DMBUS-OPS-journal", "0 2048 zero");
+        g_autofree char *devnum = vm_sh("dmsetup info -c --noheadings -o major,minor --separator : dmbus-journal");
+        g_autofree char *history = NULL, *created = NULL, *failed = NULL, *removed = NULL, *explained = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(GError) error = NULL;
+
+        /* The zero target takes no message: the kernel refuses it. */
+        reply = device_call("dmbus-journal", "SendMessage", g_variant_new("(ts@a{sv})", (guint64) 0, "hello", no_options()), NULL, &error);
+        g_assert_null(reply);
+        g_assert_nonnull(error);
+        remove_ok("dmbus-journal", NULL);
+
+        history = vm_journal_wait(3, "DM_NAME=dmbus-journal");
+        g_test_message("%s", history);
+        g_assert_true(g_str_has_prefix(history, "Create from "));
+        g_assert_nonnull(strstr(history, "\nSendMessage from "));
+        g_assert_nonnull(strstr(history, "\nRemove from "));
+        g_assert_null(strchr(strstr(history, "\nRemove from ") + 1, '\n'));
+
+        created = vm_journal_wait(1, "DM_NAME=dmbus-journal %s DMBUS_OPERATION=Create DM_UUID=DMBUS-OPS-journal DM_DEVNUM=%s "
+                                  "DMBUS_CALLER_UID=0 DMBUS_CALLER_PID=%d PRIORITY=6",
+                                  JOURNAL_MESSAGE_OPERATION_DONE, devnum, (int) getpid());
+        g_assert_null(strchr(created, '\n'));
+        failed = vm_journal_wait(1, "DM_NAME=dmbus-journal %s DMBUS_OPERATION=SendMessage DM_DEVNUM=%s DMBUS_CALLER_UID=0 ERRNO=22",
+                                 JOURNAL_MESSAGE_OPERATION_FAILED, devnum);
+        g_assert_cmpstr(failed, !=, "");
+        removed = vm_journal_wait(1, "DM_NAME=dmbus-journal %s DMBUS_OPERATION=Remove DM_DEVNUM=%s", JOURNAL_MESSAGE_OPERATION_DONE, devnum);
+        g_assert_cmpstr(removed, !=, "");
+
+        /* journalctl -x: the catalog's explanation, with the line's own fields in it. */
+        explained = vm_sh("journalctl --no-pager -q -x -u " VM_UNIT " DM_NAME=dmbus-journal");
+        g_assert_nonnull(strstr(explained, "Subject: A device-mapper operation asked for on the bus was done"));
+        g_assert_nonnull(strstr(explained, "Subject: A device-mapper operation asked for on the bus failed"));
+        g_assert_nonnull(strstr(explained, "journalctl -u dmbusd DM_NAME=dmbus-journal"));
+}
+
 /* The kernel's errno named for what the caller can do: the unit's device policy closed to the
  * table's devices (as it was before DeviceAllow=block-*) makes the load EPERM, PermissionDenied,
  * which is the service's sandbox and no fault of the caller's table. */
@@ -1017,6 +1058,7 @@ static void add_cases(void) {
         g_test_add_func("/ops/invalid-input", test_invalid_input);
         g_test_add_func("/ops/rollback", test_rollback);
         g_test_add_func("/ops/errno-names", test_errno_names);
+        g_test_add_func("/ops/journal", test_journal);
         g_test_add_func("/ops/remove-retry", test_remove_retry);
         g_test_add_func("/ops/remove-deferred", test_remove_deferred);
         g_test_add_func("/ops/remove-force", test_remove_force);

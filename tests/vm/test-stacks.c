@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "journal-fields.h"
 #include "vm-util.h"
 
 #define CRYPT_KEY "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7"
@@ -640,6 +641,10 @@ static void test_verity_failure(void) {
         g_test_message("%s", monitored);
         g_assert_nonnull(strstr(monitored, " verity-corruption "));
         g_assert_nonnull(strstr(monitored, "block"));
+        /* And the journal, with its MESSAGE_ID and the kind as a field. */
+        g_autofree char *journal = vm_journal_wait(1, "DM_NAME=f-verity %s DMBUS_FAILURE=verity-corruption PRIORITY=4",
+                                                   JOURNAL_MESSAGE_FAILURE);
+        g_assert_nonnull(strstr(journal, "f-verity ("));
         vm_do("kill $(cat /run/monitor.pid); veritysetup close f-verity");
 }
 
@@ -842,6 +847,8 @@ static void test_suspended_too_long(void) {
         wait_for_health("h-sus", "suspended", 30);
         reason = string_property("h-sus", "HealthReason");
         g_assert_cmpstr(reason, ==, "suspended for more than 2 s");
+        g_autofree char *journal = vm_journal_wait(1, "DM_NAME=h-sus %s", JOURNAL_MESSAGE_SUSPENDED_TOO_LONG);
+        g_assert_nonnull(strstr(journal, "has been suspended for more than 2 s"));
         /* dmbusctl health as a check: it names the device and fails. */
         g_autofree char *health = vm_sh("$DMBUSCTL health; echo \"exit $?\"");
         g_assert_nonnull(strstr(health, "h-sus ("));

@@ -254,8 +254,8 @@ char *vm_daemon_log(VmDaemon *d) {
 char *vm_daemon_log_wait(VmDaemon *d, const char *needle) {
         gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
 
-        /* journald reads the daemon's output stream on its own time: a line written before our
-         * question may reach the journal a moment after it. */
+        /* journald reads the daemon's lines on its own time: a line written before our question
+         * may reach the journal a moment after it. */
         for (;;) {
                 char *log = vm_daemon_log(d);
 
@@ -266,6 +266,31 @@ char *vm_daemon_log_wait(VmDaemon *d, const char *needle) {
                         return log;
                 }
                 g_free(log);
+                g_usleep(G_USEC_PER_SEC / 10);
+        }
+}
+
+char *vm_journal_wait(unsigned count, const char *format, ...) {
+        gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+        g_autofree char *matches = NULL;
+        va_list ap;
+
+        va_start(ap, format);
+        matches = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        for (;;) {
+                char *lines = vm_sh("journalctl --no-pager -q -o cat -u " VM_UNIT " %s", matches);
+                unsigned n = lines[0] ? 1 : 0;
+
+                for (const char *c = lines; *c; c++)
+                        n += *c == '\n';
+                if (n >= count)
+                        return lines;
+                if (g_get_monotonic_time() > deadline) {
+                        g_printerr("waited 60 s for %u lines of %s in the journal in vain; it had:\n%s\n", count, matches, lines);
+                        return lines;
+                }
+                g_free(lines);
                 g_usleep(G_USEC_PER_SEC / 10);
         }
 }

@@ -45,6 +45,9 @@ char *vm_daemon_log(VmDaemon *d);
 /* The same, once it holds needle (waited for up to 60 s: the journal may lag a moment). */
 char *vm_daemon_log_wait(VmDaemon *d, const char *needle);
 void vm_daemon_free(VmDaemon *d);
+/* The messages of the unit's journal lines that match all the "FIELD=value" words of format, as
+ * journalctl takes them, once there are count of them at least (waited for up to 60 s). */
+char *vm_journal_wait(unsigned count, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 /* A program of cases against the daemon, as vm_suite_run() runs it; all but add_cases may be NULL. */
 typedef struct VmSuite {
