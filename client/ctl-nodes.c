@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +10,8 @@
 #include "mountinfo.h"
 #include "strv.h"
 
-/* Every block device the service knows, read with one GetManagedObjects: what tree, health and
- * top show. */
-
-/* What tree shows of one block device, from GetManagedObjects. */
-
+/* Every block device the service knows, read with one GetManagedObjects: what tree, health, top
+ * and metrics show. */
 
 static void nodes_free_one(Node *node) {
         free(node->path);
@@ -23,6 +21,8 @@ static void nodes_free_one(Node *node) {
         free(node->kernel_name);
         free(node->name);
         free(node->uuid);
+        free(node->subsystem);
+        strv_free(node->parsed_status);
         free(node->lvm_volume_group);
         free(node->lvm_logical_volume);
         free(node->types);
@@ -109,6 +109,54 @@ static int read_variant_table(sd_bus_message *m, Table *table, char **ret_types)
         return *ret_types ? 0 : -ENOMEM;
 }
 
+/* ParsedStatus's a{sv}, as pairs of strings: its values are t, b and s. */
+static int read_variant_parsed_status(sd_bus_message *m, char ***ret) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "a{sv}");
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *key, *contents, *s;
+                char buf[256];
+                uint64_t t = 0;
+                int b = 0;
+
+                r = sd_bus_message_read(m, "s", &key);
+                if (r >= 0)
+                        r = sd_bus_message_peek_type(m, NULL, &contents);
+                if (r < 0)
+                        return r;
+                buf[0] = 0;
+                if (strcmp(contents, "t") == 0) {
+                        r = read_variant(m, "t", &t);
+                        snprintf(buf, sizeof(buf), "%" PRIu64, t);
+                } else if (strcmp(contents, "b") == 0) {
+                        r = read_variant(m, "b", &b);
+                        snprintf(buf, sizeof(buf), "%d", !!b);
+                } else if (strcmp(contents, "s") == 0) {
+                        r = read_variant(m, "s", &s);
+                        if (r >= 0)
+                                snprintf(buf, sizeof(buf), "%s", s);
+                } else
+                        r = sd_bus_message_skip(m, "v");
+                if (r < 0)
+                        return r;
+                if (buf[0] && (strv_extend(ret, key) < 0 || strv_extend(ret, buf) < 0))
+                        return -ENOMEM;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        return r;
+}
+
 static int read_property(sd_bus_message *m, Node *n, const char *name) {
         if (strcmp(name, "KernelName") == 0)
                 return read_variant_string(m, &n->kernel_name);
@@ -142,6 +190,14 @@ static int read_property(sd_bus_message *m, Node *n, const char *name) {
                 return read_variant_table(m, &n->table, &n->types);
         if (strcmp(name, "UUID") == 0)
                 return read_variant_string(m, &n->uuid);
+        if (strcmp(name, "Subsystem") == 0)
+                return read_variant_string(m, &n->subsystem);
+        if (strcmp(name, "OpenCount") == 0)
+                return read_variant(m, "i", &n->open_count);
+        if (strcmp(name, "SuspendedSince") == 0)
+                return read_variant(m, "t", &n->suspended_since);
+        if (strcmp(name, "ParsedStatus") == 0)
+                return read_variant_parsed_status(m, &n->parsed_status);
         if (strcmp(name, "LvmVolumeGroup") == 0)
                 return read_variant_string(m, &n->lvm_volume_group);
         if (strcmp(name, "LvmLogicalVolume") == 0)
@@ -263,6 +319,13 @@ const Node *node_find(const Node *nodes, size_t n, const char *path) {
         for (size_t i = 0; i < n; i++)
                 if (strcmp(nodes[i].path, path) == 0)
                         return &nodes[i];
+        return NULL;
+}
+
+const char *node_parsed_status(const Node *node, const char *key) {
+        for (char **p = node->parsed_status; p && p[0] && p[1]; p += 2)
+                if (strcmp(p[0], key) == 0)
+                        return p[1];
         return NULL;
 }
 

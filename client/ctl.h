@@ -151,11 +151,14 @@ int append_table(sd_bus_message *m, const Table *t);
 
 /* ctl-nodes.c: what the service's objects say of each block device. */
 typedef struct Node {
-        char *path, *kernel_name, *name, *uuid, *types, *health, *health_reason;
+        char *path, *kernel_name, *name, *uuid, *subsystem, *types, *health, *health_reason;
         char *lvm_volume_group, *lvm_logical_volume;    /* "" unless lvm2's */
         Table table;
         uint32_t major, minor;
         uint64_t size;
+        int32_t open_count;
+        uint64_t suspended_since;       /* µs CLOCK_REALTIME, 0 when not suspended */
+        char **parsed_status;           /* ParsedStatus: key, value, key, value...; numbers in decimal, booleans 1 or 0 */
         bool is_dm, read_only, suspended, live_table, inactive_table;
         char **dependencies, **holders;
         char **mount_points;            /* from our own mount table, by MAJ:MIN */
@@ -164,6 +167,8 @@ typedef struct Node {
 int load_nodes(sd_bus *bus, Node **ret, size_t *ret_n);
 void nodes_free(Node *nodes, size_t n);
 const Node *node_find(const Node *nodes, size_t n, const char *path);
+/* A value of the device's ParsedStatus as text, NULL when it has none of that key. */
+const char *node_parsed_status(const Node *node, const char *key);
 /* Nothing is stacked on it. */
 bool node_is_root(const Node *node);
 /* Stacks deeper than this are a loop in the data, not a stack. */
@@ -184,6 +189,7 @@ int verb_list(const VerbCall *call);
 int verb_who(const VerbCall *call);
 int verb_create_stack(const VerbCall *call);    /* ctl-stack.c */
 int verb_top(const VerbCall *call);             /* ctl-top.c */
+int verb_metrics(const VerbCall *call);         /* ctl-metrics.c */
 int verb_show(const VerbCall *call);            /* ctl-show.c */
 int verb_targets(const VerbCall *call);
 int verb_wait(const VerbCall *call);            /* ctl-wait.c */

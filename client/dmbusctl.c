@@ -43,6 +43,16 @@ static const Verb verbs[] = {
           .run = verb_top,
           .options = { { "delay", 'd', "SECONDS", "the interval (default 1)" },
                        { "iterations", 'n', "COUNT", "stop after COUNT reports" } } },
+        { "metrics", "[--textfile PATH [--interval SECONDS]]", "Prometheus metrics of the DM devices",
+          "Prints the DM devices' metrics in Prometheus's text format, with no privilege: dmbus_up,\n"
+          "dmbus_devices, and for each device (labelled name and uuid, never dm-N) its info (subsystem,\n"
+          "vg, lv, targets), health as a state set, seconds suspended, openers, thin-pool, snapshot, raid,\n"
+          "cache, integrity and verity figures, and the kernel's I/O counters. Exits 10 (after\n"
+          "\"dmbus_up 0\") when the service does not answer. With --textfile, keeps PATH current for\n"
+          "node_exporter's textfile collector until stopped, as dmbus-metrics.service does.",
+          .run = verb_metrics,
+          .options = { { "textfile", 0, "PATH", "rewrite PATH (a new file renamed over it) within a second of a change" },
+                       { "interval", 0, "SECONDS", "with --textfile: rewrite it at least this often (default 15)" } } },
         { "info", "DEVICE", "every property of a device",
           "Every property of the device's object, as {\"path\": ..., \"Block\": {...}, \"Device\": {...}} in JSON.\n" DEVICE_IS,
           .min_args = 1, .max_args = 1, .device_args = 1, .json = VERB_JSON_DOCUMENT, .run = verb_info },

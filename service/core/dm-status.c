@@ -10,7 +10,7 @@
 #include "utf8-escape.h"
 
 static const char *const target_type_table[_DM_STATUS_KIND_MAX] = {
-#define TARGET_TYPE_ENTRY(KIND, name, type, FIELDS, SHOWN) [DM_STATUS_##KIND] = type,
+#define TARGET_TYPE_ENTRY(KIND, name, type, FIELDS) [DM_STATUS_##KIND] = type,
         DM_STATUS_KINDS(TARGET_TYPE_ENTRY)
 #undef TARGET_TYPE_ENTRY
 };
@@ -25,14 +25,6 @@ DmStatusKind dm_status_kind_from_target_type(const char *type) {
 const char *dm_status_kind_to_target_type(DmStatusKind kind) {
         assert(kind > DM_STATUS_NONE && kind < _DM_STATUS_KIND_MAX);
         return target_type_table[kind];
-}
-
-bool dm_status_kind_shown(DmStatusKind kind) {
-#define SHOWN_ENTRY(KIND, name, type, FIELDS, SHOWN) [DM_STATUS_##KIND] = SHOWN,
-        static const bool shown[_DM_STATUS_KIND_MAX] = { DM_STATUS_KINDS(SHOWN_ENTRY) };
-#undef SHOWN_ENTRY
-        assert(kind >= DM_STATUS_NONE && kind < _DM_STATUS_KIND_MAX);
-        return shown[kind];
 }
 
 /* Strings from the line may quote any bytes of a table. */
@@ -417,7 +409,7 @@ void dm_status_done(DmStatus *s) {
         assert(s);
 
         switch (s->kind) {
-#define KIND_DONE(KIND, name, type, FIELDS, SHOWN)                              \
+#define KIND_DONE(KIND, name, type, FIELDS)                              \
         case DM_STATUS_##KIND: {                                                \
                 __typeof__(s->name) *f = &s->name;                              \
                 FIELDS(FIELD_DONE)                                              \
@@ -445,7 +437,7 @@ bool dm_status_equal(const DmStatus *a, const DmStatus *b) {
         if (a->kind != b->kind)
                 return false;
         switch (a->kind) {
-#define KIND_EQUAL(KIND, name, type, FIELDS, SHOWN)                             \
+#define KIND_EQUAL(KIND, name, type, FIELDS)                             \
         case DM_STATUS_##KIND: {                                                \
                 const __typeof__(a->name) *x = &a->name, *y = &b->name;         \
                 return true FIELDS(FIELD_EQUAL);                                \

@@ -91,23 +91,22 @@
         X(U64, paths, "paths")                                                  \
         X(U64, failed_paths, "failed-paths")
 
-/* X(KIND, name, "target type", FIELDS, SHOWN): each kind once. SHOWN: whether ParsedStatus shows
- * it (the first row of a shown kind). */
+/* X(KIND, name, "target type", FIELDS): each kind once. ParsedStatus shows the first row of a kind. */
 #define DM_STATUS_KINDS(X)                                                             \
-        X(THIN_POOL, thin_pool, "thin-pool", DM_STATUS_THIN_POOL_FIELDS, true)        \
-        X(THIN, thin, "thin", DM_STATUS_THIN_FIELDS, true)                             \
-        X(SNAPSHOT, snapshot, "snapshot", DM_STATUS_SNAPSHOT_FIELDS, true)             \
-        X(SNAPSHOT_MERGE, snapshot_merge, "snapshot-merge", DM_STATUS_SNAPSHOT_FIELDS, true) \
-        X(CACHE, cache, "cache", DM_STATUS_CACHE_FIELDS, true)                         \
-        X(MIRROR, mirror, "mirror", DM_STATUS_MIRROR_FIELDS, true)                     \
-        X(RAID, raid, "raid", DM_STATUS_RAID_FIELDS, true)                             \
-        X(INTEGRITY, integrity, "integrity", DM_STATUS_INTEGRITY_FIELDS, false)        \
-        X(VERITY, verity, "verity", DM_STATUS_VERITY_FIELDS, false)                    \
-        X(MULTIPATH, multipath, "multipath", DM_STATUS_MULTIPATH_FIELDS, false)
+        X(THIN_POOL, thin_pool, "thin-pool", DM_STATUS_THIN_POOL_FIELDS)              \
+        X(THIN, thin, "thin", DM_STATUS_THIN_FIELDS)                                   \
+        X(SNAPSHOT, snapshot, "snapshot", DM_STATUS_SNAPSHOT_FIELDS)                   \
+        X(SNAPSHOT_MERGE, snapshot_merge, "snapshot-merge", DM_STATUS_SNAPSHOT_FIELDS) \
+        X(CACHE, cache, "cache", DM_STATUS_CACHE_FIELDS)                               \
+        X(MIRROR, mirror, "mirror", DM_STATUS_MIRROR_FIELDS)                           \
+        X(RAID, raid, "raid", DM_STATUS_RAID_FIELDS)                                   \
+        X(INTEGRITY, integrity, "integrity", DM_STATUS_INTEGRITY_FIELDS)               \
+        X(VERITY, verity, "verity", DM_STATUS_VERITY_FIELDS)                           \
+        X(MULTIPATH, multipath, "multipath", DM_STATUS_MULTIPATH_FIELDS)
 
 typedef enum DmStatusKind {
         DM_STATUS_NONE,         /* a target we do not read, or a line its parser refused */
-#define DM_STATUS_KIND_ENUM(KIND, name, type, FIELDS, SHOWN) DM_STATUS_##KIND,
+#define DM_STATUS_KIND_ENUM(KIND, name, type, FIELDS) DM_STATUS_##KIND,
         DM_STATUS_KINDS(DM_STATUS_KIND_ENUM)
 #undef DM_STATUS_KIND_ENUM
         _DM_STATUS_KIND_MAX,
@@ -157,8 +156,6 @@ typedef struct DmStatus {
 /* The kind that reads a target type's status; DM_STATUS_NONE for the others. */
 DmStatusKind dm_status_kind_from_target_type(const char *type) _pure_;
 const char *dm_status_kind_to_target_type(DmStatusKind kind) _pure_;
-/* Whether ParsedStatus shows the kind. */
-bool dm_status_kind_shown(DmStatusKind kind) _pure_;
 
 /* Parses one status line of a target type. ret is DM_STATUS_NONE (and 0 returned) for a type we do
  * not read or a line its parser refused, so that nothing half-read is ever shown. -ENOMEM. */

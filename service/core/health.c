@@ -127,7 +127,7 @@ static void judge_multipath(const DmStatus *s, Judgement *j) {
 
 static void judge_status(const DmStatus *s, Judgement *j) {
         static void (*const judges[_DM_STATUS_KIND_MAX])(const DmStatus *s, Judgement *j) = {
-#define JUDGE_ENTRY(KIND, name, type, FIELDS, SHOWN) [DM_STATUS_##KIND] = judge_##name,
+#define JUDGE_ENTRY(KIND, name, type, FIELDS) [DM_STATUS_##KIND] = judge_##name,
                 DM_STATUS_KINDS(JUDGE_ENTRY)
 #undef JUDGE_ENTRY
         };
@@ -153,7 +153,7 @@ int dm_device_read_status(DmDevice *dm) {
                 /* The others raise a DM event or a uevent as they fail: raid, mirror, multipath,
                  * thin-pool, snapshot and cache a table event, verity a uevent for each bad block. */
                 dm->silent_health = dm->silent_health || s.kind == DM_STATUS_INTEGRITY;
-                if (dm->parsed_status.kind == DM_STATUS_NONE && dm_status_kind_shown(s.kind))
+                if (dm->parsed_status.kind == DM_STATUS_NONE)
                         dm->parsed_status = TAKE_STRUCT(s);
         }
         dm->target_health = j.health;

@@ -265,13 +265,13 @@ static int property_get_status(sd_bus *bus, const char *path, const char *interf
 static int append_parsed_status(sd_bus_message *reply, const DmStatus *s) {
         int r;
 
-        if (!dm_status_kind_shown(s->kind))
+        if (s->kind == DM_STATUS_NONE)
                 return 0;
         r = APPEND_STRING("target-type", dm_status_kind_to_target_type(s->kind));
         if (r < 0)
                 return r;
         switch (s->kind) {
-#define KIND_APPEND(KIND, name, type, FIELDS, SHOWN)                            \
+#define KIND_APPEND(KIND, name, type, FIELDS)                            \
         case DM_STATUS_##KIND: {                                                \
                 const __typeof__(s->name) *f = &s->name;                        \
                 FIELDS(APPEND_FIELD)                                            \

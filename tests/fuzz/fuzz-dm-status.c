@@ -22,7 +22,7 @@ static void check_text(const char *s) {
 
 static void check_status(const DmStatus *s) {
         switch (s->kind) {
-#define CHECK_KIND(KIND, name, type, FIELDS, SHOWN)                             \
+#define CHECK_KIND(KIND, name, type, FIELDS)                             \
         case DM_STATUS_##KIND: {                                                \
                 const __typeof__(s->name) *f = &s->name;                        \
                 FIELDS(CHECK_FIELD)                                             \

@@ -70,11 +70,15 @@ static void test_judged(void) {
 }
 
 static void test_shown(void) {
-        /* The first row of a kind ParsedStatus shows: integrity's row is judged, not shown. */
-        DmDevice *dm = DEVICE_WITH_STATUS("integrity", "0 8 -", "thin", "8 7", "snapshot", "16/64 16");
+        /* The first row of a kind ParsedStatus shows: a linear row is none. */
+        DmDevice *dm = DEVICE_WITH_STATUS("linear", "", "thin", "8 7", "snapshot", "16/64 16");
 
         g_assert_cmpint(dm->parsed_status.kind, ==, DM_STATUS_THIN);
         g_assert_cmpuint(dm->parsed_status.thin.mapped_sectors, ==, 8);
+        dm_device_free(dm);
+        dm = DEVICE_WITH_STATUS("integrity", "3 131072 -");
+        g_assert_cmpint(dm->parsed_status.kind, ==, DM_STATUS_INTEGRITY);
+        g_assert_cmpuint(dm->parsed_status.integrity.mismatches, ==, 3);
         dm_device_free(dm);
         /* A line its parser refused shows nothing. */
         dm = DEVICE_WITH_STATUS("thin-pool", "garbage");

@@ -557,29 +557,44 @@ static void test_thin_pool_thresholds_and_health(void) {
         vm_do("dmsetup remove --retry h-thin && dmsetup remove --retry h-pool");
 }
 
-/* raid1 with metadata, over DM legs (as lvm2 makes it); one leg and its metadata swapped for the
- * error target, then written to: the kernel records the failure in the other leg's metadata. */
+/* raid1 NAME with metadata, over DM legs NAME-meta0, NAME-leg0, NAME-meta1, NAME-leg1 (as lvm2
+ * makes it) on loops[8] and loops[9], in sync and ok. */
+static void raid1_over_legs_create(const char *name) {
+        vm_do("modprobe dm-raid");
+        for (unsigned i = 0; i < 2; i++) {
+                g_autofree char *meta = g_strdup_printf("%s-meta%u", name, i), *leg = g_strdup_printf("%s-leg%u", name, i);
+
+                dmsetup_create(meta, "0 8192 linear %s 0", loops[8 + i]);
+                dmsetup_create(leg, "0 16384 linear %s 8192", loops[8 + i]);
+        }
+        dmsetup_create(name, "0 16384 raid raid1 1 1024 2 /dev/mapper/%s-meta0 /dev/mapper/%s-leg0 /dev/mapper/%s-meta1 /dev/mapper/%s-leg1",
+                       name, name, name, name);
+        vm_wait(60, "dmsetup status %s | grep -q ' AA '", name);
+        wait_for_health(name, "ok", 10);
+}
+
+/* Its second leg and that leg's metadata swapped for the error target, then written to: the
+ * kernel records the failure in the other leg's metadata. */
+static void raid1_fail_second_leg(const char *name) {
+        vm_do("for d in %s-meta1 %s-leg1; do dmsetup suspend $d && dmsetup load $d --table \"0 $(blockdev --getsz /dev/mapper/$d) error\" "
+              "&& dmsetup resume $d; done", name, name);
+        vm_do("timeout 60 dd if=/dev/zero of=/dev/mapper/%s bs=4K count=4 oflag=direct status=none 2>/dev/null || true", name);
+}
+
+static void raid1_over_legs_remove(const char *name) {
+        vm_do("dmsetup remove --retry %s && dmsetup remove --retry %s-leg0 %s-leg1 %s-meta0 %s-meta1", name, name, name, name, name);
+}
+
 static void test_raid_failed_leg(void) {
         g_autoptr(GDBusConnection) bus = vm_system_bus();
         g_autoptr(GString) failures = g_string_new("");
         g_autofree char *reason = NULL, *leg_devnum = NULL, *want = NULL;
         guint subscription;
 
-        vm_do("modprobe dm-raid");
-        for (unsigned i = 0; i < 2; i++) {
-                g_autofree char *meta = g_strdup_printf("r-meta%u", i), *leg = g_strdup_printf("r-leg%u", i);
-
-                dmsetup_create(meta, "0 8192 linear %s 0", loops[8 + i]);
-                dmsetup_create(leg, "0 16384 linear %s 8192", loops[8 + i]);
-        }
-        dmsetup_create("r-raid", "0 16384 raid raid1 1 1024 2 /dev/mapper/r-meta0 /dev/mapper/r-leg0 /dev/mapper/r-meta1 /dev/mapper/r-leg1");
-        vm_wait(60, "dmsetup status r-raid | grep -q ' AA '");
-        wait_for_health("r-raid", "ok", 10);
+        raid1_over_legs_create("r-raid");
         subscription = subscribe_failures(bus, "r-raid", failures);
-        leg_devnum = devnum_of("r-leg1");
-        vm_do("for d in r-meta1 r-leg1; do dmsetup suspend $d && dmsetup load $d --table \"0 $(blockdev --getsz /dev/mapper/$d) error\" "
-              "&& dmsetup resume $d; done");
-        vm_do("timeout 60 dd if=/dev/zero of=/dev/mapper/r-raid bs=4K count=4 oflag=direct status=none 2>/dev/null || true");
+        leg_devnum = devnum_of("r-raid-leg1");
+        raid1_fail_second_leg("r-raid");
         wait_for_health("r-raid", "degraded", 30);
         reason = string_property("r-raid", "HealthReason");
         g_assert_cmpstr(reason, ==, "raid1: 1 of 2 members failed (AD)");
@@ -587,7 +602,65 @@ static void test_raid_failed_leg(void) {
         wait_for_signal_text(failures, want, 30);
         g_assert_cmpuint(failures_after_ticks(failures, "raid-member-failed"), ==, 1);
         g_dbus_connection_signal_unsubscribe(bus, subscription);
-        vm_do("dmsetup remove --retry r-raid && dmsetup remove --retry r-leg0 r-leg1 r-meta0 r-meta1");
+        raid1_over_legs_remove("r-raid");
+}
+
+/* Debian's node_exporter, its textfile collector alone, on loopback. It serves a series' labels
+ * sorted by name. */
+#define NODE_EXPORTER_METRICS "curl -sf http://127.0.0.1:9100/metrics"
+
+static gboolean node_exporter_serves(const char *line) {
+        if (vm_wait(30, NODE_EXPORTER_METRICS " | grep -qxF '%s'", line))
+                return TRUE;
+        g_test_message("node_exporter serves:\n%s", vm_sh(NODE_EXPORTER_METRICS " | grep -E '^(dmbus_(up|devices|device_health|thin_pool_data|raid)|node_textfile)'"));
+        return FALSE;
+}
+
+/* dmbus-metrics.service as installed (DynamicUser=, no privilege) keeps the file Debian's
+ * node_exporter serves: a thin pool's ratio and a raid1's health follow their changes. */
+static void test_metrics(void) {
+        g_autofree char *user = NULL, *exposition = NULL, *check = NULL;
+
+        vm_do("printf 'ARGS=\"--web.listen-address=127.0.0.1:9100 --collector.disable-defaults --collector.textfile\"\\n' "
+              ">/etc/default/prometheus-node-exporter");
+        vm_do("systemctl start prometheus-node-exporter dmbus-metrics");
+        g_assert_true(vm_wait(30, "test -L /var/lib/prometheus/node-exporter/dmbus.prom"));
+        user = vm_sh("ps -o user= -p $(systemctl show -P MainPID dmbus-metrics)");
+        g_test_message("dmbus-metrics runs as %s", user);
+        g_assert_cmpstr(user, !=, "root");
+        g_assert_true(node_exporter_serves("dmbus_up 1"));
+
+        dmsetup_create("m-pool", "0 16384 thin-pool %s %s 128 0 1 error_if_no_space", loops[6], loops[7]);
+        vm_do("dmsetup message m-pool 0 'create_thin 0'");
+        dmsetup_create("m-thin", "0 65536 thin /dev/mapper/m-pool 0");
+        g_assert_true(node_exporter_serves("dmbus_thin_pool_data_used_ratio{name=\"m-pool\",uuid=\"\"} 0"));
+        g_assert_true(node_exporter_serves("dmbus_thin_pool_data_blocks{name=\"m-pool\",uuid=\"\"} 128"));
+        vm_do("dd if=/dev/zero of=/dev/mapper/m-thin bs=64K count=32 oflag=direct status=none");
+        g_assert_true(node_exporter_serves("dmbus_thin_pool_data_used_ratio{name=\"m-pool\",uuid=\"\"} 0.25"));
+        vm_do("dd if=/dev/zero of=/dev/mapper/m-thin bs=64K seek=32 count=64 oflag=direct status=none");
+        g_assert_true(node_exporter_serves("dmbus_thin_pool_data_used_ratio{name=\"m-pool\",uuid=\"\"} 0.75"));
+
+        raid1_over_legs_create("m-raid");
+        g_assert_true(node_exporter_serves("dmbus_device_health{name=\"m-raid\",state=\"ok\",uuid=\"\"} 1"));
+        g_assert_true(node_exporter_serves("dmbus_raid_failed_members{name=\"m-raid\",uuid=\"\"} 0"));
+        raid1_fail_second_leg("m-raid");
+        g_assert_true(node_exporter_serves("dmbus_device_health{name=\"m-raid\",state=\"degraded\",uuid=\"\"} 1"));
+        g_assert_true(node_exporter_serves("dmbus_device_health{name=\"m-raid\",state=\"ok\",uuid=\"\"} 0"));
+        g_assert_true(node_exporter_serves("dmbus_raid_failed_members{name=\"m-raid\",uuid=\"\"} 1"));
+
+        /* What dmbusctl prints is valid exposition, for anyone. */
+        exposition = vm_sh("runuser -u nobody -- $DMBUSCTL metrics");
+        g_assert_nonnull(strstr(exposition, "dmbus_device_info{name=\"m-thin\",uuid=\"\",subsystem=\"\",vg=\"\",lv=\"\",targets=\"thin\"} 1\n"));
+        g_assert_nonnull(strstr(exposition, "dmbus_device_read_bytes_total{name=\"m-thin\""));
+        check = vm_sh("$DMBUSCTL metrics | promtool check metrics 2>&1; echo \"exit $?\"");
+        g_test_message("%s", check);
+        g_assert_true(g_str_has_suffix(check, "exit 0"));
+
+        raid1_over_legs_remove("m-raid");
+        vm_do("dmsetup remove --retry m-thin && dmsetup remove --retry m-pool");
+        g_assert_true(vm_wait(30, "! " NODE_EXPORTER_METRICS " | grep -q 'name=\"m-'"));
+        vm_do("systemctl stop dmbus-metrics prometheus-node-exporter");
+        g_assert_cmpint(system("test -L /var/lib/prometheus/node-exporter/dmbus.prom"), !=, 0);
 }
 
 /* A snapshot whose exception store (32 KiB) fills up. */
@@ -1016,6 +1089,7 @@ static void add_cases(void) {
         g_test_add_func("/stacks/create-stack-killed", test_create_stack_killed);
         g_test_add_func("/stacks/thin-pool-thresholds-and-health", test_thin_pool_thresholds_and_health);
         g_test_add_func("/stacks/raid-failed-leg", test_raid_failed_leg);
+        g_test_add_func("/stacks/metrics", test_metrics);
         g_test_add_func("/stacks/snapshot-overflow", test_snapshot_overflow);
         g_test_add_func("/stacks/verity-failure", test_verity_failure);
         g_test_add_func("/stacks/integrity-failure", test_integrity_failure);
