@@ -190,6 +190,7 @@ int verb_who(const VerbCall *call);
 int verb_create_stack(const VerbCall *call);    /* ctl-stack.c */
 int verb_top(const VerbCall *call);             /* ctl-top.c */
 int verb_metrics(const VerbCall *call);         /* ctl-metrics.c */
+int verb_doctor(const VerbCall *call);          /* ctl-doctor.c */
 int verb_show(const VerbCall *call);            /* ctl-show.c */
 int verb_targets(const VerbCall *call);
 int verb_wait(const VerbCall *call);            /* ctl-wait.c */

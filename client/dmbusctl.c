@@ -43,6 +43,17 @@ static const Verb verbs[] = {
           .run = verb_top,
           .options = { { "delay", 'd', "SECONDS", "the interval (default 1)" },
                        { "iterations", 'n', "COUNT", "stop after COUNT reports" } } },
+        { "doctor", "[--repair] [--never-loaded-sec SEC] [--cookie-age-sec SEC]", "where the kernel, udev and /dev disagree",
+          "The service's Check: links in /dev/mapper and /dev/disk/by-id missing, wrong or left behind, live\n"
+          "devices udev's database lacks or still holds as without a table (a lost event), devices never\n"
+          "loaded, deferred removes, long suspends; and libdevmapper's udev cookies nothing completed (a\n"
+          "dmsetup, lvm2 or cryptsetup hanging). With --repair: the service's Repair (udev asked to look\n"
+          "again; polkit decides), the cookies completed (root only), and what is left. Exits 0 when all\n"
+          "is clean, 1 when something is not.",
+          .run = verb_doctor, .changes = true,
+          .options = { { "repair", 0, NULL, "repair what can be, then check again" },
+                       { "never-loaded-sec", 0, "SEC", "a device without a table for longer is a problem (default 60)" },
+                       { "cookie-age-sec", 0, "SEC", "a cookie older than this is stale (default 60)" } } },
         { "metrics", "[--textfile PATH [--interval SECONDS]]", "Prometheus metrics of the DM devices",
           "Prints the DM devices' metrics in Prometheus's text format, with no privilege: dmbus_up,\n"
           "dmbus_devices, and for each device (labelled name and uuid, never dm-N) its info (subsystem,\n"

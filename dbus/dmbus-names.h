@@ -58,6 +58,7 @@
 #define DMBUS_OPTION_FORCE "force"
 #define DMBUS_OPTION_LEASE_SEC "lease-sec"                              /* Suspend */
 #define DMBUS_OPTION_TIMEOUT_USEC "timeout-usec"                        /* WaitForDevice */
+#define DMBUS_OPTION_NEVER_LOADED_SEC "never-loaded-sec"                /* Check */
 
 /* The polkit actions the mutating methods are checked against (data/org.dmbus.devicemapper1.policy),
  * as udisks2 splits its own: a rule can grant one without the others. Every check carries the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* dmbus-udev: the small helper behind dmbus's udev rules, so that they need no dmsetup.
  *
- *   dmbus-udev info MAJOR MINOR cookie=[DM_COOKIE] saved=[DMBUS_COOKIE_FLAGS]
+ *   dmbus-udev info MAJOR MINOR cookie=[DM_COOKIE] saved=[DMBUS_COOKIE_FLAGS] reannounce=[SYNTH_ARG_DMBUS]
  *       Prints, for IMPORT{program}, the device's DM_NAME and DM_UUID (escaped as libdevmapper
  *       mangles them), DM_SUSPENDED from sysfs, and the DM_UDEV_* flags libdevmapper passed in
  *       the event's cookie. An event without a cookie (udevadm trigger, inotify watch) reuses
@@ -138,7 +138,7 @@ int main(int argc, char *argv[]) {
                 return info(argc - 2, argv + 2);
         if (argc >= 2 && strcmp(argv[1], "complete") == 0)
                 return complete(argc - 2, argv + 2);
-        fprintf(stderr, "Usage: dmbus-udev info MAJOR MINOR cookie=[COOKIE] saved=[FLAGS]\n"
+        fprintf(stderr, "Usage: dmbus-udev info MAJOR MINOR cookie=[COOKIE] saved=[FLAGS] reannounce=[reannounce]\n"
                         "       dmbus-udev complete COOKIE\n");
         return EXIT_FAILURE;
 }

@@ -61,7 +61,7 @@ static int print_mangled(FILE *out, const char *key, const char *value) {
 }
 
 int udev_info_print(FILE *out, const char *name, const char *uuid, const char *suspended, int argc, char *argv[]) {
-        const char *cookie = NULL, *saved = NULL;
+        const char *cookie = NULL, *saved = NULL, *reannounce = NULL;
         bool have_flags = false;
         unsigned flags;
         int r;
@@ -73,6 +73,7 @@ int udev_info_print(FILE *out, const char *name, const char *uuid, const char *s
         for (int i = 0; i < argc; i++) {
                 cookie = value_of(argv[i], "cookie") ?: cookie;
                 saved = value_of(argv[i], "saved") ?: saved;
+                reannounce = value_of(argv[i], "reannounce") ?: reannounce;
         }
 
         r = print_mangled(out, "DM_NAME", name);
@@ -93,6 +94,10 @@ int udev_info_print(FILE *out, const char *name, const char *uuid, const char *s
                 have_flags = true;
         } else if (saved && saved[0] && udev_parse_u32(saved, &flags) == 0)
                 have_flags = true;
+        if (!(cookie && cookie[0]) && reannounce && strcmp(reannounce, "reannounce") == 0) {
+                flags = (have_flags ? flags : 0) | DM_UDEV_PRIMARY_SOURCE_FLAG;
+                have_flags = true;
+        }
         if (have_flags) {
                 fprintf(out, "DMBUS_COOKIE_FLAGS=%u\n", flags);
                 for (size_t i = 0; i < ELEMENTSOF(udev_flags); i++)

@@ -15,7 +15,8 @@
         X(OPERATION_FAILED, "c6bb0f0fe4af4e5ab068e00375830b6c", "operation failed")             \
         X(FAILURE, "cca3e80851a84bd0adca756debebcf36", "failure detected")                      \
         X(RECORD_SETTLED, "253f07edfe8341b49acbbbc1fdd77a5c", "record settled at start")        \
-        X(SUSPENDED_TOO_LONG, "76a6c36cc0784ce4aef2d572d20e4da8", "suspended too long")
+        X(SUSPENDED_TOO_LONG, "76a6c36cc0784ce4aef2d572d20e4da8", "suspended too long")        \
+        X(REPAIR_DONE, "0b1f6a1d2c8e4f6a9d3b5e7c1a2f4d60", "repair done")
 
 #define _JOURNAL_MESSAGE_ID(id, hex, what) static const char JOURNAL_MESSAGE_##id[] = "MESSAGE_ID=" hex;
 JOURNAL_MESSAGES(_JOURNAL_MESSAGE_ID)

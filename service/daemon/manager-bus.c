@@ -9,6 +9,7 @@
 
 #include "dev-path.h"
 #include "device-bus.h"
+#include "doctor-bus.h"
 #include "job-bus.h"
 #include "dmbus-names.h"
 #include "log-control-bus.h"
@@ -211,6 +212,14 @@ static int method_wait_for_device(sd_bus_message *message, void *userdata, sd_bu
         return wait_bus_wait_for_device(userdata, message, error);
 }
 
+static int method_check(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return doctor_bus_check(userdata, message, error);
+}
+
+static int method_repair(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return doctor_bus_repair(userdata, message, error);
+}
+
 static int method_create(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(operation_freep) Operation *op = NULL;
         Manager *m = userdata;
@@ -284,6 +293,10 @@ static const sd_bus_vtable manager_vtable[] = {
          * sd-bus wipes the call and its reply. */
         SD_BUS_METHOD_WITH_ARGS("Create", SD_BUS_ARGS("s", name, "s", uuid, "a(ttss)", table, "a{sv}", options),
                                 SD_BUS_RESULT("o", device), method_create, SD_BUS_VTABLE_UNPRIVILEGED|SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("Check", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("a(ossa{sv})", problems),
+                                method_check, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Repair", SD_BUS_ARGS("ao", objects, "a{sv}", options), SD_BUS_NO_RESULT,
+                                method_repair, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CreateStack", SD_BUS_ARGS("a(ssa(ttss)a{sv})", devices, "a{sv}", options),
                                 SD_BUS_RESULT("ao", made), method_create_stack, SD_BUS_VTABLE_UNPRIVILEGED|SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_VTABLE_END

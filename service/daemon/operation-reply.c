@@ -21,7 +21,9 @@ void operation_log_outcome(const Operation *op, const Operation *device, int lev
 
         if (log_get_max_level() < level)
                 return;
-        fields = journal_fields_device(success ? JOURNAL_MESSAGE_OPERATION_DONE : JOURNAL_MESSAGE_OPERATION_FAILED,
+        fields = journal_fields_device(!success                        ? JOURNAL_MESSAGE_OPERATION_FAILED
+                                       : op->kind == OPERATION_REPAIR ? JOURNAL_MESSAGE_REPAIR_DONE
+                                                                      : JOURNAL_MESSAGE_OPERATION_DONE,
                                        device->expected_name ?: device->name, device->expected_uuid ?: device->uuid,
                                        device->devnum);
         journal_fields_add(&fields, "DMBUS_OPERATION=%s", operation_kind_to_string(op->kind));

@@ -11,6 +11,7 @@
 #include "block-users.h"
 #include "dev-path.h"
 #include "dm-ops.h"
+#include "doctor-scan.h"
 #include "log.h"
 #include "op-record.h"
 #include "operation-run.h"
@@ -58,9 +59,9 @@ static int record_success(Operation *op, const char *format, ...) {
 /* Before a step that leaves the device in a transient state: what the next start of the service
  * undoes if this one is killed before the operation ends (op-record.h). A device of a stack is
  * noted as such: its table live, it is still half of what was asked. */
-static void note_transient(Operation *op, const char *name, const char *uuid, unsigned undo) {
+static void note_transient_of(Operation *op, dev_t devnum, const char *name, const char *uuid, unsigned undo) {
         OpRecord record = {
-                .devnum = op->devnum,
+                .devnum = devnum,
                 .name = (char *) name,
                 .uuid = (char *) uuid,
                 .operation = (char *) (op->keep_record ? "CreateStack" : operation_kind_to_string(op->kind)),
@@ -70,13 +71,17 @@ static void note_transient(Operation *op, const char *name, const char *uuid, un
         };
         int r;
 
-        if (block_device_read_diskseq(op->devnum, &record.diskseq) < 0)
+        if (block_device_read_diskseq(devnum, &record.diskseq) < 0)
                 record.diskseq = 0;
         r = op_record_write(op->record_dir, op->record_id, &record);
 
         if (r < 0)
                 log_warning_errno(r, "Cannot keep a record of %s in %s; were the service killed now, nothing would settle it: %m",
                                   op->label, op->record_dir);
+}
+
+static void note_transient(Operation *op, const char *name, const char *uuid, unsigned undo) {
+        note_transient_of(op, op->devnum, name, uuid, undo);
 }
 
 /* The device is in a state the caller asked for (or the one it was in): nothing to undo. */
@@ -475,6 +480,65 @@ static int run_suspend(Operation *op, int fd) {
         return record_success(op, "Suspended %s", op->label);
 }
 
+/* A gone device's links that udev still records under dm-MINOR: a device made there for a moment,
+ * its table loaded but never resumed (the kernel adds its disk at the first load), has udev drop
+ * them as it processes its "add" (the rules make no link for a device never resumed, and udev
+ * drops the links of the database's entry that the new event does not make); it is removed once
+ * udev is done with it. */
+static int clear_minor(Operation *op, int fd, unsigned minor) {
+        static const DmTableRow zero = { .start = 0, .length = 8, .type = "zero", .params = "" };
+        char name[32];
+        DmOpsDevice dev;
+        DmOpsResult result;
+        uint64_t since;
+        int r;
+
+        snprintf(name, sizeof(name), "dmbus-doctor-%u", minor);
+        since = realtime_usec();
+        r = dm_ops_create_at(fd, name, NULL, makedev(op->repair.dm_major, minor), &dev);
+        if (r < 0)
+                return r;       /* taken meanwhile: that device's own event drops them */
+        note_transient_of(op, dev.devnum, name, "", OP_RECORD_REMOVE);
+        r = dm_ops_load(fd, &dev, &zero, 1, true);
+        if (r >= 0)
+                r = doctor_wait_udev_entry(dev.devnum, since, op->udev_timeout_usec);
+        r = dm_ops_remove_retrying(fd, &dev, false, DM_OPS_REMOVE_RETRY_ATTEMPTS, NULL, &result) ?: r;
+        if (r < 0 && r != -ETIMEDOUT)
+                return r;       /* the record stays: the next start removes it */
+        note_settled(op);
+        return doctor_wait_udev_entry_gone(dev.devnum, op->udev_timeout_usec) ?: r;
+}
+
+static int run_repair(Operation *op, int fd) {
+        const DoctorPlan *plan = &op->repair;
+        unsigned announced = 0, cleared = 0;
+        uint64_t since = realtime_usec();
+        int r;
+
+        for (size_t i = 0; i < plan->n_reannounce; i++) {
+                r = doctor_reannounce(plan->reannounce[i]);
+                if (r >= 0)
+                        announced++;
+                else if (r != -ENOENT)
+                        log_warning_errno(r, "Cannot announce %u:%u to udev again: %m", major(plan->reannounce[i]),
+                                          minor(plan->reannounce[i]));
+        }
+        for (size_t i = 0; i < plan->n_clear_minors; i++) {
+                r = clear_minor(op, fd, plan->clear_minors[i]);
+                if (r >= 0)
+                        cleared++;
+                else if (r != -EBUSY)
+                        log_warning_errno(r, "Cannot have udev drop the links of dm-%u: %m", plan->clear_minors[i]);
+        }
+        /* Answered once udev is done with what it was asked, and with what that brought about (a
+         * probe's own events), so that a Check after sees it all. */
+        for (size_t i = 0; i < plan->n_reannounce; i++)
+                (void) doctor_wait_udev_entry(plan->reannounce[i], since, op->udev_timeout_usec);
+        (void) doctor_wait_udev_idle(op->udev_timeout_usec);
+        return record_success(op, "Announced %u device(s) to udev again, and had udev drop the links of %u gone device(s)", announced,
+                              cleared);
+}
+
 void operation_run(Operation *op, int fd) {
         static int (*const run[_OPERATION_KIND_MAX])(Operation *op, int fd) = {
                 [OPERATION_CREATE] = run_create,
@@ -487,6 +551,7 @@ void operation_run(Operation *op, int fd) {
                 [OPERATION_RENAME] = run_rename,
                 [OPERATION_SET_UUID] = run_rename,
                 [OPERATION_MESSAGE] = run_message,
+                [OPERATION_REPAIR] = run_repair,
         };
 
         assert(op);
@@ -502,7 +567,7 @@ void operation_run(Operation *op, int fd) {
          * the change. */
         if (op->n_rows > 0 && (check_references(op) < 0 || check_target_types(op, fd) < 0))
                 return;
-        if (op->kind != OPERATION_CREATE && check_identity(op, fd) < 0)
+        if (op->kind != OPERATION_CREATE && op->kind != OPERATION_REPAIR && check_identity(op, fd) < 0)
                 return;
         (void) run[op->kind](op, fd);
 }

@@ -114,6 +114,7 @@ Operation *operation_free(Operation *op) {
         if (op->reply_text)
                 explicit_bzero(op->reply_text, strlen(op->reply_text));
         free(op->reply_text);
+        doctor_plan_done(&op->repair);
         return mfree(op);
 }
 

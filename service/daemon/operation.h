@@ -13,6 +13,7 @@
 
 #include "devset.h"
 #include "dm-ops.h"
+#include "doctor.h"
 #include "list.h"
 #include "macro.h"
 #include "op-record.h"
@@ -45,7 +46,8 @@
         X(SET_UUID, "SetUUID", "set-uuid")                      \
         X(MESSAGE, "SendMessage", "message")                    \
         X(REMOVE_STACK, "RemoveStack", "remove-stack")          \
-        X(CREATE_STACK, "CreateStack", "create-stack")
+        X(CREATE_STACK, "CreateStack", "create-stack")         \
+        X(REPAIR, "Repair", "repair")
 
 #define _OPERATION_KIND_ENUM(id, method, name) OPERATION_##id,
 typedef enum OperationKind {
@@ -103,6 +105,7 @@ struct Operation {
         const char *lease_owner;
         uint64_t lease_until;
         char *label;                    /* "NAME" (MAJ:MIN), for messages; CREATE: set by the worker */
+        DoctorPlan repair;              /* REPAIR: what to do (doctor.h) */
         /* The device as the caller saw it (escaped, as the graph has them): the worker acts only
          * if devnum still belongs to it, since the kernel reuses a minor at once. A stack's
          * CREATE step: its own copies of name and uuid, which point to them. */

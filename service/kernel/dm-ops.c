@@ -36,6 +36,10 @@ static struct dm_ioctl *device_ioctl_new(size_t size, const DmOpsDevice *dev) {
 }
 
 int dm_ops_create(int fd, const char *name, const char *uuid, DmOpsDevice *ret) {
+        return dm_ops_create_at(fd, name, uuid, 0, ret);
+}
+
+int dm_ops_create_at(int fd, const char *name, const char *uuid, dev_t devnum, DmOpsDevice *ret) {
         _cleanup_(dm_ioctl_freep) struct dm_ioctl *io = dm_ioctl_new(0, 0);
         int r;
 
@@ -46,6 +50,10 @@ int dm_ops_create(int fd, const char *name, const char *uuid, DmOpsDevice *ret) 
         strncpy(io->name, name, sizeof(io->name) - 1);
         if (uuid)
                 strncpy(io->uuid, uuid, sizeof(io->uuid) - 1);
+        if (devnum != 0) {
+                io->flags |= DM_PERSISTENT_DEV_FLAG;
+                io->dev = devnum;
+        }
         r = dm_ioctl_run(fd, DM_DEV_CREATE, io);
         if (r < 0)
                 return r;

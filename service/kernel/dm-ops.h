@@ -38,6 +38,8 @@ typedef struct DmOpsResult {
 
 /* ret: the device made, to address the calls below by. */
 int dm_ops_create(int fd, const char *name, const char *uuid, DmOpsDevice *ret);
+/* The same at that number (DM_PERSISTENT_DEV_FLAG): -EBUSY when it is taken. */
+int dm_ops_create_at(int fd, const char *name, const char *uuid, dev_t devnum, DmOpsDevice *ret);
 int dm_ops_load(int fd, const DmOpsDevice *dev, const DmTableRow *rows, size_t n_rows, bool read_only);
 int dm_ops_clear(int fd, const DmOpsDevice *dev);
 int dm_ops_suspend(int fd, const DmOpsDevice *dev, bool noflush, bool nolockfs);

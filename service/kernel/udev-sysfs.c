@@ -216,20 +216,49 @@ bool block_device_exists(dev_t devnum) {
         return access(path, F_OK) == 0;
 }
 
+/* Where the kernel puts every DM disk (it has no parent): libudev resolves each component of the
+ * path it is given, and /sys/dev/block/MAJ:MIN would add a symlink and four more. */
+static struct udev_device *dm_device_new(UdevSysfs *u, unsigned minor) {
+        char syspath[64];
+
+        snprintf(syspath, sizeof(syspath), "/sys/devices/virtual/block/dm-%u", minor);
+        return udev_device_new_from_syspath(u->udev, syspath);
+}
+
 int udev_sysfs_read_dm_links(UdevSysfs *u, unsigned minor, char ***ret) {
         _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
-        char syspath[64];
 
         assert(u);
         assert(ret);
 
-        /* Where the kernel puts every DM disk (it has no parent): libudev resolves each component
-         * of the path it is given, and /sys/dev/block/MAJ:MIN would add a symlink and four more. */
-        snprintf(syspath, sizeof(syspath), "/sys/devices/virtual/block/dm-%u", minor);
-        dev = udev_device_new_from_syspath(u->udev, syspath);
+        dev = dm_device_new(u, minor);
         if (!dev)
                 return -ENODEV;
         return read_links(dev, ret);
+}
+
+static bool property_is_1(struct udev_device *dev, const char *key) {
+        const char *value = udev_device_get_property_value(dev, key);
+
+        return value && strcmp(value, "1") == 0;
+}
+
+int udev_sysfs_read_dm_entry(UdevSysfs *u, unsigned minor, UdevDmEntry *ret) {
+        _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
+
+        assert(u);
+        assert(ret);
+
+        dev = dm_device_new(u, minor);
+        if (!dev)
+                return -ENODEV;
+        *ret = (UdevDmEntry) {
+                .initialized = udev_device_get_is_initialized(dev) > 0,
+                .primary_source = property_is_1(dev, "DM_UDEV_PRIMARY_SOURCE_FLAG"),
+                .no_dm_links = property_is_1(dev, "DM_UDEV_DISABLE_DM_RULES_FLAG"),
+                .no_disk_links = property_is_1(dev, "DM_UDEV_DISABLE_DISK_RULES_FLAG"),
+        };
+        return 0;
 }
 
 int udev_sysfs_read_block(UdevSysfs *u, dev_t devnum, BlockDevice **ret) {

@@ -65,6 +65,16 @@ int block_device_read_size(dev_t devnum, uint64_t *ret_sectors);
 /* The disk's sequence number (Linux 5.15 and later): -ENOENT when there is none to read. */
 int block_device_read_diskseq(dev_t devnum, uint64_t *ret);
 
+/* What udev's database says of dm-MINOR: whether it has an entry, and the flags of the last
+ * event that went through the rules (libdevmapper's, in DM_UDEV_*_FLAG). */
+typedef struct UdevDmEntry {
+        bool initialized;
+        bool primary_source;            /* DM_UDEV_PRIMARY_SOURCE_FLAG: a resume's event */
+        bool no_dm_links;               /* DM_UDEV_DISABLE_DM_RULES_FLAG */
+        bool no_disk_links;             /* DM_UDEV_DISABLE_DISK_RULES_FLAG */
+} UdevDmEntry;
+int udev_sysfs_read_dm_entry(UdevSysfs *u, unsigned minor, UdevDmEntry *ret);
+
 /* udev's symlinks of the DM device dm-MINOR, sorted: what exists nowhere but in udev's database.
  * -ENODEV when it has no block device. */
 int udev_sysfs_read_dm_links(UdevSysfs *u, unsigned minor, char ***ret);

@@ -961,6 +961,88 @@ static void test_udev_stopped(void) {
         remove_ok("dmbus-unseen", NULL);
 }
 
+/* What the links in /dev say: the DM devices' names, one a line, sorted, from /dev/mapper or
+ * from /dev/disk/by-id/dm-name-*, each leading to the device of that name. */
+#define LINKED_NAMES(dir, prefix)                                                                              \
+        "for l in " dir "/" prefix "*; do n=${l##*/" prefix "}; [ \"$n\" = control ] && continue; "             \
+        "[ \"$(readlink -f \"$l\")\" = \"/dev/dm-$(dmsetup info -c --noheadings -o minor \"$n\" 2>/dev/null | tr -d ' ')\" ] "      \
+        "&& echo \"$n\" || echo \"$n (wrong)\"; done | sort"
+
+static void assert_links_equal_kernel(void) {
+        g_autofree char *kernel = vm_sh("dmsetup info -c --noheadings -o name | sort");
+        g_autofree char *mapper = vm_sh(LINKED_NAMES("/dev/mapper", ""));
+        g_autofree char *by_id = vm_sh(LINKED_NAMES("/dev/disk/by-id", "dm-name-"));
+
+        g_assert_cmpstr(mapper, ==, kernel);
+        g_assert_cmpstr(by_id, ==, kernel);
+}
+
+/* Events lost on purpose (udevd stopped with its sockets, so that the kernel's events reach no
+ * one; devices created, renamed and removed with --noudevsync; udevd started again with no
+ * trigger): Check lists each problem, Repair mends them, Check is clean, and the links are what
+ * the kernel says. */
+static void test_doctor(void) {
+        g_autofree char *clean = NULL, *found = NULL, *repaired = NULL;
+
+        vm_do("dmsetup create doc-gone --table '0 8 zero' && dmsetup create doc-keep --table '0 8 zero' && udevadm settle");
+        clean = vm_sh("$DMBUSCTL doctor; echo \"exit $?\"");
+        g_test_message("%s", clean);
+        g_assert_true(g_str_has_suffix(clean, "exit 0"));
+
+        vm_do("systemctl stop systemd-udevd-control.socket systemd-udevd-kernel.socket systemd-udevd.service");
+        vm_do("dmsetup create --noudevsync doc-new --table '0 8 zero' && dmsetup rename --noudevsync doc-keep doc-kept && "
+              "dmsetup remove --noudevsync doc-gone");
+        vm_do("systemctl start systemd-udevd.service");
+        g_assert_true(vm_wait(30, "$DMBUSCTL list | grep -qx doc-kept && $DMBUSCTL list | grep -qx doc-new && ! $DMBUSCTL list | grep -qx doc-gone"));
+
+        found = vm_sh("$DMBUSCTL doctor; echo \"exit $?\"");
+        g_test_message("%s", found);
+        g_assert_true(g_str_has_suffix(found, "exit 1"));
+        g_assert_true(g_regex_match_simple("^link-dangling +/dev/mapper/doc-gone leads to dm-[0-9]+, which is gone", found,
+                                           G_REGEX_MULTILINE, 0));
+        g_assert_true(g_regex_match_simple("^link-stale +/dev/mapper/doc-keep leads to ", found, G_REGEX_MULTILINE, 0));
+        g_assert_true(g_regex_match_simple("^link-missing +\"doc-kept\" .* /dev/mapper/doc-kept is missing", found, G_REGEX_MULTILINE, 0));
+        g_assert_true(g_regex_match_simple("^link-missing +\"doc-new\" .* /dev/disk/by-id/dm-name-doc-new is missing", found,
+                                           G_REGEX_MULTILINE, 0));
+        g_assert_true(g_regex_match_simple("^udev-entry-missing +\"doc-new\"", found, G_REGEX_MULTILINE, 0));
+
+        repaired = vm_sh("$DMBUSCTL doctor --repair; echo \"exit $?\"");
+        g_test_message("%s", repaired);
+        g_assert_true(g_str_has_suffix(repaired, "Repaired. What is left:\nexit 0"));
+        g_free(clean);
+        clean = vm_sh("$DMBUSCTL doctor; echo \"exit $?\"");
+        g_assert_true(g_str_has_suffix(clean, "exit 0"));
+        assert_links_equal_kernel();
+        g_autofree char *journal = vm_journal_wait(1, "%s DMBUS_OPERATION=Repair DMBUS_CALLER_UID=0", JOURNAL_MESSAGE_REPAIR_DONE);
+        g_assert_nonnull(strstr(journal, "Announced 2 device(s) to udev again, and had udev drop the links of 1 gone device(s)"));
+        vm_do("dmsetup remove doc-kept doc-new");
+}
+
+/* A dmsetup create whose cookie no rule completes (both rules that would are masked): it waits.
+ * dmbusctl doctor names the cookie; --repair, as root, completes it, and dmsetup returns. */
+static void test_doctor_cookie(void) {
+        g_autofree char *pid = NULL, *found = NULL, *repaired = NULL;
+
+        vm_do("for r in 95-dmbus-notify.rules 95-dm-notify.rules; do ln -sf /dev/null /etc/udev/rules.d/$r; done; "
+              "udevadm control --reload");
+        pid = vm_sh("dmsetup create doc-cookie --table '0 8 zero' >/dev/null 2>&1 & echo $!");
+        /* Its cookie: a semaphore whose key is 0x0D4D in the upper half. */
+        g_assert_true(vm_wait(30, "awk 'NR > 1 && int($1 / 65536) == %d { f = 1 } END { exit !f }' /proc/sysvipc/sem", 0x0D4D));
+        g_assert_true(vm_wait(30, "$DMBUSCTL doctor --cookie-age-sec 1 | grep -q '^udev-cookie-stale'"));
+        found = vm_sh("$DMBUSCTL doctor --cookie-age-sec 1; echo \"exit $?\"");
+        g_test_message("%s", found);
+        g_assert_true(g_str_has_suffix(found, "exit 1"));
+        g_assert_cmpint(system(g_strdup_printf("kill -0 %s", pid)), ==, 0);
+
+        repaired = vm_sh("$DMBUSCTL doctor --repair --cookie-age-sec 1; echo \"exit $?\"");
+        g_test_message("%s", repaired);
+        g_assert_true(vm_wait(30, "! kill -0 %s 2>/dev/null", pid));
+        vm_do("rm /etc/udev/rules.d/95-dmbus-notify.rules; udevadm control --reload");
+        vm_do("[ -e /lib/udev/rules.d/95-dm-notify.rules ] || rm -f /etc/udev/rules.d/95-dm-notify.rules");
+        g_assert_true(g_str_has_suffix(repaired, "exit 0"));
+        vm_do("udevadm settle; dmsetup remove doc-cookie");
+}
+
 #define WAIT_ACTIVE(name) vm_wait(60, "dmsetup info " name " | grep -q '^State: *ACTIVE'")
 
 /* Suspend's lease ends when its caller leaves the bus, or when it runs out; a Resume, or a Suspend
@@ -1068,6 +1150,8 @@ static void add_cases(void) {
         g_test_add_func("/ops/suspend-lease", test_suspend_lease);
         g_test_add_func("/ops/reads-answered-during-slow-suspend", test_reads_answered_during_slow_suspend);
         g_test_add_func("/ops/udev-stopped", test_udev_stopped);
+        g_test_add_func("/ops/doctor", test_doctor);
+        g_test_add_func("/ops/doctor-cookie", test_doctor_cookie);
 }
 
 static void tear_down(void) {
