@@ -12,6 +12,7 @@
 #include "dev-path.h"
 #include "dm-ops.h"
 #include "doctor-scan.h"
+#include "journal-fields.h"
 #include "log.h"
 #include "op-record.h"
 #include "operation-run.h"
@@ -509,6 +510,14 @@ static int clear_minor(Operation *op, int fd, unsigned minor) {
         return doctor_wait_udev_entry_gone(dev.devnum, op->udev_timeout_usec) ?: r;
 }
 
+/* Each repair in the journal, with the device's number (the worker knows no more of it). */
+static void log_repaired(dev_t devnum, const char *what) {
+        _cleanup_(strv_freep) char **fields = journal_fields_device(JOURNAL_MESSAGE_REPAIR_DONE, NULL, NULL, devnum);
+
+        journal_fields_add(&fields, "DMBUS_OPERATION=%s", operation_kind_to_string(OPERATION_REPAIR));
+        log_struct(LOG_INFO, fields, "Repair: %s %u:%u.", what, major(devnum), minor(devnum));
+}
+
 static int run_repair(Operation *op, int fd) {
         const DoctorPlan *plan = &op->repair;
         unsigned announced = 0, cleared = 0;
@@ -517,17 +526,19 @@ static int run_repair(Operation *op, int fd) {
 
         for (size_t i = 0; i < plan->n_reannounce; i++) {
                 r = doctor_reannounce(plan->reannounce[i]);
-                if (r >= 0)
+                if (r >= 0) {
+                        log_repaired(plan->reannounce[i], "announced to udev again");
                         announced++;
-                else if (r != -ENOENT)
+                } else if (r != -ENOENT)
                         log_warning_errno(r, "Cannot announce %u:%u to udev again: %m", major(plan->reannounce[i]),
                                           minor(plan->reannounce[i]));
         }
         for (size_t i = 0; i < plan->n_clear_minors; i++) {
                 r = clear_minor(op, fd, plan->clear_minors[i]);
-                if (r >= 0)
+                if (r >= 0) {
+                        log_repaired(makedev(plan->dm_major, plan->clear_minors[i]), "udev dropped the links of the gone");
                         cleared++;
-                else if (r != -EBUSY)
+                } else if (r != -EBUSY)
                         log_warning_errno(r, "Cannot have udev drop the links of dm-%u: %m", plan->clear_minors[i]);
         }
         /* Answered once udev is done with what it was asked, and with what that brought about (a

@@ -985,6 +985,7 @@ static void test_doctor(void) {
         g_autofree char *clean = NULL, *found = NULL, *repaired = NULL;
 
         vm_do("dmsetup create doc-gone --table '0 8 zero' && dmsetup create doc-keep --table '0 8 zero' && udevadm settle");
+        g_autofree char *gone = vm_sh("dmsetup info -c --noheadings -o major,minor --separator : doc-gone | tr -d ' '");
         clean = vm_sh("$DMBUSCTL doctor; echo \"exit $?\"");
         g_test_message("%s", clean);
         g_assert_true(g_str_has_suffix(clean, "exit 0"));
@@ -1015,6 +1016,8 @@ static void test_doctor(void) {
         assert_links_equal_kernel();
         g_autofree char *journal = vm_journal_wait(1, "%s DMBUS_OPERATION=Repair DMBUS_CALLER_UID=0", JOURNAL_MESSAGE_REPAIR_DONE);
         g_assert_nonnull(strstr(journal, "Announced 2 device(s) to udev again, and had udev drop the links of 1 gone device(s)"));
+        g_autofree char *dropped = vm_journal_wait(1, "%s DM_DEVNUM=%s", JOURNAL_MESSAGE_REPAIR_DONE, gone);
+        g_assert_nonnull(strstr(dropped, "udev dropped the links of the gone"));
         vm_do("dmsetup remove doc-kept doc-new");
 }
 

@@ -648,6 +648,16 @@ static void test_metrics(void) {
         g_assert_true(node_exporter_serves("dmbus_device_health{name=\"m-raid\",state=\"ok\",uuid=\"\"} 0"));
         g_assert_true(node_exporter_serves("dmbus_raid_failed_members{name=\"m-raid\",uuid=\"\"} 1"));
 
+        /* A Prometheus server scraping node_exporter every second answers the query. */
+        vm_do("mkdir -p /run/prometheus && printf 'global:\\n  scrape_interval: 1s\\nscrape_configs:\\n  - job_name: node\\n"
+              "    static_configs:\\n      - targets: [\"127.0.0.1:9100\"]\\n' >/run/prometheus/prometheus.yml");
+        vm_do("prometheus --config.file=/run/prometheus/prometheus.yml --storage.tsdb.path=/run/prometheus/data "
+              "--web.listen-address=127.0.0.1:9090 >/run/prometheus/log 2>&1 & echo $! >/run/prometheus/pid");
+        g_assert_true(vm_wait(120, "curl -sf 'http://127.0.0.1:9090/api/v1/query?query=dmbus_thin_pool_data_used_ratio' | grep -q '\"m-pool\".*\"0.75\"'"));
+        g_assert_true(vm_wait(30, "curl -sf 'http://127.0.0.1:9090/api/v1/query?query=dmbus_device_health%%7Bstate%%3D%%22degraded%%22%%7D%%3D%%3D1' "
+                                  "| grep -q '\"m-raid\"'"));
+        vm_do("kill $(cat /run/prometheus/pid)");
+
         /* What dmbusctl prints is valid exposition, for anyone. */
         exposition = vm_sh("runuser -u nobody -- $DMBUSCTL metrics");
         g_assert_nonnull(strstr(exposition, "dmbus_device_info{name=\"m-thin\",uuid=\"\",subsystem=\"\",vg=\"\",lv=\"\",targets=\"thin\"} 1\n"));
