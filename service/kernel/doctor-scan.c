@@ -12,6 +12,7 @@
 #include "alloc-util.h"
 #include "doctor-scan.h"
 #include "time-util.h"
+#include "utf8-escape.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose);
@@ -36,7 +37,8 @@ static int add_link(Links *l, const char *dir, const char *name) {
         if (GREEDY_REALLOC(l->items, l->allocated, l->n + 1) < 0)
                 return -ENOMEM;
         DoctorLink *link = &l->items[l->n];
-        *link = (DoctorLink) { .path = strdup(path) };
+        /* A name in /dev may hold any bytes: the bus takes UTF-8 alone. */
+        *link = (DoctorLink) { .path = utf8_escape_invalid(path) };
         if (!link->path)
                 return -ENOMEM;
         l->n++;
