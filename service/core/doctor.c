@@ -80,21 +80,30 @@ static int add(Problems *p, DoctorProblemKind kind, dev_t devnum, const char *li
         return 0;
 }
 
-static const DoctorLink *link_find(const DoctorLink *links, size_t n, const char *path) {
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(links[i].path, path) == 0)
-                        return &links[i];
-        return NULL;
+/* The links by path, for a lookup per expected link: a machine with thousands of devices has
+ * three times as many links. */
+static int compare_link_paths(const void *a, const void *b) {
+        return strcmp((*(const DoctorLink *const *) a)->path, (*(const DoctorLink *const *) b)->path);
 }
 
+static const DoctorLink *link_find(const DoctorLink *const *sorted, size_t n, const char *path) {
+        const DoctorLink key = { .path = (char *) path }, *k = &key, *const *found;
+
+        found = n > 0 ? bsearch(&k, sorted, n, sizeof(*sorted), compare_link_paths) : NULL;
+        return found ? *found : NULL;
+}
+
+static int compare_device_devnum(const void *key, const void *element) {
+        dev_t x = *(const dev_t *) key, y = ((const DoctorDevice *) element)->devnum;
+        return (x > y) - (x < y);
+}
+
+/* devices: sorted by devnum (doctor.h). */
 static const DoctorDevice *device_find(const DoctorDevice *devices, size_t n, dev_t devnum) {
-        for (size_t i = 0; i < n; i++)
-                if (devices[i].devnum == devnum)
-                        return &devices[i];
-        return NULL;
+        return n > 0 ? bsearch(&devnum, devices, n, sizeof(*devices), compare_device_devnum) : NULL;
 }
 
-static int check_device(Problems *p, const DoctorDevice *d, const DoctorLink *links, size_t n_links, const DoctorBounds *bounds) {
+static int check_device(Problems *p, const DoctorDevice *d, const DoctorLink *const *links, size_t n_links, const DoctorBounds *bounds) {
         _cleanup_(strv_freep) char **expected = NULL;
         int r = 0;
 
@@ -152,6 +161,7 @@ static int check_link(Problems *p, const DoctorLink *l, const DoctorDevice *devi
 
 int doctor_check(const DoctorDevice *devices, size_t n_devices, const DoctorLink *links, size_t n_links, bool udev_busy,
                  const DoctorBounds *bounds, DoctorProblem **ret, size_t *ret_n) {
+        _cleanup_(freep) const DoctorLink **sorted = NULL;
         Problems p = {};
         int r = 0;
 
@@ -159,8 +169,16 @@ int doctor_check(const DoctorDevice *devices, size_t n_devices, const DoctorLink
         assert(links || n_links == 0);
         assert(bounds);
 
+        sorted = calloc(n_links ?: 1, sizeof(DoctorLink *));
+        if (!sorted)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_links; i++)
+                sorted[i] = &links[i];
+        if (n_links > 0)
+                qsort(sorted, n_links, sizeof(*sorted), compare_link_paths);
+
         for (size_t i = 0; r >= 0 && i < n_devices; i++)
-                r = check_device(&p, &devices[i], links, n_links, bounds);
+                r = check_device(&p, &devices[i], sorted, n_links, bounds);
         for (size_t i = 0; r >= 0 && i < n_links; i++)
                 r = check_link(&p, &links[i], devices, n_devices);
         if (r >= 0 && udev_busy)

@@ -72,7 +72,8 @@ const char *doctor_problem_kind_to_string(DoctorProblemKind kind) _pure_;
  * read-only by the block layer. -ENOMEM. */
 int doctor_expected_links(const DoctorDevice *d, char ***ret);
 
-/* Every problem, devices' first in their order, then /dev's alone. -ENOMEM. */
+/* Every problem, devices' first in their order, then /dev's alone. devices: sorted by devnum, here
+ * and in every call below that takes them. -ENOMEM. */
 int doctor_check(const DoctorDevice *devices, size_t n_devices, const DoctorLink *links, size_t n_links, bool udev_busy,
                  const DoctorBounds *bounds, DoctorProblem **ret, size_t *ret_n);
 void doctor_problems_free(DoctorProblem *problems, size_t n);

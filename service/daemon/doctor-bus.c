@@ -46,6 +46,11 @@ static int mangled(Findings *f, const char *s, const char **ret) {
         return 0;
 }
 
+static int compare_devnums(const void *a, const void *b) {
+        dev_t x = ((const DoctorDevice *) a)->devnum, y = ((const DoctorDevice *) b)->devnum;
+        return (x > y) - (x < y);
+}
+
 static int find(Manager *m, uint64_t never_loaded_usec, Findings *f) {
         _cleanup_(freep) BlockDevice **list = NULL;
         uint64_t now = realtime_usec();
@@ -81,6 +86,8 @@ static int find(Manager *m, uint64_t never_loaded_usec, Findings *f) {
                 /* Gone meanwhile: the next Check will not have it. */
                 (void) doctor_scan_udev(m->udev, minor(b->devnum), d);
         }
+        /* doctor.h looks them up by number. */
+        qsort(f->devices, f->n_devices, sizeof(DoctorDevice), compare_devnums);
         r = doctor_scan_links(&f->links, &f->n_links);
         if (r < 0)
                 return r;
